@@ -1,0 +1,327 @@
+"""The catalog file: a multi-document YAML file of Backstage `Location` entities.
+
+Backstage reads it through `catalog.locations` (type `file`). scaffolder keeps one Location per
+target type (`file` for local projects, `url` for published ones), each listing `spec.targets`.
+Hand-written Location documents are allowed and read too.
+
+Edits are made on the text, guided by the positions PyYAML's parser reports, so comments,
+order and formatting survive. Each write is atomic (temp file, then `os.replace`) and happens
+under a lock, so concurrent registrations neither lose entries nor corrupt the file. The
+result is parsed again before it replaces the original; a file that cannot be parsed is refused
+with the line at fault and left untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+from scaffolder.errors import CatalogFileError
+
+TargetType = Literal["file", "url"]
+
+HEADER = """\
+# Backstage catalog locations, managed by scaffolder.
+# Point Backstage at this file: catalog.locations: [{type: file, target: <this path>}]
+# Comments and hand-written entries are kept.
+"""
+
+_LOCATION_TEMPLATE = """\
+apiVersion: backstage.io/v1alpha1
+kind: Location
+metadata:
+  name: scaffolder-{type}-targets
+  description: Components registered by scaffolder ({type} targets)
+spec:
+  type: {type}
+  targets:
+    - {target}
+"""
+
+try:
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover -- PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+
+@dataclass(frozen=True)
+class LocationEntry:
+    """One target of one Location document."""
+
+    type: str
+    target: str
+    #: 1-based line of the target in the catalog file.
+    line: int
+    #: metadata.name of the Location document holding it.
+    location: str
+
+
+@dataclass
+class _Doc:
+    root: yaml.MappingNode
+    spec_type: str
+    name: str
+    targets_key: yaml.ScalarNode | None
+    targets: yaml.SequenceNode | None
+    target: yaml.ScalarNode | None
+
+
+def _get(node: yaml.MappingNode, key: str) -> tuple[yaml.ScalarNode | None, yaml.Node | None]:
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == key:
+            return k, v
+    return None, None
+
+
+def _where(path: Path, node: yaml.Node) -> str:
+    return f"{path}:{node.start_mark.line + 1}"
+
+
+def _parse(path: Path, text: str) -> list[_Doc]:
+    try:
+        roots = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise CatalogFileError(
+            f"{path}{line}: not valid YAML: {exc.problem or exc}",
+            hint="fix the file by hand (it was left untouched), or point --catalog elsewhere",
+        ) from exc
+    docs: list[_Doc] = []
+    for root in roots:
+        if root is None:
+            continue
+        if not isinstance(root, yaml.MappingNode):
+            raise CatalogFileError(
+                f"{_where(path, root)}: a catalog document must be a mapping (a Location entity)"
+            )
+        _, kind = _get(root, "kind")
+        if not isinstance(kind, yaml.ScalarNode) or kind.value != "Location":
+            raise CatalogFileError(
+                f"{_where(path, root)}: expected a Location entity (kind: Location)",
+                hint="the catalog file lists Location entities only; fix it by hand "
+                "(it was left untouched)",
+            )
+        _, meta = _get(root, "metadata")
+        _, name = _get(meta, "name") if isinstance(meta, yaml.MappingNode) else (None, None)
+        _, spec = _get(root, "spec")
+        if not isinstance(spec, yaml.MappingNode):
+            raise CatalogFileError(f"{_where(path, root)}: a Location needs a spec mapping")
+        _, spec_type = _get(spec, "type")
+        targets_key, targets = _get(spec, "targets")
+        _, target = _get(spec, "target")
+        if targets is not None and not (
+            isinstance(targets, yaml.SequenceNode)
+            or (isinstance(targets, yaml.ScalarNode) and targets.value in ("", "~", "null"))
+        ):
+            raise CatalogFileError(f"{_where(path, targets)}: spec.targets must be a list")
+        if targets is not None and not isinstance(targets, yaml.SequenceNode):
+            targets = None
+        if target is not None and not isinstance(target, yaml.ScalarNode):
+            raise CatalogFileError(f"{_where(path, target)}: spec.target must be a string")
+        docs.append(
+            _Doc(
+                root=root,
+                spec_type=spec_type.value if isinstance(spec_type, yaml.ScalarNode) else "url",
+                name=name.value if isinstance(name, yaml.ScalarNode) else "",
+                targets_key=targets_key,
+                targets=targets,
+                target=target,
+            )
+        )
+    return docs
+
+
+def _entries(docs: list[_Doc]) -> Iterator[LocationEntry]:
+    for doc in docs:
+        if doc.target is not None:
+            yield LocationEntry(doc.spec_type, doc.target.value, doc.target.start_mark.line + 1, doc.name)
+        for item in doc.targets.value if doc.targets is not None else ():
+            if isinstance(item, yaml.ScalarNode):
+                yield LocationEntry(doc.spec_type, item.value, item.start_mark.line + 1, doc.name)
+
+
+def read_entries(catalog: Path) -> list[LocationEntry]:
+    """Every target in the catalog file; an absent file has none."""
+    try:
+        text = catalog.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogFileError(f"cannot read catalog file {catalog}: {exc}") from exc
+    return list(_entries(_parse(catalog, text)))
+
+
+def _scalar(value: str) -> str:
+    """A YAML scalar for `value` that reads back as exactly `value`."""
+    plain = yaml.safe_dump(value, default_flow_style=True, width=1 << 20)
+    plain = plain.removesuffix("\n...\n").removesuffix("\n")
+    return plain if "\n" not in plain else json.dumps(value)
+
+
+def _line_start(text: str, index: int) -> int:
+    return text.rfind("\n", 0, index) + 1
+
+
+def _line_end(text: str, index: int) -> int:
+    end = text.find("\n", index)
+    return len(text) if end == -1 else end + 1
+
+
+def _append_target(text: str, doc: _Doc, target: str) -> str:
+    seq = doc.targets
+    assert seq is not None
+    if seq.flow_style or not seq.value:
+        # `targets: [a, b]` or `targets: []`: insert before the closing bracket.
+        close = seq.end_mark.index - 1
+        if text[close] != "]":  # an empty block sequence cannot exist; be safe anyway
+            raise CatalogFileError(f"cannot edit spec.targets at line {seq.start_mark.line + 1}")
+        sep = ", " if seq.value else ""
+        return text[:close] + sep + json.dumps(target) + text[close:]
+    first, last = seq.value[0], seq.value[-1]
+    first_line = _line_start(text, first.start_mark.index)
+    indent = text[first_line : first.start_mark.index]  # e.g. "    - "
+    insert_at = _line_end(text, last.end_mark.index - 1 if last.end_mark.index else 0)
+    prefix = "" if text[insert_at - 1 : insert_at] == "\n" or insert_at == 0 else "\n"
+    return text[:insert_at] + prefix + indent + _scalar(target) + "\n" + text[insert_at:]
+
+
+def _remove_target(text: str, doc: _Doc, item: yaml.ScalarNode) -> str:
+    seq = doc.targets
+    assert seq is not None
+    remaining = [n for n in seq.value if n is not item]
+    if seq.flow_style or not remaining:
+        # Rewrite the sequence in flow style: `[]` or `["a", "b"]`.
+        start = seq.start_mark.index
+        end = seq.end_mark.index
+        if not seq.flow_style:
+            # A block sequence's span runs from its first `-`; start after the key's colon.
+            key = doc.targets_key
+            assert key is not None
+            start = text.index(":", key.end_mark.index) + 1
+            end = _line_end(text, seq.value[-1].end_mark.index - 1)
+            values = " []\n"
+        else:
+            values = "[" + ", ".join(json.dumps(n.value) for n in remaining) + "]"
+        return text[:start] + values + text[end:]
+    start = _line_start(text, item.start_mark.index)
+    end = _line_end(text, item.end_mark.index - 1)
+    return text[:start] + text[end:]
+
+
+@contextlib.contextmanager
+def locked(catalog: Path) -> Iterator[None]:
+    """Hold the catalog's lock file while a change is read, made and written."""
+    from filelock import FileLock
+
+    catalog.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(catalog) + ".lock", timeout=60):
+        yield
+
+
+def _write_atomic(catalog: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{catalog.name}.", suffix=".tmp", dir=catalog.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(tmp, catalog.stat().st_mode & 0o777)
+        os.replace(tmp, catalog)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _read_text(catalog: Path) -> str:
+    try:
+        return catalog.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CatalogFileError(f"cannot read catalog file {catalog}: {exc}") from exc
+
+
+def _with_target(catalog: Path, text: str, target: str, target_type: TargetType) -> str:
+    docs = _parse(catalog, text)
+    for doc in docs:
+        if doc.spec_type == target_type and doc.targets is not None:
+            return _append_target(text, doc, target)
+    block = _LOCATION_TEMPLATE.format(type=target_type, target=_scalar(target))
+    if not text.strip():
+        return HEADER + block
+    return text + ("" if text.endswith("\n") else "\n") + "---\n" + block
+
+
+def _without_target(catalog: Path, text: str, target: str) -> tuple[str, bool]:
+    for doc in _parse(catalog, text):
+        for item in doc.targets.value if doc.targets is not None else ():
+            if isinstance(item, yaml.ScalarNode) and item.value == target:
+                return _remove_target(text, doc, item), True
+        if doc.target is not None and doc.target.value == target:
+            raise CatalogFileError(
+                f"{catalog}:{doc.target.start_mark.line + 1}: {target} is the single target of "
+                f"the hand-written Location {doc.name!r}",
+                hint="remove that Location document by hand",
+            )
+    return text, False
+
+
+def register(
+    catalog: Path,
+    target: str,
+    *,
+    target_type: TargetType,
+    replaces: tuple[str, ...] = (),
+) -> bool:
+    """Add `target` to the catalog, dropping any of `replaces`. Returns whether it changed.
+
+    Idempotent: a target already listed with the same type is left alone.
+    """
+    with locked(catalog):
+        original = _read_text(catalog)
+        text = original
+        for old in replaces:
+            if old != target:
+                text, _ = _without_target(catalog, text, old)
+        present = any(
+            e.target == target and e.type == target_type for e in _entries(_parse(catalog, text))
+        )
+        if not present:
+            text = _with_target(catalog, text, target, target_type)
+        if text == original:
+            return False
+        _check_result(catalog, text, target)
+        _write_atomic(catalog, text)
+        return True
+
+
+def unregister(catalog: Path, target: str) -> bool:
+    """Remove `target` from the catalog. Returns whether it was there."""
+    with locked(catalog):
+        original = _read_text(catalog)
+        text, found = _without_target(catalog, original, target)
+        if found:
+            _check_result(catalog, text, None)
+            _write_atomic(catalog, text)
+        return found
+
+
+def _check_result(catalog: Path, text: str, must_hold: str | None) -> None:
+    """Refuse to write a file that does not parse or lost its new target: a bug guard."""
+    try:
+        entries = list(_entries(_parse(catalog, text)))
+    except CatalogFileError as exc:  # pragma: no cover -- would be a bug in the text edits
+        raise CatalogFileError(f"refusing to write {catalog}: the edit broke it ({exc})") from exc
+    if must_hold is not None and must_hold not in {e.target for e in entries}:  # pragma: no cover
+        raise CatalogFileError(f"refusing to write {catalog}: the edit lost {must_hold}")

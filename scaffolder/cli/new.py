@@ -1,0 +1,96 @@
+"""`scaffolder new`: render a template, commit it and register it in the catalog."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from scaffolder.cli.output import Output
+from scaffolder.errors import ExitCode, UsageError
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "new",
+        help="create a project from a template",
+        description="Create a project from a template: render it with copier, apply the "
+        "security baseline, make the first commit and register it in the catalog. "
+        "Without a terminal (or with --no-input) nothing is asked: answers come from the "
+        "template's defaults, then --data-file, then --set.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+        "  scaffolder new python-service --output payments-api --set owner=group:payments\n"
+        "  scaffolder new go-service --output ledger --data-file answers.yml --json\n\n"
+        "exit codes: 0 ok, 2 bad input, 3 partial success (see the hint to resume),\n"
+        "4 untrusted template, 130 interrupted. `scaffolder --help` lists them all.",
+    )
+    parser.add_argument("template", nargs="?", help="built-in template name, template folder or git URL")
+    parser.add_argument("--output", "-o", type=Path, help="destination folder (must be new or empty)")
+    parser.add_argument(
+        "--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+        help="answer a question (repeatable); wins over --data-file",
+    )
+    parser.add_argument("--data-file", type=Path, metavar="FILE", help="answers as YAML or JSON")
+    parser.add_argument("--defaults", action="store_true", help="accept every default without asking")
+    parser.add_argument("--no-input", action="store_true", help="never prompt (implied without a terminal)")
+    parser.add_argument("--catalog", type=Path, metavar="FILE", help="catalog file (default: $SCAFFOLDER_CATALOG or the user data dir)")
+    parser.add_argument("--no-register", action="store_true", help="do not register in the catalog")
+    parser.add_argument("--trust", action="store_true", help="allow a non-built-in template's tasks, migrations and extensions")
+    parser.add_argument("--dry-run", action="store_true", help="validate everything and write nothing")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, out: Output) -> int:
+    from scaffolder.answers import load_data_file, merge_sources, parse_set_options
+    from scaffolder.config import default_catalog_path
+    from scaffolder.create import NewRequest, create
+
+    sets = parse_set_options(args.sets)
+    data = load_data_file(args.data_file) if args.data_file else {}
+    if args.template is None or args.output is None:
+        missing = [flag for flag, value in (("TEMPLATE", args.template), ("--output", args.output)) if value is None]
+        raise UsageError(
+            f"missing {' and '.join(missing)}",
+            hint="run `scaffolder templates` to see the templates, then "
+            "`scaffolder new TEMPLATE --output DIR`",
+        )
+    catalog = None if args.no_register else (args.catalog or default_catalog_path())
+    request = NewRequest(
+        template=args.template,
+        output=args.output,
+        given=merge_sources(data, sets),
+        catalog=catalog,
+        dry_run=args.dry_run,
+        trust=args.trust,
+    )
+    result = create(request, progress=out)
+    report(result, out)
+    return ExitCode.OK
+
+
+def report(result: Any, out: Output) -> None:
+    """Print a ScaffoldResult as JSON or as a short human summary."""
+    for warning in result.warnings:
+        out.warn(warning)
+    if out.json_mode:
+        out.json({"ok": True, **result.to_json()})
+        return
+    if result.dry_run:
+        out.text(f"Dry run: {result.template.name} would be rendered into {result.project}; nothing was written.")
+        return
+    out.text(f"Created {result.answers.entity_ref} in {result.project}")
+    if result.commit:
+        out.text(f"  commit:   {result.commit[:12]} on main")
+    if result.registered:
+        out.text(f"  catalog:  {result.catalog}")
+    out.text("next:")
+    out.text(f"  cd {result.project}")
+    out.text(f"  scaffolder audit {result.project}")
+    out.text(f"  scaffolder publish {result.project} --github-owner OWNER")
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()

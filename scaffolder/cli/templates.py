@@ -1,0 +1,63 @@
+"""`scaffolder templates`: list the built-in templates, or show one template's questions."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from scaffolder.cli.output import Output
+from scaffolder.errors import ExitCode
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "templates",
+        help="list templates, or show one template's questions",
+        description="List the built-in templates (`scaffolder templates`), or show the "
+        "questions a template asks (`scaffolder templates show NAME`), including those of the "
+        "security baseline layered on top of it.",
+    )
+    parser.add_argument("action", nargs="?", choices=["list", "show"], default="list")
+    parser.add_argument("name", nargs="?", help="template name, folder or git URL (for show)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace, out: Output) -> int:
+    from scaffolder.errors import UsageError
+    from scaffolder.render.registry import builtin_templates, resolve_template
+
+    if args.action == "list":
+        templates = builtin_templates()
+        if out.json_mode:
+            out.json({"ok": True, "templates": [t.to_json() for t in templates]})
+            return ExitCode.OK
+        width = max((len(t.name) for t in templates), default=0)
+        for t in templates:
+            out.text(f"{t.name:<{width}}  {t.title} [{', '.join(t.languages)}]")
+            if t.description:
+                out.text(f"{'':<{width}}  {t.description}")
+        return ExitCode.OK
+    if not args.name:
+        raise UsageError("`templates show` needs a template name", hint="scaffolder templates show python-service")
+    from scaffolder.render.layers import build_stack
+
+    stack = build_stack(resolve_template(args.name), trust=True)
+    questions = [q.to_json() for q in stack.questions]
+    if out.json_mode:
+        out.json({"ok": True, "template": stack.template.to_json(), "questions": questions})
+        return ExitCode.OK
+    t = stack.template
+    out.text(f"{t.name} {t.version}  {t.title}".rstrip())
+    for q in questions:
+        flags = ", ".join(
+            f for f, on in (("required", q["required"]), ("secret", q["secret"]), ("conditional", q["conditional"])) if on
+        )
+        out.text(f"  {q['name']} ({q['type']}{', ' + flags if flags else ''})")
+        if q["help"]:
+            out.text(f"      {q['help'].strip().splitlines()[0]}")
+        if q["choices"]:
+            out.text(f"      choices: {q['choices']}")
+        if not q["required"] and not q["secret"]:
+            out.text(f"      default: {q['default']!r}")
+    return ExitCode.OK

@@ -1,0 +1,199 @@
+"""Every error scaffolder raises on purpose, and the exit code each one maps to.
+
+The tree::
+
+    ScaffolderError                      base; `.hint` says what to do next
+    ├── UsageError                       exit 2: the user asked for something impossible
+    │   ├── InvalidAnswerError           one or more answers fail validation
+    │   ├── MissingAnswersError          required answers not given (lists all of them)
+    │   ├── UnknownTemplateError         no such built-in template, path or URL
+    │   ├── DestinationNotEmptyError     --output exists and holds files
+    │   ├── DataFileError                --data-file unreadable, not YAML/JSON, not a mapping
+    │   ├── TemplateError                the template itself is broken (bad copier.yml, ...)
+    │   └── CatalogFileError             the catalog file is not a Location file (names the line)
+    ├── UntrustedTemplateError           exit 4: unsafe features without --trust
+    ├── ChecksFailedError                exit 1: audit / validate found problems
+    ├── GitError                         a git command failed
+    ├── GitHubError                      the GitHub API refused or failed (exit 5 before any write)
+    └── PartialSuccessError              exit 3: some steps ran; wraps the cause, says how to resume
+
+Third-party errors (copier's, git's, PyGithub's) are translated into this tree at exactly one
+boundary each: `render/copier_adapter.py`, `vcs/git.py` and the GitHub client.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+
+
+class ExitCode(enum.IntEnum):
+    """Shell-friendly exit codes. Documented in `--help` and the README."""
+
+    OK = 0
+    CHECKS_FAILED = 1
+    USAGE = 2
+    PARTIAL = 3
+    UNTRUSTED = 4
+    GITHUB = 5
+    INTERRUPTED = 130
+
+
+class ScaffolderError(Exception):
+    """Base of every error scaffolder raises for the user to read."""
+
+    exit_code: ExitCode = ExitCode.USAGE
+    #: A stable, machine-readable name for `--json` consumers.
+    kind: str = "error"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
+
+    def to_json(self) -> dict[str, object]:
+        return {"kind": self.kind, "message": self.message, "hint": self.hint}
+
+
+class UsageError(ScaffolderError):
+    exit_code = ExitCode.USAGE
+    kind = "usage"
+
+
+class InvalidAnswerError(UsageError):
+    kind = "invalid-answer"
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        self.problems = list(problems)
+        lines = [f"{name}: {reason}" for name, reason in self.problems]
+        if len(lines) == 1:
+            message = f"invalid answer for {lines[0]}"
+        else:
+            message = "invalid answers:\n  " + "\n  ".join(lines)
+        super().__init__(message, hint="fix the answer with --set KEY=VALUE or in --data-file")
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            **super().to_json(),
+            "problems": [{"question": n, "reason": r} for n, r in self.problems],
+        }
+
+
+class MissingAnswersError(UsageError):
+    kind = "missing-answers"
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self.names = list(names)
+        sets = " ".join(f"--set {n}=..." for n in self.names)
+        super().__init__(
+            f"missing required answer{'s' if len(self.names) > 1 else ''}: "
+            + ", ".join(self.names),
+            hint=f"pass {sets}, or put them in --data-file",
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {**super().to_json(), "missing": self.names}
+
+
+class UnknownTemplateError(UsageError):
+    kind = "unknown-template"
+
+    def __init__(self, name: str, available: Sequence[str]) -> None:
+        super().__init__(
+            f"unknown template {name!r}",
+            hint=f"choose one of: {', '.join(available)} (or give a path or git URL); "
+            "see `scaffolder templates`",
+        )
+
+
+class DestinationNotEmptyError(UsageError):
+    kind = "destination-not-empty"
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"destination {path} exists and is not empty",
+            hint="choose a new --output directory, or empty this one",
+        )
+
+
+class DataFileError(UsageError):
+    kind = "data-file"
+
+
+class TemplateError(UsageError):
+    kind = "template"
+
+
+class CatalogFileError(UsageError):
+    kind = "catalog-file"
+
+
+class UntrustedTemplateError(ScaffolderError):
+    exit_code = ExitCode.UNTRUSTED
+    kind = "untrusted-template"
+
+
+class ChecksFailedError(ScaffolderError):
+    exit_code = ExitCode.CHECKS_FAILED
+    kind = "checks-failed"
+
+
+class GitError(ScaffolderError):
+    exit_code = ExitCode.PARTIAL
+    kind = "git"
+
+
+class GitHubError(ScaffolderError):
+    exit_code = ExitCode.GITHUB
+    kind = "github"
+
+
+class PartialSuccessError(ScaffolderError):
+    """Some steps finished and one failed. Nothing done is undone; `resume` finishes the job."""
+
+    exit_code = ExitCode.PARTIAL
+    kind = "partial-success"
+
+    def __init__(
+        self,
+        *,
+        done: Sequence[str],
+        failed: str,
+        cause: ScaffolderError | Exception,
+        resume: str,
+        result: object = None,
+    ) -> None:
+        self.done = list(done)
+        self.failed = failed
+        self.cause = cause
+        self.resume = resume
+        #: Whatever the finished steps produced, for `--json` output.
+        self.result = result
+        cause_text = cause.message if isinstance(cause, ScaffolderError) else str(cause)
+        done_text = ", ".join(self.done) if self.done else "nothing"
+        super().__init__(
+            f"{failed} failed: {cause_text} (done: {done_text})",
+            hint=f"fix the cause, then run: {resume}",
+        )
+
+    def to_json(self) -> dict[str, object]:
+        cause = self.cause.to_json() if isinstance(self.cause, ScaffolderError) else None
+        return {
+            **super().to_json(),
+            "done": self.done,
+            "failed": self.failed,
+            "cause": cause,
+            "resume": self.resume,
+        }
+
+
+def exit_code_for(exc: BaseException) -> ExitCode:
+    """The one place that maps an exception to the process exit code."""
+    if isinstance(exc, KeyboardInterrupt):
+        return ExitCode.INTERRUPTED
+    if isinstance(exc, ScaffolderError):
+        return exc.exit_code
+    raise exc

@@ -1,0 +1,342 @@
+"""The only module that imports copier.
+
+copier's public API (`run_copy`) renders; reading a template's questions and evaluating them
+one by one (Jinja defaults, `when`, validators) needs its private `Template`, `Worker` and
+`Question`. That is why copier is pinned to one exact version in `pyproject.toml`, and why every
+copier import lives here, imported lazily so `scaffolder --help` stays fast.
+
+copier's exceptions are translated into scaffolder's own here, and nowhere else.
+
+Answers always travel to copier as `data`, never as `user_defaults` or settings defaults:
+copier renders defaults as Jinja, but takes `data` verbatim. So a user's answer is never
+evaluated as template code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scaffolder.errors import (
+    InvalidAnswerError,
+    MissingAnswersError,
+    ScaffolderError,
+    TemplateError,
+    UntrustedTemplateError,
+    UsageError,
+)
+
+if TYPE_CHECKING:
+    from copier._main import Worker
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    """One question of a template as written in its `copier.yml`, before any evaluation."""
+
+    name: str
+    type: str
+    help: str
+    default: Any
+    choices: Any
+    multiselect: bool
+    secret: bool
+    placeholder: str
+    when: Any
+    validator: str
+    has_default: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "help": self.help,
+            "default": self.default if self.has_default else None,
+            "choices": self.choices or None,
+            "multiselect": self.multiselect,
+            "secret": self.secret,
+            "required": not self.has_default,
+            "conditional": self.when is not True,
+        }
+
+
+@dataclass(frozen=True)
+class TemplateConfig:
+    """What scaffolder reads from a template's `copier.yml`."""
+
+    path: Path
+    questions: tuple[QuestionSpec, ...]
+    #: The `_scaffolder:` block: title, description, version, languages, ...
+    metadata: Mapping[str, Any]
+    uses_unsafe_features: bool
+
+
+_MISSING = object()
+
+
+def _question_spec(name: str, details: Mapping[str, Any]) -> QuestionSpec:
+    default = details.get("default", _MISSING)
+    qtype = details.get("type") or (
+        {bool: "bool", int: "int", float: "float", str: "str"}.get(type(default), "yaml")
+        if default is not _MISSING
+        else "str"
+    )
+    return QuestionSpec(
+        name=name,
+        type=str(qtype),
+        help=str(details.get("help", "")),
+        default=None if default is _MISSING else default,
+        choices=details.get("choices") or [],
+        multiselect=bool(details.get("multiselect", False)),
+        secret=bool(details.get("secret", False)),
+        placeholder=str(details.get("placeholder", "")),
+        when=details.get("when", True),
+        validator=str(details.get("validator", "")),
+        has_default=default is not _MISSING,
+    )
+
+
+@contextlib.contextmanager
+def _translate_errors(template: str) -> Iterator[None]:
+    """Map copier's exceptions onto scaffolder's tree: the one boundary for copier."""
+    from copier import errors as cerr
+
+    try:
+        yield
+    except ScaffolderError:
+        raise
+    except cerr.UnsafeTemplateError as exc:
+        raise UntrustedTemplateError(
+            f"template {template} uses unsafe features ({exc})",
+            hint="read the template's tasks, migrations and extensions; if you trust them, "
+            "pass --trust",
+        ) from exc
+    except cerr.InteractiveSessionError as exc:
+        raise UsageError(
+            "answers are missing and there is no terminal to ask them",
+            hint="pass --defaults, --set KEY=VALUE or --data-file FILE",
+        ) from exc
+    except (cerr.ConfigFileError, cerr.InvalidConfigFileError, cerr.ForbiddenPathError) as exc:
+        raise TemplateError(
+            f"template {template} is broken: {exc}",
+            hint="fix its copier.yml, or report it to the template's authors",
+        ) from exc
+    except cerr.CopierError as exc:
+        raise TemplateError(f"copier failed on template {template}: {exc}") from exc
+    except ValueError as exc:
+        # copier raises bare ValueError for failed validators and missing answers.
+        raise InvalidAnswerError([("answers", str(exc))]) from exc
+
+
+def _settings() -> Any:
+    from copier._settings import SettingsModel
+
+    # The user's copier settings may carry defaults rendered as Jinja; scaffolder ignores
+    # them, so results do not depend on a file the user may not know about.
+    return SettingsModel()
+
+
+def read_template(src: str) -> TemplateConfig:
+    """Read a template's questions and metadata without rendering anything."""
+    from copier._template import Template
+
+    with _translate_errors(src):
+        template = Template(url=src, ref=None)
+        try:
+            config = template.config_data
+            questions = tuple(
+                _question_spec(name, details) for name, details in template.questions_data.items()
+            )
+            unsafe = bool(template.tasks or template.migration_tasks or template.jinja_extensions)
+            metadata = config.get("scaffolder") or {}
+            if not isinstance(metadata, Mapping):
+                raise TemplateError(f"template {src}: '_scaffolder' must be a mapping")
+            return TemplateConfig(
+                path=Path(template.local_abspath),
+                questions=questions,
+                metadata=dict(metadata),
+                uses_unsafe_features=unsafe,
+            )
+        finally:
+            template._cleanup()
+
+
+@dataclass
+class QuestionState:
+    """A question evaluated against the answers so far: what a prompt needs to show."""
+
+    spec: QuestionSpec
+    applies: bool
+    default: Any
+    has_default: bool
+    choices: list[tuple[str, Any]] = field(default_factory=list)
+    message: str = ""
+    placeholder: str = ""
+
+
+class Questionnaire:
+    """Evaluates a template's questions in order, with copier's own rules.
+
+    Built on one copier `Worker`, so Jinja defaults, `when` conditions, choices and validators
+    behave exactly as in a copier render. Use it as a context manager.
+    """
+
+    def __init__(self, src: str, *, unsafe: bool, dst: Path | None = None) -> None:
+        self.src = src
+        self._unsafe = unsafe
+        #: Only names `_folder_name` for Jinja defaults; nothing is written there.
+        self._dst = dst or Path(os.devnull)
+        self._worker: Worker | None = None
+
+    def __enter__(self) -> Questionnaire:
+        from copier._main import Worker
+
+        with _translate_errors(self.src):
+            self._worker = Worker(
+                src_path=self.src,
+                dst_path=self._dst,
+                defaults=True,
+                quiet=True,
+                unsafe=self._unsafe,
+                settings=_settings(),
+            )
+            self.specs = tuple(
+                _question_spec(n, d) for n, d in self._worker.template.questions_data.items()
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._worker is not None:
+            self._worker._cleanup()
+
+    def _question(self, spec: QuestionSpec, answers: Mapping[str, Any]) -> Any:
+        from copier._user_data import AnswersMap, Question
+
+        worker = self._worker
+        assert worker is not None, "use Questionnaire as a context manager"
+        worker.answers = AnswersMap(init=dict(answers), metadata=worker.template.metadata)
+        details = worker.template.questions_data[spec.name]
+        return Question(
+            answers=worker.answers,
+            context=worker._render_context(),
+            jinja_env=worker.jinja_env,
+            settings=worker.settings,
+            var_name=spec.name,
+            **details,
+        )
+
+    def state(self, spec: QuestionSpec, answers: Mapping[str, Any]) -> QuestionState:
+        """Evaluate `spec` given the earlier answers (which must not include its own)."""
+        from copier._types import MISSING
+
+        earlier = {k: v for k, v in answers.items() if k != spec.name}
+        with _translate_errors(self.src):
+            question = self._question(spec, earlier)
+            applies = bool(question.get_when())
+            try:
+                default = question.get_default()
+            except ValueError:
+                # A computed default that fails its own validator: offer no default.
+                default = MISSING
+            choices = [(str(c.title), c.value) for c in question._formatted_choices]
+            message = question.render_value(spec.help) if spec.help else spec.name
+            return QuestionState(
+                spec=spec,
+                applies=applies,
+                default=None if default is MISSING else default,
+                has_default=default is not MISSING,
+                choices=choices,
+                message=str(message).strip(),
+                placeholder=str(question.get_placeholder()),
+            )
+
+    def check(self, spec: QuestionSpec, value: Any, answers: Mapping[str, Any]) -> tuple[Any, str]:
+        """Parse and validate one answer. Returns (parsed value, error or '')."""
+        earlier = {k: v for k, v in answers.items() if k != spec.name}
+        question = self._question(spec, earlier)
+        try:
+            parsed = question.parse_answer(value)
+        except Exception as exc:  # noqa: BLE001 -- copier's casts raise many kinds; all mean "bad value"
+            return value, f"expected a {spec.type}: {exc}"
+        try:
+            question.validate_answer(parsed)
+        except ValueError as exc:
+            reason = str(exc).removeprefix(f"Validation error for question '{spec.name}': ")
+            return parsed, reason.strip()
+        return parsed, ""
+
+    def resolve(
+        self, given: Mapping[str, Any], *, context: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Non-interactive: apply defaults, validate all, report every problem at once.
+
+        `context` holds answers of earlier layers; the result is `context` plus this
+        template's answers.
+        """
+        answers: dict[str, Any] = dict(context or {})
+        missing: list[str] = []
+        problems: list[tuple[str, str]] = []
+        for spec in self.specs:
+            state = self.state(spec, answers)
+            if not state.applies:
+                if state.has_default:
+                    answers[spec.name] = state.default
+                continue
+            if spec.name in given:
+                value, error = self.check(spec, given[spec.name], answers)
+                if error:
+                    problems.append((spec.name, error))
+                answers[spec.name] = value
+            elif state.has_default:
+                answers[spec.name] = state.default
+            else:
+                missing.append(spec.name)
+        if missing:
+            raise MissingAnswersError(missing)
+        if problems:
+            raise InvalidAnswerError(problems)
+        return answers
+
+    def recorded(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """The answers worth saving: those that apply, without secrets."""
+        kept: dict[str, Any] = {}
+        for spec in self.specs:
+            if spec.secret or spec.name not in answers:
+                continue
+            if self.state(spec, kept).applies:
+                kept[spec.name] = answers[spec.name]
+        return kept
+
+
+def render(
+    src: str,
+    dst: Path,
+    data: Mapping[str, Any],
+    *,
+    unsafe: bool,
+    pretend: bool,
+    answers_file: str | None = None,
+    exclude: Sequence[str] = (),
+) -> None:
+    """Render `src` into `dst` with copier's public API, all answers given as data."""
+    from copier import run_copy
+
+    with _translate_errors(src):
+        run_copy(
+            src,
+            dst,
+            data=dict(data),
+            answers_file=answers_file,
+            defaults=True,
+            pretend=pretend,
+            quiet=True,
+            unsafe=unsafe,
+            overwrite=True,
+            cleanup_on_error=False,
+            exclude=exclude,
+            settings=_settings(),
+        )

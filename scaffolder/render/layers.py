@@ -1,0 +1,147 @@
+"""A scaffold is a stack of copier layers: the chosen template, then the security baseline.
+
+The baseline (`templates/_baseline`) is one copier template rendered on top of every template
+that declares its languages, with its own answers file. So the baseline lives in one place and
+changing it changes every template. Each layer's questions are evaluated by copier's rules; the
+answers of earlier layers are given to later ones as data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scaffolder import __version__
+from scaffolder.answers import STANDARD_QUESTIONS
+from scaffolder.errors import TemplateError, UntrustedTemplateError
+from scaffolder.render import copier_adapter
+from scaffolder.render.copier_adapter import QuestionSpec
+from scaffolder.render.registry import TemplateInfo, baseline_layer
+
+#: Languages the baseline knows how to scan, update and test.
+SUPPORTED_LANGUAGES = ("python", "typescript", "go")
+BASELINE_ANSWERS_FILE = ".copier-answers.baseline.yml"
+TEMPLATE_ANSWERS_FILE = ".copier-answers.yml"
+
+
+@dataclass(frozen=True)
+class Layer:
+    name: str
+    source: str
+    answers_file: str
+    #: Unsafe features (tasks, migrations, extensions) may run.
+    unsafe: bool
+    questions: tuple[QuestionSpec, ...]
+
+
+@dataclass(frozen=True)
+class Stack:
+    template: TemplateInfo
+    layers: tuple[Layer, ...]
+    #: Data every layer receives besides the answers (never recorded in answers files).
+    context: Mapping[str, Any]
+    warnings: tuple[str, ...]
+
+    @property
+    def questions(self) -> list[QuestionSpec]:
+        """Every question of every layer, in order; a later duplicate is dropped."""
+        seen: dict[str, QuestionSpec] = {}
+        for layer in self.layers:
+            for q in layer.questions:
+                seen.setdefault(q.name, q)
+        return list(seen.values())
+
+
+def _with_metadata(info: TemplateInfo, config: copier_adapter.TemplateConfig) -> TemplateInfo:
+    if info.builtin or not config.metadata:
+        return info
+    meta = dict(config.metadata)
+    return TemplateInfo(
+        name=info.name,
+        source=info.source,
+        builtin=False,
+        title=str(meta.get("title", info.name)),
+        description=str(meta.get("description", "")),
+        version=str(meta.get("version", "")),
+        languages=tuple(str(x) for x in meta.get("languages") or ()),
+        metadata=meta,
+    )
+
+
+def build_stack(info: TemplateInfo, *, trust: bool) -> Stack:
+    """Read the template (and the baseline) and check the template keeps scaffolder's contract."""
+    config = copier_adapter.read_template(info.source)
+    info = _with_metadata(info, config)
+    unsafe = info.builtin or trust
+    if config.uses_unsafe_features and not unsafe:
+        raise UntrustedTemplateError(
+            f"template {info.source} runs tasks, migrations or Jinja extensions",
+            hint="read them first; if you trust the template, pass --trust",
+        )
+    names = {q.name for q in config.questions}
+    if missing := [n for n in STANDARD_QUESTIONS if n not in names]:
+        raise TemplateError(
+            f"template {info.name} does not ask the standard questions: {', '.join(missing)}",
+            hint="every template must ask name, description, owner, lifecycle and system",
+        )
+    layers = [
+        Layer(info.name, info.source, TEMPLATE_ANSWERS_FILE, unsafe, config.questions),
+    ]
+    warnings: list[str] = []
+    languages = [lang for lang in info.languages if lang in SUPPORTED_LANGUAGES]
+    if info.metadata.get("baseline", True) is False:
+        warnings.append(f"template {info.name} opts out of the security baseline")
+    elif not languages:
+        warnings.append(
+            f"template {info.name} declares no language scaffolder supports "
+            f"({', '.join(SUPPORTED_LANGUAGES)}); the security baseline was not applied"
+        )
+    else:
+        base = baseline_layer()
+        base_config = copier_adapter.read_template(base.source)
+        layers.append(
+            Layer(base.name, base.source, BASELINE_ANSWERS_FILE, True, base_config.questions)
+        )
+    context = {
+        "scaffolder_version": __version__,
+        "scaffolder_template": info.name,
+        "scaffolder_template_version": info.version,
+        "scaffolder_languages": languages,
+    }
+    return Stack(template=info, layers=tuple(layers), context=context, warnings=tuple(warnings))
+
+
+def resolve_answers(stack: Stack, given: Mapping[str, Any], dst: Path) -> dict[str, Any]:
+    """Every layer's answers from `given` and defaults; all problems of a layer at once."""
+    answers: dict[str, Any] = {}
+    for layer in stack.layers:
+        with copier_adapter.Questionnaire(layer.source, unsafe=layer.unsafe, dst=dst) as questionnaire:
+            answers = questionnaire.resolve(given, context={**stack.context, **answers})
+    return {k: v for k, v in answers.items() if k not in stack.context}
+
+
+def render_stack(
+    stack: Stack,
+    dst: Path,
+    answers: Mapping[str, Any],
+    *,
+    pretend: bool,
+    on_layer: Callable[[Layer], None] = lambda layer: None,
+) -> None:
+    for layer in stack.layers:
+        on_layer(layer)
+        copier_adapter.render(
+            layer.source,
+            dst,
+            {**stack.context, **answers},
+            unsafe=layer.unsafe,
+            pretend=pretend,
+            answers_file=layer.answers_file,
+        )
+
+
+def unrecorded_names(stack: Stack) -> Sequence[str]:
+    """Answers never shown or saved: secrets, and computed values (`when: false`)."""
+    return [q.name for q in stack.questions if q.secret or q.when is False]
