@@ -72,7 +72,8 @@ class ScaffoldResult:
             },
             "answers": answers,
             "entity_ref": self.answers.entity_ref,
-            "catalog": str(self.catalog) if self.catalog and self.registered else None,
+            "catalog": str(self.catalog) if self.catalog else None,
+            "registered": self.registered,
             "commit": self.commit,
             "repository": dict(self.repository) if self.repository else None,
             "dry_run": self.dry_run,
@@ -131,7 +132,8 @@ def create(request: NewRequest, progress: Progress = SILENT) -> ScaffoldResult:
         commit=None,
         dry_run=request.dry_run,
         warnings=stack.warnings,
-        steps=("render",),
+        # A dry run renders in copier's pretend mode: everything validated, nothing written.
+        steps=("validate",) if request.dry_run else ("render",),
     )
     if request.dry_run:
         return result
@@ -145,7 +147,8 @@ def _resolve_checked(
     from scaffolder.answers import standard_problems
     from scaffolder.errors import InvalidAnswerError
 
-    known = {q.name for q in stack.questions}
+    # Computed values (`when: false`) are not questions a user can answer.
+    known = {q.name for q in stack.questions if q.when is not False}
     if unknown := sorted(set(given) - known):
         raise UsageError(
             f"unknown question{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",

@@ -151,7 +151,7 @@ def read_template(src: str) -> TemplateConfig:
             questions = tuple(
                 _question_spec(name, details) for name, details in template.questions_data.items()
             )
-            unsafe = bool(template.tasks or template.migration_tasks or template.jinja_extensions)
+            unsafe = bool(template.tasks or config.get("migrations") or template.jinja_extensions)
             metadata = config.get("scaffolder") or {}
             if not isinstance(metadata, Mapping):
                 raise TemplateError(f"template {src}: '_scaffolder' must be a mapping")
@@ -176,6 +176,8 @@ class QuestionState:
     choices: list[tuple[str, Any]] = field(default_factory=list)
     message: str = ""
     placeholder: str = ""
+    #: Why the computed default was dropped (it failed the question's validator), if it was.
+    default_error: str = ""
 
 
 class Questionnaire:
@@ -237,11 +239,13 @@ class Questionnaire:
         with _translate_errors(self.src):
             question = self._question(spec, earlier)
             applies = bool(question.get_when())
+            default_error = ""
             try:
                 default = question.get_default()
-            except ValueError:
+            except ValueError as exc:
                 # A computed default that fails its own validator: offer no default.
                 default = MISSING
+                default_error = _validator_message(spec.name, exc)
             choices = [(str(c.title), c.value) for c in question._formatted_choices]
             message = question.render_value(spec.help) if spec.help else spec.name
             return QuestionState(
@@ -252,6 +256,7 @@ class Questionnaire:
                 choices=choices,
                 message=str(message).strip(),
                 placeholder=str(question.get_placeholder()),
+                default_error=default_error,
             )
 
     def check(self, spec: QuestionSpec, value: Any, answers: Mapping[str, Any]) -> tuple[Any, str]:
@@ -265,8 +270,7 @@ class Questionnaire:
         try:
             question.validate_answer(parsed)
         except ValueError as exc:
-            reason = str(exc).removeprefix(f"Validation error for question '{spec.name}': ")
-            return parsed, reason.strip()
+            return parsed, _validator_message(spec.name, exc)
         return parsed, ""
 
     def resolve(
@@ -293,12 +297,15 @@ class Questionnaire:
                 answers[spec.name] = value
             elif state.has_default:
                 answers[spec.name] = state.default
+            elif state.default_error:
+                problems.append((spec.name, f"its default is not valid: {state.default_error}"))
             else:
                 missing.append(spec.name)
-        if missing:
+        if missing and not problems:
             raise MissingAnswersError(missing)
         if problems:
-            raise InvalidAnswerError(problems)
+            # Report everything at once: the bad answers and the missing ones.
+            raise InvalidAnswerError(problems + [(name, "required, and not given") for name in missing])
         return answers
 
     def recorded(self, answers: Mapping[str, Any]) -> dict[str, Any]:
@@ -310,6 +317,10 @@ class Questionnaire:
             if self.state(spec, kept).applies:
                 kept[spec.name] = answers[spec.name]
         return kept
+
+
+def _validator_message(name: str, exc: ValueError) -> str:
+    return str(exc).removeprefix(f"Validation error for question '{name}': ").strip()
 
 
 def render(

@@ -15,6 +15,7 @@ from typing import Any
 
 from scaffolder import __version__
 from scaffolder.answers import STANDARD_QUESTIONS
+from scaffolder.catalog.rules import is_valid_object_name
 from scaffolder.errors import TemplateError, UntrustedTemplateError
 from scaffolder.render import copier_adapter
 from scaffolder.render.copier_adapter import QuestionSpec
@@ -70,6 +71,19 @@ def _with_metadata(info: TemplateInfo, config: copier_adapter.TemplateConfig) ->
     )
 
 
+def current_user() -> str:
+    """The login name as a Backstage entity name, or "" when it cannot be one."""
+    import getpass
+    import re
+
+    try:
+        login = getpass.getuser()
+    except (OSError, KeyError):
+        return ""
+    name = re.sub(r"[^A-Za-z0-9]+", "-", login).strip("-")
+    return name if is_valid_object_name(name) else ""
+
+
 def build_stack(info: TemplateInfo, *, trust: bool) -> Stack:
     """Read the template (and the baseline) and check the template keeps scaffolder's contract."""
     config = copier_adapter.read_template(info.source)
@@ -105,6 +119,7 @@ def build_stack(info: TemplateInfo, *, trust: bool) -> Stack:
             Layer(base.name, base.source, BASELINE_ANSWERS_FILE, True, base_config.questions)
         )
     context = {
+        "scaffolder_user": current_user(),
         "scaffolder_version": __version__,
         "scaffolder_template": info.name,
         "scaffolder_template_version": info.version,
