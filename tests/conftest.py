@@ -50,6 +50,8 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    # An empty copier settings file: no user defaults or trust leak in (pytest-copie reads it).
+    (home / "copier-settings.yml").write_text("{}\n")
     monkeypatch.setenv("COPIER_SETTINGS_PATH", str(home / "copier-settings.yml"))
     monkeypatch.setenv("SCAFFOLDER_CATALOG", str(home / "catalog.yaml"))
     monkeypatch.setenv("NO_COLOR", "1")
