@@ -47,7 +47,7 @@ spec:
 """
 
 try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
+    _Loader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover -- PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
@@ -81,11 +81,11 @@ def _get(node: yaml.MappingNode, key: str) -> tuple[yaml.ScalarNode | None, yaml
     return None, None
 
 
-def _where(path: Path, node: yaml.Node) -> str:
+def _where(path: str | Path, node: yaml.Node) -> str:
     return f"{path}:{node.start_mark.line + 1}"
 
 
-def _parse(path: Path, text: str) -> list[_Doc]:
+def _parse(path: str | Path, text: str) -> list[_Doc]:
     try:
         roots = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
@@ -143,7 +143,8 @@ def _parse(path: Path, text: str) -> list[_Doc]:
 def _entries(docs: list[_Doc]) -> Iterator[LocationEntry]:
     for doc in docs:
         if doc.target is not None:
-            yield LocationEntry(doc.spec_type, doc.target.value, doc.target.start_mark.line + 1, doc.name)
+            line = doc.target.start_mark.line + 1
+            yield LocationEntry(doc.spec_type, doc.target.value, line, doc.name)
         for item in doc.targets.value if doc.targets is not None else ():
             if isinstance(item, yaml.ScalarNode):
                 yield LocationEntry(doc.spec_type, item.value, item.start_mark.line + 1, doc.name)
@@ -178,7 +179,8 @@ def _line_end(text: str, index: int) -> int:
 
 def _append_target(text: str, doc: _Doc, target: str) -> str:
     seq = doc.targets
-    assert seq is not None
+    if seq is None:  # pragma: no cover -- callers pick documents that have a list
+        raise CatalogFileError("internal error: no spec.targets list to edit")
     if seq.flow_style or not seq.value:
         # `targets: [a, b]` or `targets: []`: insert before the closing bracket.
         close = seq.end_mark.index - 1
@@ -196,7 +198,8 @@ def _append_target(text: str, doc: _Doc, target: str) -> str:
 
 def _remove_target(text: str, doc: _Doc, item: yaml.ScalarNode) -> str:
     seq = doc.targets
-    assert seq is not None
+    if seq is None:  # pragma: no cover -- callers pick documents that have a list
+        raise CatalogFileError("internal error: no spec.targets list to edit")
     remaining = [n for n in seq.value if n is not item]
     if seq.flow_style or not remaining:
         # Rewrite the sequence in flow style: `[]` or `["a", "b"]`.
@@ -205,7 +208,8 @@ def _remove_target(text: str, doc: _Doc, item: yaml.ScalarNode) -> str:
         if not seq.flow_style:
             # A block sequence's span runs from its first `-`; start after the key's colon.
             key = doc.targets_key
-            assert key is not None
+            if key is None:  # pragma: no cover -- a parsed list always has its key
+                raise CatalogFileError("internal error: spec.targets has no key")
             start = text.index(":", key.end_mark.index) + 1
             end = _line_end(text, seq.value[-1].end_mark.index - 1)
             values = " []\n"
@@ -235,15 +239,16 @@ def _write_atomic(catalog: Path, text: str) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         with contextlib.suppress(FileNotFoundError):
-            os.chmod(tmp, catalog.stat().st_mode & 0o777)
-        os.replace(tmp, catalog)
+            Path(tmp).chmod(catalog.stat().st_mode & 0o777)
+        Path(tmp).replace(catalog)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+            Path(tmp).unlink()
         raise
 
 
-def _read_text(catalog: Path) -> str:
+def read_text(catalog: Path) -> str:
+    """The catalog file's text; an absent file is empty."""
     try:
         return catalog.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -252,7 +257,7 @@ def _read_text(catalog: Path) -> str:
         raise CatalogFileError(f"cannot read catalog file {catalog}: {exc}") from exc
 
 
-def _with_target(catalog: Path, text: str, target: str, target_type: TargetType) -> str:
+def _with_target(catalog: str | Path, text: str, target: str, target_type: TargetType) -> str:
     docs = _parse(catalog, text)
     for doc in docs:
         if doc.spec_type == target_type and doc.targets is not None:
@@ -263,7 +268,7 @@ def _with_target(catalog: Path, text: str, target: str, target_type: TargetType)
     return text + ("" if text.endswith("\n") else "\n") + "---\n" + block
 
 
-def _without_target(catalog: Path, text: str, target: str) -> tuple[str, bool]:
+def _without_target(catalog: str | Path, text: str, target: str) -> tuple[str, bool]:
     for doc in _parse(catalog, text):
         for item in doc.targets.value if doc.targets is not None else ():
             if isinstance(item, yaml.ScalarNode) and item.value == target:
@@ -275,6 +280,48 @@ def _without_target(catalog: Path, text: str, target: str) -> tuple[str, bool]:
                 hint="remove that Location document by hand",
             )
     return text, False
+
+
+def edit_register(
+    text: str,
+    target: str,
+    *,
+    target_type: TargetType,
+    replaces: tuple[str, ...] = (),
+    source: str | Path = "<catalog>",
+) -> str:
+    """The catalog text with `target` added and `replaces` dropped; `text` itself if unchanged.
+
+    Pure text in, text out: the local file and a catalog repository on GitHub share it.
+    `source` names the file in error messages.
+    """
+    original = text
+    for old in replaces:
+        if old != target:
+            text, _ = _without_target(source, text, old)
+    present = any(
+        e.target == target and e.type == target_type for e in _entries(_parse(source, text))
+    )
+    if not present:
+        text = _with_target(source, text, target, target_type)
+    if text != original:
+        _check_result(source, text, target)
+    return text
+
+
+def edit_unregister(
+    text: str, target: str, *, source: str | Path = "<catalog>"
+) -> tuple[str, bool]:
+    """The catalog text without `target`, and whether it was there."""
+    new, found = _without_target(source, text, target)
+    if found:
+        _check_result(source, new, None)
+    return new, found
+
+
+def entries_in(text: str, *, source: str | Path = "<catalog>") -> list[LocationEntry]:
+    """Every target in catalog text; raises CatalogFileError naming the line if it is broken."""
+    return list(_entries(_parse(source, text)))
 
 
 def register(
@@ -289,19 +336,12 @@ def register(
     Idempotent: a target already listed with the same type is left alone.
     """
     with locked(catalog):
-        original = _read_text(catalog)
-        text = original
-        for old in replaces:
-            if old != target:
-                text, _ = _without_target(catalog, text, old)
-        present = any(
-            e.target == target and e.type == target_type for e in _entries(_parse(catalog, text))
+        original = read_text(catalog)
+        text = edit_register(
+            original, target, target_type=target_type, replaces=replaces, source=catalog
         )
-        if not present:
-            text = _with_target(catalog, text, target, target_type)
         if text == original:
             return False
-        _check_result(catalog, text, target)
         _write_atomic(catalog, text)
         return True
 
@@ -309,15 +349,14 @@ def register(
 def unregister(catalog: Path, target: str) -> bool:
     """Remove `target` from the catalog. Returns whether it was there."""
     with locked(catalog):
-        original = _read_text(catalog)
-        text, found = _without_target(catalog, original, target)
+        original = read_text(catalog)
+        text, found = edit_unregister(original, target, source=catalog)
         if found:
-            _check_result(catalog, text, None)
             _write_atomic(catalog, text)
         return found
 
 
-def _check_result(catalog: Path, text: str, must_hold: str | None) -> None:
+def _check_result(catalog: str | Path, text: str, must_hold: str | None) -> None:
     """Refuse to write a file that does not parse or lost its new target: a bug guard."""
     try:
         entries = list(_entries(_parse(catalog, text)))
