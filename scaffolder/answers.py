@@ -14,7 +14,12 @@ from typing import Any, Literal, cast, get_args
 
 import yaml
 
-from scaffolder.catalog.rules import EntityRef, component_name_problem, parse_entity_ref, parse_owner
+from scaffolder.catalog.rules import (
+    EntityRef,
+    component_name_problem,
+    parse_entity_ref,
+    parse_owner,
+)
 from scaffolder.errors import DataFileError, InvalidAnswerError, UsageError
 
 Lifecycle = Literal["experimental", "production", "deprecated"]
@@ -134,4 +139,5 @@ class Answers:
         return f"component:default/{self.name}"
 
     def to_json(self) -> dict[str, Any]:
-        return json.loads(json.dumps(dict(self.all), default=str))
+        plain: dict[str, Any] = json.loads(json.dumps(dict(self.all), default=str))
+        return plain

@@ -140,9 +140,7 @@ def create(request: NewRequest, progress: Progress = SILENT) -> ScaffoldResult:
     return finish(result, progress)
 
 
-def _resolve_checked(
-    stack: layers.Stack, given: Mapping[str, Any], dst: Path
-) -> dict[str, Any]:
+def _resolve_checked(stack: layers.Stack, given: Mapping[str, Any], dst: Path) -> dict[str, Any]:
     """Template answers, with scaffolder's own standard-answer rules reported with copier's."""
     from scaffolder.answers import standard_problems
     from scaffolder.errors import InvalidAnswerError

@@ -34,7 +34,9 @@ def build_file_tree(root: Path, spec: Mapping[str, str]) -> Path:
     return root
 
 
-def make_template(root: Path, extra_config: str = "", files: Mapping[str, str] | None = None) -> Path:
+def make_template(
+    root: Path, extra_config: str = "", files: Mapping[str, str] | None = None
+) -> Path:
     """A minimal scaffolder-compatible copier template: the standard questions and a README."""
     config = "_subdirectory: template\n" + textwrap.dedent(extra_config) + STANDARD_QUESTIONS_YAML
     tree = {

@@ -36,8 +36,20 @@ def test_bad_answers_exit_2_and_write_nothing(run_cli, tmp_path, catalog_file, a
 
 
 def test_all_bad_answers_are_reported_together(run_cli, tmp_path):
-    result = run_cli(["new", "python-service", "--output", tmp_path / "o",
-                      "--set", "name=Bad", "--set", "owner=a:b:c", "--set", "lifecycle=nope"])
+    result = run_cli(
+        [
+            "new",
+            "python-service",
+            "--output",
+            tmp_path / "o",
+            "--set",
+            "name=Bad",
+            "--set",
+            "owner=a:b:c",
+            "--set",
+            "lifecycle=nope",
+        ]
+    )
     assert result.code == 2
     for question in ("name:", "owner:", "lifecycle:"):
         assert question in result.stderr
@@ -87,7 +99,9 @@ def test_bad_data_file(run_cli, tmp_path, content, message):
 
 
 def test_missing_data_file(run_cli, tmp_path):
-    result = run_cli(["new", "python-service", "--output", tmp_path / "o", "--data-file", tmp_path / "nope.yml"])
+    result = run_cli(
+        ["new", "python-service", "--output", tmp_path / "o", "--data-file", tmp_path / "nope.yml"]
+    )
     assert result.code == 2
     assert "does not exist" in result.stderr
 

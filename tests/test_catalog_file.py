@@ -57,15 +57,22 @@ def test_comments_order_and_hand_written_entries_are_kept(tmp_path):
     catalog = tmp_path / "catalog.yaml"
     catalog.write_text(HAND_WRITTEN)
     locations.register(catalog, "/srv/new/catalog-info.yaml", target_type="file")
-    locations.register(catalog, "https://github.com/acme/x/blob/main/catalog-info.yaml", target_type="url")
+    locations.register(
+        catalog, "https://github.com/acme/x/blob/main/catalog-info.yaml", target_type="url"
+    )
     text = catalog.read_text()
     # Every original line is still there, in order: only lines were added.
     remaining = iter(text.splitlines())
     assert all(line in remaining for line in HAND_WRITTEN.splitlines())
     docs = list(yaml.safe_load_all(text))
-    assert docs[1]["spec"]["targets"] == ["./legacy/a.yaml", "./legacy/b.yaml", "/srv/new/catalog-info.yaml"]
+    assert docs[1]["spec"]["targets"] == [
+        "./legacy/a.yaml",
+        "./legacy/b.yaml",
+        "/srv/new/catalog-info.yaml",
+    ]
     assert docs[2]["spec"] == {
-        "type": "url", "targets": ["https://github.com/acme/x/blob/main/catalog-info.yaml"]
+        "type": "url",
+        "targets": ["https://github.com/acme/x/blob/main/catalog-info.yaml"],
     }
 
 
@@ -74,12 +81,17 @@ def test_targets_with_yaml_special_characters_round_trip(tmp_path):
     odd = "/srv/it's: #odd [dir]/catalog-info.yaml"
     locations.register(catalog, odd, target_type="file")
     locations.register(catalog, "/srv/plain/catalog-info.yaml", target_type="file")
-    assert [e.target for e in locations.read_entries(catalog)] == [odd, "/srv/plain/catalog-info.yaml"]
+    assert [e.target for e in locations.read_entries(catalog)] == [
+        odd,
+        "/srv/plain/catalog-info.yaml",
+    ]
 
 
 def test_flow_style_targets_are_extended(tmp_path):
     catalog = tmp_path / "catalog.yaml"
-    catalog.write_text("kind: Location\nmetadata: {name: x}\nspec: {type: file, targets: []}  # empty\n")
+    catalog.write_text(
+        "kind: Location\nmetadata: {name: x}\nspec: {type: file, targets: []}  # empty\n"
+    )
     locations.register(catalog, "/a.yaml", target_type="file")
     locations.register(catalog, "/b.yaml", target_type="file")
     assert yaml.safe_load(catalog.read_text())["spec"]["targets"] == ["/a.yaml", "/b.yaml"]
@@ -91,7 +103,9 @@ def test_publish_moves_an_entry_from_file_to_url(tmp_path):
     locations.register(catalog, "/srv/a/catalog-info.yaml", target_type="file")
     locations.register(catalog, "/srv/b/catalog-info.yaml", target_type="file")
     url = "https://github.com/acme/a/blob/main/catalog-info.yaml"
-    assert locations.register(catalog, url, target_type="url", replaces=("/srv/a/catalog-info.yaml",))
+    assert locations.register(
+        catalog, url, target_type="url", replaces=("/srv/a/catalog-info.yaml",)
+    )
     entries = [(e.type, e.target) for e in locations.read_entries(catalog)]
     assert entries == [("file", "/srv/b/catalog-info.yaml"), ("url", url)]
 

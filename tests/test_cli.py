@@ -47,7 +47,8 @@ def test_help_does_not_import_heavy_modules():
         "import sys\n"
         "from scaffolder.cli import build_parser\n"
         "build_parser().format_help()\n"
-        "heavy = [m for m in ('copier', 'github', 'questionary', 'prompt_toolkit', 'yaml') if m in sys.modules]\n"
+        "names = ('copier', 'github', 'questionary', 'prompt_toolkit', 'yaml')\n"
+        "heavy = [m for m in names if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -72,8 +73,9 @@ def test_subprocess_new_exit_0_with_json_on_stdout_only(run_subprocess, tmp_path
 
 
 def test_subprocess_bad_input_exit_2_json_error(run_subprocess, tmp_path):
-    result = run_subprocess(["new", "python-service", "--output", tmp_path / "o",
-                             "--set", "name=BAD", "--json"])
+    result = run_subprocess(
+        ["new", "python-service", "--output", tmp_path / "o", "--set", "name=BAD", "--json"]
+    )
     assert result.code == 2
     import json
 
@@ -104,13 +106,26 @@ def test_ctrl_c_exits_130_and_leaves_nothing(tmp_path):
     marker = tmp_path / "task-started"
     template = make_template(
         tmp_path / "tpl",
-        extra_config=f"_tasks:\n  - \"touch {marker} && sleep 30\"\n",
+        extra_config=f'_tasks:\n  - "touch {marker} && sleep 30"\n',
     )
     dst = tmp_path / "o"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "scaffolder", "new", str(template), "--output", str(dst),
-         *STANDARD_ANSWERS, "--trust", "--no-register"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "scaffolder",
+            "new",
+            str(template),
+            "--output",
+            str(dst),
+            *STANDARD_ANSWERS,
+            "--trust",
+            "--no-register",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:

@@ -21,20 +21,35 @@ def git(project: Path, *args: str) -> str:
 
 def test_new_renders_commits_and_registers(run_cli, tmp_path, catalog_file):
     dst = tmp_path / "payments-api"
-    result = run_cli(["new", "python-service", "--output", dst, *STANDARD_ANSWERS,
-                      "--set", "description=Takes payments", "--no-input"])
+    result = run_cli(
+        [
+            "new",
+            "python-service",
+            "--output",
+            dst,
+            *STANDARD_ANSWERS,
+            "--set",
+            "description=Takes payments",
+            "--no-input",
+        ]
+    )
 
     assert result.code == 0, result.stderr
     assert (dst / "src" / "payments_api" / "app.py").is_file()
     info = yaml.safe_load((dst / "catalog-info.yaml").read_text())
     assert info["metadata"]["name"] == "payments-api"
     assert info["spec"] == {
-        "type": "service", "lifecycle": "experimental", "owner": "group:default/payments"
+        "type": "service",
+        "lifecycle": "experimental",
+        "owner": "group:default/payments",
     }
     # One initial commit on main, naming the template and its version, by the configured author.
     assert git(dst, "rev-parse", "--abbrev-ref", "HEAD") == "main"
     assert git(dst, "rev-list", "--count", "HEAD") == "1"
-    assert git(dst, "log", "-1", "--format=%s") == "Initial commit from the python-service 1.0.0 template"
+    assert (
+        git(dst, "log", "-1", "--format=%s")
+        == "Initial commit from the python-service 1.0.0 template"
+    )
     assert git(dst, "log", "-1", "--format=%an <%ae>") == "Test Author <test.author@example.com>"
     assert git(dst, "status", "--porcelain") == ""
     # Registered as a file target in the catalog file (SCAFFOLDER_CATALOG).
@@ -57,7 +72,10 @@ def test_owner_defaults_to_the_current_user(run_cli, tmp_path, monkeypatch):
 def test_system_is_written_only_when_given(new_service):
     with_system = new_service("python-service", "--set", "system=payments", name="with-system")
     without = new_service("python-service", name="without-system")
-    assert yaml.safe_load((with_system / "catalog-info.yaml").read_text())["spec"]["system"] == "payments"
+    assert (
+        yaml.safe_load((with_system / "catalog-info.yaml").read_text())["spec"]["system"]
+        == "payments"
+    )
     assert "system" not in yaml.safe_load((without / "catalog-info.yaml").read_text())["spec"]
 
 
@@ -65,21 +83,35 @@ def test_answer_priority_defaults_then_data_file_then_set(run_cli, tmp_path):
     data = tmp_path / "answers.yml"
     data.write_text("owner: group:from-file\nlifecycle: production\ndescription: from file\n")
     dst = tmp_path / "svc"
-    result = run_cli(["new", "python-service", "--output", dst, "--data-file", data,
-                      "--set", "description=from set", "--no-input", "--json"])
+    result = run_cli(
+        [
+            "new",
+            "python-service",
+            "--output",
+            dst,
+            "--data-file",
+            data,
+            "--set",
+            "description=from set",
+            "--no-input",
+            "--json",
+        ]
+    )
     assert result.code == 0, result.stderr
     answers = result.json()["answers"]
-    assert answers["owner"] == "group:from-file"          # data file beats default
+    assert answers["owner"] == "group:from-file"  # data file beats default
     assert answers["lifecycle"] == "production"
-    assert answers["description"] == "from set"           # --set beats data file
-    assert answers["python_version"] == "3.11"            # template default
-    assert answers["name"] == "svc"                        # default: the destination's name
+    assert answers["description"] == "from set"  # --set beats data file
+    assert answers["python_version"] == "3.11"  # template default
+    assert answers["name"] == "svc"  # default: the destination's name
 
 
 def test_json_data_file_is_accepted(run_cli, tmp_path):
     data = tmp_path / "answers.json"
     data.write_text(json.dumps({"owner": "user:jdoe", "name": "from-json"}))
-    result = run_cli(["new", "python-service", "--output", tmp_path / "x", "--data-file", data, "--json"])
+    result = run_cli(
+        ["new", "python-service", "--output", tmp_path / "x", "--data-file", data, "--json"]
+    )
     assert result.code == 0, result.stderr
     assert result.json()["entity_ref"] == "component:default/from-json"
 
@@ -98,8 +130,18 @@ TRICKY_DESCRIPTIONS = [
 @pytest.mark.parametrize("description", TRICKY_DESCRIPTIONS)
 def test_description_renders_exactly_and_is_never_evaluated(run_cli, tmp_path, description):
     dst = tmp_path / "tricky"
-    result = run_cli(["new", "python-service", "--output", dst, *STANDARD_ANSWERS,
-                      "--set", f"description={description}", "--no-input"])
+    result = run_cli(
+        [
+            "new",
+            "python-service",
+            "--output",
+            dst,
+            *STANDARD_ANSWERS,
+            "--set",
+            f"description={description}",
+            "--no-input",
+        ]
+    )
     assert result.code == 0, result.stderr
     info = yaml.safe_load((dst / "catalog-info.yaml").read_text())
     assert info["metadata"]["description"] == description
@@ -112,24 +154,48 @@ def test_description_renders_exactly_and_is_never_evaluated(run_cli, tmp_path, d
 
 def test_dry_run_validates_and_writes_nothing(run_cli, tmp_path, catalog_file):
     dst = tmp_path / "dry"
-    result = run_cli(["new", "python-service", "--output", dst, *STANDARD_ANSWERS, "--dry-run", "--json"])
+    result = run_cli(
+        ["new", "python-service", "--output", dst, *STANDARD_ANSWERS, "--dry-run", "--json"]
+    )
     assert result.code == 0, result.stderr
     payload = result.json()
-    assert payload["dry_run"] is True and payload["commit"] is None and payload["registered"] is False
+    assert (
+        payload["dry_run"] is True and payload["commit"] is None and payload["registered"] is False
+    )
     assert not dst.exists()
     assert not catalog_file.exists()
 
 
 def test_dry_run_still_rejects_bad_answers(run_cli, tmp_path):
-    result = run_cli(["new", "python-service", "--output", tmp_path / "d", "--set", "owner=x",
-                      "--set", "name=Bad Name", "--dry-run"])
+    result = run_cli(
+        [
+            "new",
+            "python-service",
+            "--output",
+            tmp_path / "d",
+            "--set",
+            "owner=x",
+            "--set",
+            "name=Bad Name",
+            "--dry-run",
+        ]
+    )
     assert result.code == 2
     assert "name" in result.stderr
 
 
 def test_no_register_skips_the_catalog(run_cli, tmp_path, catalog_file):
-    result = run_cli(["new", "python-service", "--output", tmp_path / "s", *STANDARD_ANSWERS,
-                      "--no-register", "--json"])
+    result = run_cli(
+        [
+            "new",
+            "python-service",
+            "--output",
+            tmp_path / "s",
+            *STANDARD_ANSWERS,
+            "--no-register",
+            "--json",
+        ]
+    )
     assert result.code == 0
     assert result.json()["catalog"] is None
     assert not catalog_file.exists()
@@ -140,8 +206,20 @@ def test_catalog_flag_and_env_choose_the_file(run_cli, tmp_path, monkeypatch):
     env_catalog = tmp_path / "env" / "catalog.yaml"
     monkeypatch.setenv("SCAFFOLDER_CATALOG", str(env_catalog))
     assert run_cli(["new", "python-service", "-o", tmp_path / "a", *STANDARD_ANSWERS]).code == 0
-    assert run_cli(["new", "python-service", "-o", tmp_path / "b", *STANDARD_ANSWERS,
-                    "--catalog", flag_catalog]).code == 0
+    assert (
+        run_cli(
+            [
+                "new",
+                "python-service",
+                "-o",
+                tmp_path / "b",
+                *STANDARD_ANSWERS,
+                "--catalog",
+                flag_catalog,
+            ]
+        ).code
+        == 0
+    )
     assert str(tmp_path / "a" / "catalog-info.yaml") in env_catalog.read_text()
     assert str(tmp_path / "b" / "catalog-info.yaml") in flag_catalog.read_text()
     assert str(tmp_path / "b") not in env_catalog.read_text()
@@ -194,7 +272,9 @@ def test_template_without_standard_questions_is_refused(run_cli, tmp_path):
 
 def test_local_template_without_languages_gets_no_baseline_and_a_warning(run_cli, tmp_path):
     template = make_template(tmp_path / "tpl")
-    result = run_cli(["new", str(template), "--output", tmp_path / "out", *STANDARD_ANSWERS, "--json"])
+    result = run_cli(
+        ["new", str(template), "--output", tmp_path / "out", *STANDARD_ANSWERS, "--json"]
+    )
     assert result.code == 0, result.stderr
     assert any("security baseline was not applied" in w for w in result.json()["warnings"])
     assert (tmp_path / "out" / "README.md").read_text() == "# out\n"
@@ -216,6 +296,8 @@ def test_untrusted_template_is_refused_with_exit_4(run_cli, tmp_path):
 
 def test_trusted_template_runs_its_tasks(run_cli, tmp_path):
     template = make_template(tmp_path / "tpl", extra_config=UNSAFE_CONFIG)
-    result = run_cli(["new", str(template), "--output", tmp_path / "out", *STANDARD_ANSWERS, "--trust"])
+    result = run_cli(
+        ["new", str(template), "--output", tmp_path / "out", *STANDARD_ANSWERS, "--trust"]
+    )
     assert result.code == 0, result.stderr
     assert (tmp_path / "out" / "task-ran").exists()

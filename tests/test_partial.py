@@ -10,12 +10,19 @@ from tests.conftest import STANDARD_ANSWERS
 
 
 def commits(project) -> int:
-    proc = subprocess.run(["git", "rev-list", "--count", "HEAD"], cwd=project,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        ["git", "rev-list", "--count", "HEAD"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return int(proc.stdout.strip()) if proc.returncode == 0 else 0
 
 
-def test_commit_failure_keeps_the_project_and_resume_finishes(run_cli, tmp_path, isolated_env, catalog_file):
+def test_commit_failure_keeps_the_project_and_resume_finishes(
+    run_cli, tmp_path, isolated_env, catalog_file
+):
     gitconfig = isolated_env / ".gitconfig"
     good = gitconfig.read_text()
     # Signing is required but the signer fails: a realistic way for `git commit` to fail.
@@ -44,7 +51,9 @@ def test_commit_failure_keeps_the_project_and_resume_finishes(run_cli, tmp_path,
     assert str(dst / "catalog-info.yaml") in catalog_file.read_text()
 
 
-def test_broken_catalog_is_untouched_and_resume_registers_after_the_fix(run_cli, tmp_path, catalog_file):
+def test_broken_catalog_is_untouched_and_resume_registers_after_the_fix(
+    run_cli, tmp_path, catalog_file
+):
     catalog_file.write_text("apiVersion: backstage.io/v1alpha1\nkind: Location\nspec: [oops\n")
     broken = catalog_file.read_bytes()
     dst = tmp_path / "svc"

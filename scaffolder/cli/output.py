@@ -24,7 +24,9 @@ def _color_enabled(stream: TextIO) -> bool:
 
 
 class Output:
-    def __init__(self, *, json_mode: bool, stdout: TextIO | None = None, stderr: TextIO | None = None):
+    def __init__(
+        self, *, json_mode: bool, stdout: TextIO | None = None, stderr: TextIO | None = None
+    ):
         self.json_mode = json_mode
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
@@ -45,7 +47,9 @@ class Output:
         except BaseException:
             self.stderr.write(f"  {self._paint('✗', '31')} {name} failed\n")
             raise
-        self.stderr.write(f"  {self._paint('✓', '32')} {name} ({time.monotonic() - started:.2f}s)\n")
+        self.stderr.write(
+            f"  {self._paint('✓', '32')} {name} ({time.monotonic() - started:.2f}s)\n"
+        )
 
     def note(self, message: str) -> None:
         self.stderr.write(f"  {message}\n")
@@ -64,7 +68,11 @@ class Output:
 
     def error(self, exc: ScaffolderError) -> None:
         if self.json_mode:
-            payload: dict[str, Any] = {"ok": False, "exit_code": int(exc.exit_code), "error": exc.to_json()}
+            payload: dict[str, Any] = {
+                "ok": False,
+                "exit_code": int(exc.exit_code),
+                "error": exc.to_json(),
+            }
             if isinstance(exc, PartialSuccessError):
                 result = exc.result
                 payload["result"] = result.to_json() if hasattr(result, "to_json") else None
@@ -75,5 +83,11 @@ class Output:
 
     def interrupted(self) -> None:
         if self.json_mode:
-            self.json({"ok": False, "exit_code": int(ExitCode.INTERRUPTED), "error": {"kind": "interrupted", "message": "interrupted", "hint": None}})
+            self.json(
+                {
+                    "ok": False,
+                    "exit_code": int(ExitCode.INTERRUPTED),
+                    "error": {"kind": "interrupted", "message": "interrupted", "hint": None},
+                }
+            )
         self.stderr.write("\ninterrupted\n")

@@ -39,7 +39,10 @@ def handle(args: argparse.Namespace, out: Output) -> int:
                 out.text(f"{'':<{width}}  {t.description}")
         return ExitCode.OK
     if not args.name:
-        raise UsageError("`templates show` needs a template name", hint="scaffolder templates show python-service")
+        raise UsageError(
+            "`templates show` needs a template name",
+            hint="scaffolder templates show python-service",
+        )
     from scaffolder.render.layers import build_stack
 
     stack = build_stack(resolve_template(args.name), trust=True)
@@ -51,7 +54,13 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     out.text(f"{t.name} {t.version}  {t.title}".rstrip())
     for q in questions:
         flags = ", ".join(
-            f for f, on in (("required", q["required"]), ("secret", q["secret"]), ("conditional", q["conditional"])) if on
+            f
+            for f, on in (
+                ("required", q["required"]),
+                ("secret", q["secret"]),
+                ("conditional", q["conditional"]),
+            )
+            if on
         )
         out.text(f"  {q['name']} ({q['type']}{', ' + flags if flags else ''})")
         if q["help"]:

@@ -219,7 +219,8 @@ class Questionnaire:
         from copier._user_data import AnswersMap, Question
 
         worker = self._worker
-        assert worker is not None, "use Questionnaire as a context manager"
+        if worker is None:
+            raise RuntimeError("use Questionnaire as a context manager")
         worker.answers = AnswersMap(init=dict(answers), metadata=worker.template.metadata)
         details = worker.template.questions_data[spec.name]
         return Question(
@@ -305,7 +306,9 @@ class Questionnaire:
             raise MissingAnswersError(missing)
         if problems:
             # Report everything at once: the bad answers and the missing ones.
-            raise InvalidAnswerError(problems + [(name, "required, and not given") for name in missing])
+            raise InvalidAnswerError(
+                problems + [(name, "required, and not given") for name in missing]
+            )
         return answers
 
     def recorded(self, answers: Mapping[str, Any]) -> dict[str, Any]:

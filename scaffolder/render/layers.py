@@ -132,7 +132,9 @@ def resolve_answers(stack: Stack, given: Mapping[str, Any], dst: Path) -> dict[s
     """Every layer's answers from `given` and defaults; all problems of a layer at once."""
     answers: dict[str, Any] = {}
     for layer in stack.layers:
-        with copier_adapter.Questionnaire(layer.source, unsafe=layer.unsafe, dst=dst) as questionnaire:
+        with copier_adapter.Questionnaire(
+            layer.source, unsafe=layer.unsafe, dst=dst
+        ) as questionnaire:
             answers = questionnaire.resolve(given, context={**stack.context, **answers})
     return {k: v for k, v in answers.items() if k not in stack.context}
 

@@ -69,7 +69,7 @@ def _read_metadata(template_dir: Path) -> dict[str, Any]:
         return {}
     try:
         # copier.yml may hold several documents (copier merges them); so does this.
-        docs = list(yaml.load_all(config.read_text(encoding="utf-8"), Loader=_LenientLoader))  # noqa: S506 -- a SafeLoader subclass
+        docs = list(yaml.load_all(config.read_text(encoding="utf-8"), Loader=_LenientLoader))
     except yaml.YAMLError as exc:
         raise TemplateError(f"{config} is not valid YAML: {exc}") from exc
     data: dict[str, Any] = {}
