@@ -10,11 +10,16 @@ The tree::
     │   ├── DestinationNotEmptyError     --output exists and holds files
     │   ├── DataFileError                --data-file unreadable, not YAML/JSON, not a mapping
     │   ├── TemplateError                the template itself is broken (bad copier.yml, ...)
-    │   └── CatalogFileError             the catalog file is not a Location file (names the line)
+    │   ├── CatalogFileError             the catalog file is not a Location file (names the line)
+    │   └── CatalogTargetError           a target to (un)register is missing, unreadable or invalid
     ├── UntrustedTemplateError           exit 4: unsafe features without --trust
     ├── ChecksFailedError                exit 1: audit / validate found problems
     ├── GitError                         a git command failed
     ├── GitHubError                      the GitHub API refused or failed (exit 5 before any write)
+    │   ├── GitHubAuthError              no token found, or GitHub rejected it (401)
+    │   ├── GitHubPermissionError        403/404: not allowed, or not on this plan (`.plan_limited`)
+    │   ├── GitHubRateLimitError         rate limited for longer than the retry budget allows
+    │   └── RepositoryConflictError      the repository exists and holds someone else's work
     └── PartialSuccessError              exit 3: some steps ran; wraps the cause, says how to resume
 
 Third-party errors (copier's, git's, PyGithub's) are translated into this tree at exactly one
@@ -131,6 +136,10 @@ class CatalogFileError(UsageError):
     kind = "catalog-file"
 
 
+class CatalogTargetError(UsageError):
+    kind = "catalog-target"
+
+
 class UntrustedTemplateError(ScaffolderError):
     exit_code = ExitCode.UNTRUSTED
     kind = "untrusted-template"
@@ -149,6 +158,49 @@ class GitError(ScaffolderError):
 class GitHubError(ScaffolderError):
     exit_code = ExitCode.GITHUB
     kind = "github"
+
+    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None) -> None:
+        super().__init__(message, hint=hint)
+        #: The HTTP status GitHub answered, when there was an answer.
+        self.status = status
+
+    def to_json(self) -> dict[str, object]:
+        return {**super().to_json(), "status": self.status}
+
+
+class GitHubAuthError(GitHubError):
+    kind = "github-auth"
+
+
+class GitHubPermissionError(GitHubError):
+    kind = "github-permission"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        status: int | None = None,
+        plan_limited: bool = False,
+    ) -> None:
+        super().__init__(message, hint=hint, status=status)
+        #: GitHub refused because the account's plan lacks the feature ("Upgrade to GitHub Pro").
+        self.plan_limited = plan_limited
+
+
+class GitHubRateLimitError(GitHubError):
+    kind = "github-rate-limit"
+
+
+class RepositoryConflictError(GitHubError):
+    kind = "repository-conflict"
+
+    def __init__(self, *, full_name: str, reason: str) -> None:
+        super().__init__(
+            f"repository {full_name} already exists and {reason}; nothing was changed",
+            hint="choose another name or owner, or delete or rename that repository first",
+            status=None,
+        )
 
 
 class PartialSuccessError(ScaffolderError):

@@ -20,6 +20,8 @@ from scaffolder.cli import main as cli_main
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO_ROOT / "templates"
 
+pytest_plugins = ["tests.fakegithub.fixtures"]  # fake_github, fake_ghes
+
 
 @dataclass
 class CliResult:

@@ -1,0 +1,47 @@
+"""The GitHub seam shared by `publish` and the catalog's remote mode.
+
+Usage::
+
+    from scaffolder.github import GitHubSettings, connect
+
+    settings = GitHubSettings.from_env(api_url=args.github_api_url)  # token + URL + budget
+    client = connect(settings)
+    me = client.identity()                      # GET /user; GitHubAuthError without a token
+    repo = client.call("read acme/api", lambda gh: gh.get_repo("acme/api"))   # PyGithub
+    client.rest("PUT", "/repos/acme/api/private-vulnerability-reporting")    # no wrapper
+
+* Token: `$GH_TOKEN`, then `$GITHUB_TOKEN`, then `gh auth token` (`settings.find_token`).
+  It lives in a `Token` whose repr hides it; `client.scrub(text)` removes it from any text.
+* API URL: `--github-api-url`, then `$SCAFFOLDER_GITHUB_API_URL`, then https://api.github.com;
+  Enterprise Server is `https://HOST/api/v3`.
+* Every call made through `call()`/`rest()` is retried on 5xx, timeouts, connection errors and
+  403/429 rate limits (honouring `Retry-After` / `x-ratelimit-reset`), within a bounded budget
+  (`RetryPolicy`); PyGithub's own retry is off. Failures come out as `GitHubError` and its
+  subclasses (`scaffolder.errors`), never as PyGithub exceptions. Retry a whole
+  check-then-write closure with `call()` so a write that landed before a timeout is not
+  repeated.
+* `$SCAFFOLDER_GITHUB_BACKOFF_SCALE` multiplies every wait (tests set it near 0);
+  `$SCAFFOLDER_GITHUB_TIMEOUT` is the per-request timeout in seconds.
+"""
+
+from scaffolder.github.client import GitHubClient, Identity, connect
+from scaffolder.github.settings import (
+    DEFAULT_API_URL,
+    GitHubSettings,
+    RetryPolicy,
+    Token,
+    find_token,
+    resolve_api_url,
+)
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "GitHubClient",
+    "GitHubSettings",
+    "Identity",
+    "RetryPolicy",
+    "Token",
+    "connect",
+    "find_token",
+    "resolve_api_url",
+]

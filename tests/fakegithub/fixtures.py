@@ -1,0 +1,51 @@
+"""pytest fixtures for the fake GitHub (registered from tests/conftest.py).
+
+`fake_github` starts a server with one user, `alice` (token `TOKEN`), and an organisation
+`acme` she belongs to, and points scaffolder at it through the environment:
+`SCAFFOLDER_GITHUB_API_URL`, `GH_TOKEN`, a tiny backoff scale and a short timeout. At the end
+of the test it fails if any request broke GitHub's OpenAPI request schemas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakegithub.server import FakeGitHub
+
+#: Long and distinctive, so a scan for it cannot match by accident.
+TOKEN = "ghp_FAKEtoken0123456789abcdefABCDEF0123"
+OTHER_TOKEN = "ghp_OTHERtoken0123456789abcdefABCDEF012"
+
+
+def _start(root: Path, monkeypatch: pytest.MonkeyPatch, prefix: str) -> FakeGitHub:
+    fake = FakeGitHub(root, prefix=prefix).start()
+    fake.state.add_user("alice", TOKEN, plan="pro")
+    fake.state.add_user("bob", OTHER_TOKEN, plan="pro")
+    fake.state.add_org("acme", members={"alice"}, plan="team")
+    monkeypatch.setenv("SCAFFOLDER_GITHUB_API_URL", fake.api_url)
+    monkeypatch.setenv("GH_TOKEN", TOKEN)
+    monkeypatch.setenv("SCAFFOLDER_GITHUB_BACKOFF_SCALE", "0.001")
+    monkeypatch.setenv("SCAFFOLDER_GITHUB_TIMEOUT", "1")
+    return fake
+
+
+@pytest.fixture
+def fake_github(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+                isolated_env: Path) -> Iterator[FakeGitHub]:
+    fake = _start(tmp_path_factory.mktemp("fakegithub"), monkeypatch, "")
+    yield fake
+    fake.stop()
+    assert not fake.violations, f"requests that break GitHub's API description: {fake.violations}"
+
+
+@pytest.fixture
+def fake_ghes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+              isolated_env: Path) -> Iterator[FakeGitHub]:
+    """The same, served the way GitHub Enterprise Server is: the API under /api/v3."""
+    fake = _start(tmp_path_factory.mktemp("fakeghes"), monkeypatch, "/api/v3")
+    yield fake
+    fake.stop()
+    assert not fake.violations, f"requests that break GitHub's API description: {fake.violations}"

@@ -1,0 +1,303 @@
+"""A fake GitHub on 127.0.0.1: the REST API (see `state.py`) and git over HTTPS-like HTTP.
+
+* API calls need `Authorization: token T` or `Bearer T` with a known token, else 401.
+* Git calls (`/OWNER/NAME.git/...`) are served by `git http-backend` (CGI) from bare
+  repositories; they need HTTP Basic auth whose password is a known token, else 401 with a
+  `WWW-Authenticate` challenge, as GitHub does.
+* Every write's JSON body is checked against GitHub's OpenAPI request schema (vendored from
+  `@octokit/openapi`); a body that does not conform gets a 422 and is kept in `violations`.
+* `fail(...)` injects faults: an error status (5xx, a 403/429 rate limit with `Retry-After` or
+  `x-ratelimit-reset`), or a delay long enough for the client to time out.
+* `prefix="/api/v3"` serves the API the way GitHub Enterprise Server does.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+
+from tests.fakegithub.state import ApiError, State, dispatch
+
+SCHEMAS = json.loads(
+    (Path(__file__).parent / "openapi" / "request-bodies.json").read_text(encoding="utf-8")
+)
+GIT_PATH = re.compile(r"^/(?P<owner>[^/]+)/(?P<repo>[^/]+)\.git(?P<rest>/.*)$")
+
+
+@dataclass
+class Fault:
+    method: str
+    path: re.Pattern[str]
+    status: int | None
+    times: int
+    headers: dict[str, str]
+    message: str
+    delay: float
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    body: Any
+    #: "api" or "git"
+    kind: str
+    #: The Authorization header matched a known token.
+    authorized: bool
+    status: int = 0
+
+
+@dataclass
+class FakeGitHub:
+    root: Path
+    prefix: str = ""
+    state: State = field(init=False)
+    requests: list[Request] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> FakeGitHub:
+        fake = self
+
+        class Handler(_Handler):
+            github = fake
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        web = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self.state = State(self.root / "git", web_url=web, api_url=web + self.prefix)
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def api_url(self) -> str:
+        return self.state.api_url
+
+    @property
+    def web_url(self) -> str:
+        return self.state.web_url
+
+    # -- faults ---------------------------------------------------------------------------
+    def fail(
+        self,
+        method: str,
+        path: str,
+        *,
+        status: int | None = 500,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        message: str = "Server Error",
+        delay: float = 0.0,
+    ) -> None:
+        """Make the next `times` requests matching METHOD and the PATH regex fail.
+
+        With `status=None` and a `delay`, the request is answered normally but late (a client
+        with a shorter timeout sees a timeout while the write still lands).
+        """
+        pattern = re.compile(f"^{path}$")
+        self.faults.append(Fault(method, pattern, status, times, headers or {}, message, delay))
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.times > 0 and fault.method == method and fault.path.match(path):
+                    fault.times -= 1
+                    return fault
+        return None
+
+    # -- queries for tests --------------------------------------------------------------
+    def writes(self) -> list[Request]:
+        return [r for r in self.requests if r.kind == "api" and r.method != "GET"]
+
+    def calls(self, method: str, path: str) -> list[Request]:
+        pattern = re.compile(f"^{path}$")
+        return [r for r in self.requests if r.method == method and pattern.match(r.path)]
+
+
+def _schema_key(method: str, path: str) -> str | None:
+    for key in SCHEMAS:
+        if not key.startswith(method + " "):
+            continue
+        template = key.split(" ", 1)[1]
+        regex = re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(regex, path):
+            return key
+    return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    github: FakeGitHub
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        return
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            data = b""
+            while True:
+                size = int(self.rfile.readline().strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None,
+              raw: bytes | None = None) -> None:
+        data = raw if raw is not None else b""
+        if raw is None and payload is not None:
+            data = json.dumps(payload).encode()
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        if raw is None and payload is not None:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _login_from(self, header: str | None, *, basic: bool) -> str | None:
+        tokens = self.github.state.tokens
+        if not header:
+            return None
+        scheme, _, value = header.partition(" ")
+        if basic and scheme.lower() == "basic":
+            try:
+                _, _, password = base64.b64decode(value).decode().partition(":")
+            except ValueError:
+                return None
+            return tokens.get(password)
+        if not basic and scheme.lower() in ("token", "bearer"):
+            return tokens.get(value.strip())
+        return None
+
+    def _handle(self) -> None:
+        fake = self.github
+        url = urlsplit(self.path)
+        body_bytes = self._body()
+        git = GIT_PATH.match(url.path)
+        kind = "git" if git else "api"
+        path = url.path
+        if not git:
+            if not path.startswith(fake.prefix):
+                self._send(404, {"message": "Not Found"})
+                return
+            path = path[len(fake.prefix):] or "/"
+        login = self._login_from(self.headers.get("Authorization"), basic=bool(git))
+        body: Any = None
+        if kind == "api" and body_bytes:
+            body = json.loads(body_bytes)
+        record = Request(self.command, path, body, kind, login is not None)
+        fake.requests.append(record)
+        fault = fake._take_fault(self.command, path)
+        if fault and fault.delay:
+            time.sleep(fault.delay)
+        if fault and fault.status is not None:
+            record.status = fault.status
+            self._send(fault.status, {"message": fault.message}, fault.headers)
+            return
+        if git:
+            self._git(record, login, git, url.query, body_bytes)
+            return
+        if login is None:
+            record.status = 401
+            self._send(401, {"message": "Bad credentials"})
+            return
+        if problem := self._check_schema(self.command, path, body):
+            fake.violations.append(f"{self.command} {path}: {problem}")
+            record.status = 422
+            self._send(422, {"message": "Invalid request.", "errors": [problem]})
+            return
+        try:
+            status, payload = dispatch(fake.state, self.command, path, login, body)
+        except ApiError as exc:
+            status, payload = exc.status, exc.body
+        record.status = status
+        self._send(status, payload)
+
+    @staticmethod
+    def _check_schema(method: str, path: str, body: Any) -> str | None:
+        if method == "GET":
+            return None
+        key = _schema_key(method, path)
+        if key is None:
+            return f"no such endpoint in GitHub's REST API description: {method} {path}"
+        spec = SCHEMAS[key]
+        if spec["schema"] is None:
+            return None if body in (None, {}) else "this endpoint takes no body"
+        if body is None:
+            return "a JSON body is required" if spec["required"] else None
+        try:
+            jsonschema.validate(body, spec["schema"])
+        except jsonschema.ValidationError as exc:
+            return f"{'/'.join(map(str, exc.absolute_path))}: {exc.message}"
+        return None
+
+    def _git(self, record: Request, login: str | None, match: re.Match[str], query: str,
+             body: bytes) -> None:
+        state = self.github.state
+        repo = state.repos.get((match["owner"].lower(), match["repo"].lower()))
+        if login is None:
+            record.status = 401
+            self._send(401, None, {"WWW-Authenticate": 'Basic realm="GitHub"'})
+            return
+        if repo is None or not state.can_admin(login, repo):
+            record.status = 404 if repo is None or repo.private else 403
+            self._send(record.status, None, raw=b"Repository not found.\n")
+            return
+        env = {
+            "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/"),
+            "GIT_CONFIG_NOSYSTEM": "1", "GIT_PROJECT_ROOT": str(state.git_root),
+            "GIT_HTTP_EXPORT_ALL": "1", "REMOTE_USER": login, "REMOTE_ADDR": "127.0.0.1",
+            "PATH_INFO": f"/{repo.owner.login}/{repo.name}.git{match['rest']}",
+            "QUERY_STRING": query, "REQUEST_METHOD": self.command,
+            "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+            "CONTENT_LENGTH": str(len(body)),
+        }
+        if proto := self.headers.get("Git-Protocol"):
+            env["GIT_PROTOCOL"] = proto
+        if encoding := self.headers.get("Content-Encoding"):
+            env["HTTP_CONTENT_ENCODING"] = encoding
+        proc = subprocess.run(
+            ["git", "http-backend"], input=body, env=env, capture_output=True, check=False
+        )
+        head, _, payload = proc.stdout.partition(b"\r\n\r\n")
+        status, headers = 200, {}
+        for line in head.decode().splitlines():
+            key, _, value = line.partition(":")
+            if key.lower() == "status":
+                status = int(value.strip().split()[0])
+            elif key:
+                headers[key] = value.strip()
+        record.status = status
+        self._send(status, None, headers, raw=payload)
