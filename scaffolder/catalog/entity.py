@@ -180,7 +180,9 @@ def _check_envelope(data: Mapping[str, Any]) -> list[str]:
     if kind is None:
         problems.append("kind is required")
     elif not is_valid_kind(kind):
-        problems.append(f"kind {kind!r} is not valid; use letters and digits, starting with a letter")
+        problems.append(
+            f"kind {kind!r} is not valid; use letters and digits, starting with a letter"
+        )
     spec = data.get("spec")
     if spec is not None and not isinstance(spec, Mapping):
         problems.append(f"spec must be a mapping, not {_type_name(spec)}")

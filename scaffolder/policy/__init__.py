@@ -1,0 +1,79 @@
+"""The security baseline as named checks: `audit(path)` runs them all on a local repository.
+
+The checks test rules, not file contents, so that any repository can be audited, including one
+created before the baseline changed, or not by scaffolder at all:
+
+========================  =================================================================
+catalog-info              catalog-info.yaml holds a valid Backstage Component (validate_entity);
+                          GitHub annotations when the repository is on GitHub
+codeql                    codeql-action v4 analyses the repo's languages and `actions`,
+                          build-mode none where CodeQL can, on push/pull_request/schedule,
+                          `security-events: write` on the job and nothing broader
+ci-tests                  a push/pull_request workflow runs each language's tests
+dependency-review         actions/dependency-review-action on pull requests
+scorecard                 OpenSSF Scorecard, publishing, with id-token and security-events write
+actions-pinned            every `uses:` pinned by a 40-hex commit SHA, with a `# vX.Y.Z` comment
+workflow-permissions      every workflow's top-level permissions are empty or read-only
+job-timeouts              every job sets timeout-minutes
+checkout-credentials      every actions/checkout sets persist-credentials: false
+untrusted-input           no github.event / head_ref expression inside run: (or github-script)
+dependabot                every ecosystem plus github-actions, weekly, grouped, cooldown >= 7
+security-policy           SECURITY.md: private reporting, a contact, a time frame in days
+codeowners                CODEOWNERS gives every path to a GitHub user or team
+license                   LICENSE is the full text of an OSI licence
+gitignore                 .gitignore exists and covers the language's artefacts
+branch-ruleset            .github/rulesets/*.json protects the default branch: PR with all
+                          five parameters (2+ approvals in production), status checks naming
+                          the CI and CodeQL jobs, no deletion or force push, no bypass actors
+========================  =================================================================
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scaffolder.errors import UsageError
+from scaffolder.policy.files import FILE_CHECKS
+from scaffolder.policy.model import AuditReport, Check, CheckResult
+from scaffolder.policy.repo import Repository
+from scaffolder.policy.workflows import WORKFLOW_CHECKS
+
+__all__ = ["CHECKS", "AuditReport", "Check", "CheckResult", "audit", "check_names"]
+
+_ORDER = (
+    "catalog-info",
+    "codeql",
+    "dependabot",
+    "ci-tests",
+    "dependency-review",
+    "scorecard",
+    "actions-pinned",
+    "workflow-permissions",
+    "job-timeouts",
+    "checkout-credentials",
+    "untrusted-input",
+    "security-policy",
+    "codeowners",
+    "license",
+    "gitignore",
+    "branch-ruleset",
+)
+_ALL = {name: Check(name, title, run) for name, title, run in (*FILE_CHECKS, *WORKFLOW_CHECKS)}
+#: Every check, in the order the report lists them.
+CHECKS: tuple[Check, ...] = tuple(_ALL[name] for name in _ORDER)
+
+
+def check_names() -> list[str]:
+    return [c.name for c in CHECKS]
+
+
+def audit(path: Path) -> AuditReport:
+    """Run every baseline check on the repository at `path`. Reads only; writes nothing."""
+    root = path.expanduser()
+    if not root.exists():
+        raise UsageError(f"{path} does not exist", hint="give the folder of a repository")
+    if not root.is_dir():
+        raise UsageError(f"{path} is not a folder", hint="give the folder of a repository")
+    repo = Repository(root.resolve())
+    results = tuple(check(repo) for check in CHECKS)
+    return AuditReport(path=repo.root, languages=tuple(repo.languages), results=results)

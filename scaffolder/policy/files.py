@@ -1,0 +1,338 @@
+"""Checks on the repository's files: catalog entity, Dependabot, SECURITY.md, CODEOWNERS,
+LICENSE, .gitignore and the default branch's ruleset.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from scaffolder.catalog.entity import validate_entities
+from scaffolder.policy.model import count
+from scaffolder.policy.repo import COMMUNITY_DIRS, Repository, find_file, read_text
+from scaffolder.policy.workflows import TEST_COMMANDS, _steps_using
+
+Outcome = tuple[list[str], str]
+
+#: The baseline's languages → Dependabot's ecosystems (any of them will do).
+ECOSYSTEMS = {
+    "python": {"pip", "uv", "poetry", "pipenv"},
+    "typescript": {"npm", "bun"},
+    "go": {"gomod"},
+}
+MIN_COOLDOWN_DAYS = 7
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_HTTPS = re.compile(r"https://\S+")
+_DAYS = re.compile(r"\b\d+\s+(business\s+|working\s+|calendar\s+)?days?\b", re.IGNORECASE)
+_OWNER = re.compile(r"^(@[A-Za-z0-9](-?[A-Za-z0-9])*(/[A-Za-z0-9._-]+)?|[^@\s]+@[^@\s]+\.[^@\s]+)$")
+
+#: Phrases of each OSI licence's full text, as GitHub's licence detection (licensee) needs it.
+LICENCE_MARKERS: Mapping[str, tuple[str, ...]] = {
+    "Apache-2.0": (
+        "apache license",
+        "version 2.0",
+        "terms and conditions for use, reproduction, and distribution",
+        "end of terms and conditions",
+    ),
+    "MIT": ("permission is hereby granted, free of charge", 'the software is provided "as is"'),
+    "BSD-3-Clause": ("redistribution and use in source and binary forms", "neither the name of"),
+    "BSD-2-Clause": (
+        "redistribution and use in source and binary forms",
+        "this software is provided by the copyright holders and contributors",
+    ),
+    "ISC": ("permission to use, copy, modify, and/or distribute this software for any purpose",),
+    "MPL-2.0": (
+        "mozilla public license version 2.0",
+        "exhibit a - source code form license notice",
+    ),
+    "GPL-3.0": ("gnu general public license", "version 3, 29 june 2007", "terms and conditions"),
+    "AGPL-3.0": ("gnu affero general public license", "version 3, 19 november 2007"),
+    "LGPL-3.0": ("gnu lesser general public license", "version 3, 29 june 2007"),
+    "GPL-2.0": ("gnu general public license", "version 2, june 1991", "terms and conditions"),
+}
+#: What a language's .gitignore must keep out (any one of each set).
+GITIGNORE_MARKERS = {
+    "python": ("__pycache__", "*.pyc", "*.py[cod]"),
+    "typescript": ("node_modules",),
+}
+
+
+def check_catalog_info(repo: Repository) -> Outcome:
+    path, docs, error = repo.catalog_documents
+    if path is None:
+        return ["no catalog-info.yaml at the top of the repository"], ""
+    if error:
+        return [error], ""
+    problems = validate_entities(docs)
+    component = repo.component
+    if component is None:
+        return [*problems, "catalog-info.yaml holds no Component entity"], ""
+    metadata = component.get("metadata")
+    if not isinstance(metadata, Mapping):
+        metadata = {}
+    annotations = metadata.get("annotations") or {}
+    if not isinstance(annotations, Mapping):
+        annotations = {}
+    slug = annotations.get("github.com/project-slug")
+    source = annotations.get("backstage.io/source-location")
+    remote = repo.github_remote
+    if remote and not slug:
+        problems.append(
+            f"the repository is github.com/{remote} but github.com/project-slug is not set"
+        )
+    if slug is not None:
+        if not (isinstance(slug, str) and re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", slug)):
+            problems.append(f"github.com/project-slug {slug!r} is not OWNER/REPO")
+        if not (isinstance(source, str) and source.startswith("url:")):
+            problems.append(
+                "backstage.io/source-location must be set (url:...) with github.com/project-slug"
+            )
+    name = metadata.get("name")
+    if problems:
+        return problems, ""
+    return [], f"Component {name} is a valid Backstage entity" + (
+        f" on github.com/{slug}" if slug else ""
+    )
+
+
+def check_dependabot(repo: Repository) -> Outcome:
+    path, data, error = repo.yaml_file(".github/dependabot.yml", ".github/dependabot.yaml")
+    if path is None:
+        return ["no .github/dependabot.yml"], ""
+    if error:
+        return [error], ""
+    updates = data.get("updates") if isinstance(data, Mapping) else None
+    if not isinstance(updates, list) or not updates:
+        return ["dependabot.yml has no updates"], ""
+    problems = []
+    ecosystems = set()
+    for update in updates:
+        if not isinstance(update, Mapping):
+            problems.append("an updates entry is not a mapping")
+            continue
+        eco = str(update.get("package-ecosystem", "?"))
+        ecosystems.add(eco)
+        schedule = update.get("schedule")
+        interval = schedule.get("interval") if isinstance(schedule, Mapping) else None
+        if interval != "weekly":
+            problems.append(f"{eco}: schedule interval is {interval!r}, not 'weekly'")
+        if not update.get("groups"):
+            problems.append(f"{eco}: updates are not grouped (groups:)")
+        cooldown = update.get("cooldown")
+        days = cooldown.get("default-days") if isinstance(cooldown, Mapping) else None
+        if not isinstance(days, int) or days < MIN_COOLDOWN_DAYS:
+            problems.append(
+                f"{eco}: cooldown default-days is {days!r}, not at least {MIN_COOLDOWN_DAYS}"
+            )
+    if "github-actions" not in ecosystems:
+        problems.append("github-actions is not updated")
+    for lang in repo.languages:
+        if not ECOSYSTEMS[lang] & ecosystems:
+            problems.append(
+                f"{lang} dependencies are not updated ({' or '.join(sorted(ECOSYSTEMS[lang]))})"
+            )
+    return (
+        problems,
+        f"weekly, grouped updates with a {MIN_COOLDOWN_DAYS}+ day cooldown "
+        f"for {', '.join(sorted(ecosystems))}",
+    )
+
+
+def check_security_policy(repo: Repository) -> Outcome:
+    path = find_file(
+        repo.root, ["SECURITY.md", "SECURITY.rst", "SECURITY.txt", "SECURITY"], COMMUNITY_DIRS
+    )
+    if path is None:
+        return ["no SECURITY.md (top level, .github/ or docs/)"], ""
+    text = read_text(path)
+    lower = text.lower()
+    problems = []
+    if "security/advisories/new" not in lower and "private vulnerability reporting" not in lower:
+        problems.append("it does not point to GitHub's private vulnerability reporting")
+    if not (_EMAIL.search(text) or _HTTPS.search(text)):
+        problems.append("it gives no contact (an email address or https:// link)")
+    if not _DAYS.search(text):
+        problems.append("it does not say within how many days reporters hear back")
+    if "vulnerabilit" not in lower or "disclos" not in lower:
+        problems.append("it does not speak of vulnerabilities and their disclosure")
+    rel = path.relative_to(repo.root).as_posix()
+    return [f"{rel}: {p}" for p in problems], f"{rel} says where to report and what to expect"
+
+
+def check_codeowners(repo: Repository) -> Outcome:
+    path = find_file(repo.root, ["CODEOWNERS"], COMMUNITY_DIRS)
+    if path is None:
+        return ["no CODEOWNERS (.github/, top level or docs/)"], ""
+    rel = path.relative_to(repo.root).as_posix()
+    owners: list[str] = []
+    for raw in read_text(path).splitlines():
+        line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("\\#") else raw.strip()
+        if not line:
+            continue
+        pattern, *who = line.split()
+        if pattern in ("*", "/", "/*", "/**", "**"):
+            owners = who  # a later catch-all line wins, as in GitHub
+    if not owners:
+        return [f"{rel} gives no owner for every path (a '*' line with @owners)"], ""
+    if bad := [o for o in owners if not _OWNER.match(o)]:
+        return [f"{rel}: {', '.join(bad)} is not a GitHub @user, @org/team or email"], ""
+    return [], f"{rel} gives every path to {' '.join(owners)}"
+
+
+def check_license(repo: Repository) -> Outcome:
+    path = find_file(
+        repo.root, ["LICENSE", "LICENSE.md", "LICENSE.txt", "LICENCE", "COPYING", "COPYING.md"]
+    )
+    if path is None:
+        return ["no LICENSE at the top of the repository"], ""
+    text = " ".join(read_text(path).lower().split())
+    for spdx, markers in LICENCE_MARKERS.items():
+        if all(m in text for m in markers):
+            return [], f"{path.name} holds the full {spdx} text"
+    return [f"{path.name} is not the full text of an OSI licence GitHub recognises"], ""
+
+
+def check_gitignore(repo: Repository) -> Outcome:
+    path = repo.root / ".gitignore"
+    if not path.is_file():
+        return ["no .gitignore at the top of the repository"], ""
+    patterns = [
+        line.strip()
+        for line in read_text(path).splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    if not patterns:
+        return [".gitignore is empty"], ""
+    problems = []
+    for lang in repo.languages:
+        markers = GITIGNORE_MARKERS.get(lang, ())
+        if markers and not any(any(m in p for m in markers) for p in patterns):
+            problems.append(f".gitignore does not ignore {lang} artefacts ({' or '.join(markers)})")
+    return problems, f".gitignore has {count(patterns, 'pattern')}"
+
+
+def _required_contexts(repo: Repository) -> dict[str, list[str]]:
+    """Status checks the ruleset must require: the CI test jobs' and CodeQL jobs' names."""
+    wanted: dict[str, list[str]] = {}
+    for _, job, _ in _steps_using(repo, "github/codeql-action/analyze"):
+        wanted.setdefault("CodeQL", []).extend(job.check_names())
+    commands = [TEST_COMMANDS[lang] for lang in repo.languages] or [re.compile(r"\btest")]
+    for w in repo.workflows:
+        if not w.triggers & {"push", "pull_request"}:
+            continue
+        for job in w.jobs:
+            if any(c.search(s.run) for s in job.steps for c in commands if s.run):
+                wanted.setdefault("CI", []).extend(job.check_names())
+    return wanted
+
+
+def _pull_request_problems(params: Mapping[str, Any], minimum: int) -> list[str]:
+    problems = []
+    required = (
+        "required_approving_review_count",
+        "dismiss_stale_reviews_on_push",
+        "require_code_owner_review",
+        "require_last_push_approval",
+        "required_review_thread_resolution",
+    )
+    if missing := [p for p in required if p not in params]:
+        problems.append(
+            f"the pull_request rule lacks {', '.join(missing)} (GitHub requires all five)"
+        )
+    approvals = params.get("required_approving_review_count")
+    if not isinstance(approvals, int) or approvals < minimum:
+        problems.append(f"pull requests need {approvals!r} approvals, not at least {minimum}")
+    for flag in (
+        "dismiss_stale_reviews_on_push",
+        "require_code_owner_review",
+        "require_last_push_approval",
+    ):
+        if flag in params and params[flag] is not True:
+            problems.append(f"{flag} is not true")
+    return problems
+
+
+def _ruleset_problems(repo: Repository, data: Any, minimum: int) -> list[str]:
+    if not isinstance(data, Mapping):
+        return ["it is not a JSON object"]
+    problems = []
+    if data.get("target", "branch") != "branch":
+        problems.append(f"target is {data.get('target')!r}, not 'branch'")
+    if data.get("enforcement") != "active":
+        problems.append(f"enforcement is {data.get('enforcement')!r}, not 'active'")
+    if data.get("bypass_actors"):
+        problems.append("it has bypass actors")
+    conditions = data.get("conditions") or {}
+    include = (
+        (conditions.get("ref_name") or {}).get("include")
+        if isinstance(conditions, Mapping)
+        else None
+    )
+    if not isinstance(include, list) or not {"~DEFAULT_BRANCH", "~ALL"} & set(include):
+        problems.append("it does not cover the default branch (~DEFAULT_BRANCH)")
+    rules = {
+        r.get("type"): r.get("parameters") or {}
+        for r in data.get("rules") or []
+        if isinstance(r, Mapping)
+    }
+    for rule in ("deletion", "non_fast_forward", "pull_request", "required_status_checks"):
+        if rule not in rules:
+            problems.append(f"it has no {rule} rule")
+    if "pull_request" in rules:
+        problems += _pull_request_problems(rules["pull_request"], minimum)
+    if "required_status_checks" in rules:
+        checks = rules["required_status_checks"].get("required_status_checks") or []
+        contexts = {c.get("context") for c in checks if isinstance(c, Mapping)}
+        if not contexts:
+            problems.append("it requires no status checks")
+        for what, names in _required_contexts(repo).items():
+            if missing := [n for n in names if n not in contexts]:
+                problems.append(
+                    f"it does not require the {what} check{'s' if len(missing) > 1 else ''} "
+                    + ", ".join(missing)
+                )
+    return problems
+
+
+def check_branch_ruleset(repo: Repository) -> Outcome:
+    folder = repo.root / ".github" / "rulesets"
+    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    if not files:
+        return ["no ruleset in .github/rulesets/*.json"], ""
+    lifecycle = ((repo.component or {}).get("spec") or {}).get("lifecycle")
+    minimum = 2 if lifecycle == "production" else 1
+    failures = []
+    for path in files:
+        rel = path.relative_to(repo.root).as_posix()
+        try:
+            data = json.loads(read_text(path))
+        except ValueError as exc:
+            failures.append(f"{rel} is not valid JSON: {exc}")
+            continue
+        problems = _ruleset_problems(repo, data, minimum)
+        if not problems:
+            return (
+                [],
+                f"{rel} protects the default branch "
+                f"({minimum}+ approvals, lifecycle {lifecycle or 'unknown'})",
+            )
+        failures += [f"{rel}: {p}" for p in problems]
+    return failures, ""
+
+
+FILE_CHECKS = (
+    ("catalog-info", "catalog-info.yaml is a valid Backstage Component", check_catalog_info),
+    ("dependabot", "Dependabot updates weekly, grouped, with a cooldown", check_dependabot),
+    (
+        "security-policy",
+        "SECURITY.md says where to report and what to expect",
+        check_security_policy,
+    ),
+    ("codeowners", "CODEOWNERS gives every path an owner", check_codeowners),
+    ("license", "LICENSE holds an OSI licence", check_license),
+    ("gitignore", ".gitignore for the language", check_gitignore),
+    ("branch-ruleset", "Default branch protected by a ruleset", check_branch_ruleset),
+)

@@ -1,0 +1,277 @@
+"""A read-only view of a local repository, as the baseline's checks need it.
+
+Nothing here judges; it finds and parses: the languages (from their manifests), the workflows
+(parsed as YAML, with each `uses:` line's trailing comment kept), and the well-known files
+(SECURITY.md, CODEOWNERS, LICENSE, ...) wherever GitHub looks for them. It reads any repository,
+not only those scaffolder made, so that old repositories can be audited too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import product
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+#: Manifests that reveal a language (the baseline's names: python, typescript, go).
+LANGUAGE_MANIFESTS: Mapping[str, tuple[str, ...]] = {
+    "python": ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile"),
+    "typescript": ("package.json",),
+    "go": ("go.mod",),
+}
+#: Where GitHub looks for SECURITY.md and CODEOWNERS, in its order.
+COMMUNITY_DIRS = (".github", "", "docs")
+
+_USES_LINE = re.compile(r"""^\s*(?:-\s+)?uses:\s*["']?([^\s"'#]+)["']?\s*(?:#\s*(.*))?$""")
+_MATRIX_REF = re.compile(r"\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}")
+
+
+def find_file(root: Path, names: Sequence[str], dirs: Sequence[str] = ("",)) -> Path | None:
+    """The first of `names` (case-insensitive) in `dirs` under `root`."""
+    for folder in dirs:
+        base = root / folder if folder else root
+        if not base.is_dir():
+            continue
+        entries = {p.name.lower(): p for p in base.iterdir() if p.is_file()}
+        for name in names:
+            if (hit := entries.get(name.lower())) is not None:
+                return hit
+    return None
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _substitute_matrix(text: str, row: Mapping[str, Any]) -> str:
+    """`${{ matrix.x }}` replaced by the row's value (left as is when the row has none)."""
+
+    def value(m: re.Match[str]) -> str:
+        return str(row.get(m.group(1), m.group(0)))
+
+    return _MATRIX_REF.sub(value, text)
+
+
+@dataclass(frozen=True)
+class Step:
+    job: str
+    index: int
+    data: Mapping[str, Any]
+
+    @property
+    def uses(self) -> str:
+        value = self.data.get("uses")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def action(self) -> str:
+        """`owner/repo[/path]` without the ref."""
+        return self.uses.partition("@")[0]
+
+    @property
+    def with_(self) -> Mapping[str, Any]:
+        value = self.data.get("with")
+        return value if isinstance(value, Mapping) else {}
+
+    @property
+    def run(self) -> str:
+        value = self.data.get("run")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def label(self) -> str:
+        name = self.data.get("name")
+        return (
+            f"job {self.job!r} step {name!r}" if name else f"job {self.job!r} step {self.index + 1}"
+        )
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    data: Mapping[str, Any]
+
+    @property
+    def steps(self) -> list[Step]:
+        steps = self.data.get("steps")
+        if not isinstance(steps, list):
+            return []
+        return [Step(self.id, i, s) for i, s in enumerate(steps) if isinstance(s, Mapping)]
+
+    @property
+    def permissions(self) -> Any:
+        return self.data.get("permissions")
+
+    def matrix_rows(self) -> list[dict[str, Any]]:
+        """The matrix combinations (axes crossed, then `include` rows added); [{}] without one."""
+        strategy = self.data.get("strategy")
+        matrix = strategy.get("matrix") if isinstance(strategy, Mapping) else None
+        if not isinstance(matrix, Mapping):
+            return [{}]
+        axes = {
+            k: v
+            for k, v in matrix.items()
+            if k not in ("include", "exclude") and isinstance(v, list)
+        }
+        rows: list[dict[str, Any]] = (
+            [dict(zip(axes, combo, strict=True)) for combo in product(*axes.values())]
+            if axes
+            else []
+        )
+        includes = matrix.get("include")
+        if isinstance(includes, list):
+            rows += [{str(k): v for k, v in i.items()} for i in includes if isinstance(i, Mapping)]
+        return rows or [{}]
+
+    def check_names(self) -> list[str]:
+        """The status check names GitHub reports for this job (its name per matrix row)."""
+        name = self.data.get("name")
+        template = name if isinstance(name, str) else self.id
+        if "${{" not in template:
+            return [template]
+        names = []
+        for row in self.matrix_rows():
+            rendered = _substitute_matrix(template, row)
+            if rendered not in names:
+                names.append(rendered)
+        return names
+
+
+@dataclass(frozen=True)
+class UsesLine:
+    line: int
+    ref: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class Workflow:
+    path: Path
+    relpath: str
+    text: str
+    data: Mapping[str, Any] | None
+    error: str = ""
+
+    @property
+    def triggers(self) -> set[str]:
+        if self.data is None:
+            return set()
+        # YAML 1.1 reads the key `on` as the boolean True.
+        on = self.data.get("on", self.data.get(True))  # type: ignore[call-overload]  # PyYAML's `on` key is True
+        if isinstance(on, str):
+            return {on}
+        if isinstance(on, list):
+            return {str(x) for x in on}
+        if isinstance(on, Mapping):
+            return {str(k) for k in on}
+        return set()
+
+    @property
+    def jobs(self) -> list[Job]:
+        jobs = self.data.get("jobs") if self.data else None
+        if not isinstance(jobs, Mapping):
+            return []
+        return [Job(str(k), v) for k, v in jobs.items() if isinstance(v, Mapping)]
+
+    def steps(self) -> Iterator[Step]:
+        for job in self.jobs:
+            yield from job.steps
+
+    @cached_property
+    def uses_lines(self) -> list[UsesLine]:
+        """Every `uses:` line as written, with its trailing comment (the pinned version)."""
+        found = []
+        for number, line in enumerate(self.text.splitlines(), start=1):
+            if m := _USES_LINE.match(line):
+                found.append(UsesLine(number, m.group(1), (m.group(2) or "").strip()))
+        return found
+
+
+@dataclass
+class Repository:
+    root: Path
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def languages(self) -> list[str]:
+        return [
+            lang
+            for lang, manifests in LANGUAGE_MANIFESTS.items()
+            if any((self.root / m).is_file() for m in manifests)
+        ]
+
+    @cached_property
+    def workflows(self) -> list[Workflow]:
+        folder = self.root / ".github" / "workflows"
+        if not folder.is_dir():
+            return []
+        found = []
+        for path in sorted(folder.iterdir()):
+            if path.suffix not in (".yml", ".yaml") or not path.is_file():
+                continue
+            text = read_text(path)
+            rel = path.relative_to(self.root).as_posix()
+            try:
+                data = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                found.append(Workflow(path, rel, text, None, f"{rel} is not valid YAML: {exc}"))
+                continue
+            if not isinstance(data, Mapping):
+                found.append(Workflow(path, rel, text, None, f"{rel} is not a workflow mapping"))
+                continue
+            found.append(Workflow(path, rel, text, data))
+        return found
+
+    def yaml_file(self, *names: str) -> tuple[Path | None, Any, str]:
+        """(path, parsed data, error) for the first existing of `names` (relative paths)."""
+        for name in names:
+            path = self.root / name
+            if path.is_file():
+                try:
+                    return path, yaml.safe_load(read_text(path)), ""
+                except yaml.YAMLError as exc:
+                    return path, None, f"{name} is not valid YAML: {exc}"
+        return None, None, ""
+
+    @cached_property
+    def catalog_documents(self) -> tuple[Path | None, list[Any], str]:
+        for name in ("catalog-info.yaml", "catalog-info.yml"):
+            path = self.root / name
+            if path.is_file():
+                try:
+                    return path, list(yaml.safe_load_all(read_text(path))), ""
+                except yaml.YAMLError as exc:
+                    return path, [], f"{name} is not valid YAML: {exc}"
+        return None, [], ""
+
+    @cached_property
+    def component(self) -> Mapping[str, Any] | None:
+        """The first Component entity of catalog-info.yaml, if any."""
+        for doc in self.catalog_documents[1]:
+            if isinstance(doc, Mapping) and doc.get("kind") == "Component":
+                return doc
+        return None
+
+    @cached_property
+    def github_remote(self) -> str | None:
+        """`owner/repo` of the `origin` remote when it is on github.com, read from .git/config."""
+        config = read_text(self.root / ".git" / "config")
+        section = ""
+        for raw in config.splitlines():
+            line = raw.strip()
+            if line.startswith("["):
+                section = line
+            elif section == '[remote "origin"]' and line.startswith("url"):
+                url = line.partition("=")[2].strip()
+                m = re.search(r"github\.com[:/]([^/\s]+)/([^/\s]+?)(?:\.git)?/?$", url)
+                if m:
+                    return f"{m.group(1)}/{m.group(2)}"
+        return None

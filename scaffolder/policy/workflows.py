@@ -1,0 +1,287 @@
+"""Checks on GitHub Actions workflows: what runs (CodeQL, CI, dependency review, Scorecard)
+and how every workflow is written (pins, permissions, timeouts, credentials, injection).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from scaffolder.policy.model import count
+from scaffolder.policy.repo import Job, Repository, Step, Workflow
+
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+_VERSION_COMMENT = re.compile(r"^v?\d+(\.\d+)*\b")
+_EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
+#: Contexts an attacker can write: event payloads (titles, bodies, branch names), head_ref.
+_UNTRUSTED = re.compile(
+    r"\bgithub\s*\.\s*(event\b|head_ref\b)|\bgithub\s*\[\s*['\"](event|head_ref)"
+)
+
+#: The baseline's language names → CodeQL's.
+CODEQL_LANGUAGES = {"python": "python", "typescript": "javascript-typescript", "go": "go"}
+#: CodeQL languages analysed without a build, for which build-mode must be `none` (or unset).
+BUILDLESS = {"python", "javascript-typescript", "javascript", "typescript", "actions", "ruby"}
+#: The commands that run each language's tests.
+TEST_COMMANDS = {
+    "python": re.compile(r"\b(pytest|tox|nox|hatch\s+test|unittest)\b"),
+    "typescript": re.compile(r"\b(npm|pnpm|yarn|bun)\s+(run\s+)?(test|t)\b|\bnode\s+--test\b"),
+    "go": re.compile(r"\bgo\s+test\b"),
+}
+
+Outcome = tuple[list[str], str]
+
+
+def _broken(repo: Repository) -> list[str]:
+    return [w.error for w in repo.workflows if w.error]
+
+
+def _steps_using(repo: Repository, action: str) -> list[tuple[Workflow, Job, Step]]:
+    return [
+        (w, j, s)
+        for w in repo.workflows
+        for j in w.jobs
+        for s in j.steps
+        if s.action == action or s.action.startswith(action + "/")
+    ]
+
+
+def _is_false(value: Any) -> bool:
+    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
+
+
+def _readonly(permissions: Any) -> bool:
+    """`{}`, `read-all`, or a mapping of scopes that are all `read` or `none`."""
+    if permissions == {} or permissions == "read-all":
+        return True
+    return isinstance(permissions, Mapping) and all(
+        v in ("read", "none") for v in permissions.values()
+    )
+
+
+def _writes(permissions: Any) -> set[str]:
+    if permissions == "write-all":
+        return {"*"}
+    if isinstance(permissions, Mapping):
+        return {str(k) for k, v in permissions.items() if v == "write"}
+    return set()
+
+
+def _version_of(workflow: Workflow, step: Step) -> str:
+    """The version a step's action is at: the pin's comment, else the ref itself."""
+    ref = step.uses.partition("@")[2]
+    for line in workflow.uses_lines:
+        if line.ref == step.uses and line.comment:
+            return line.comment.split()[0]
+    return ref
+
+
+def _major(version: str) -> int | None:
+    m = re.match(r"^v?(\d+)", version)
+    return int(m.group(1)) if m else None
+
+
+def _resolve(value: Any, row: Mapping[str, Any]) -> list[str]:
+    """A `with:` value with `${{ matrix.x }}` substituted from one matrix row, split on commas."""
+    text = str(value)
+    text = re.sub(
+        r"\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}", lambda m: str(row.get(m.group(1), "")), text
+    )
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def check_codeql(repo: Repository) -> Outcome:
+    inits = _steps_using(repo, "github/codeql-action/init")
+    analyses = _steps_using(repo, "github/codeql-action/analyze")
+    if not inits or not analyses:
+        return [
+            "no workflow runs github/codeql-action init and analyze (.github/workflows/codeql.yml)"
+        ], ""
+    problems: list[str] = []
+    languages: set[str] = set()
+    build_modes: dict[str, str] = {}
+    workflows = {w.relpath: w for w, _, _ in inits + analyses}
+    for workflow, _job, step in inits + analyses:
+        major = _major(_version_of(workflow, step))
+        if major is None or major < 4:
+            problems.append(f"{workflow.relpath}: {step.action} is not v4 or later")
+    for _workflow, job, step in inits:
+        for row in job.matrix_rows():
+            langs = _resolve(step.with_.get("languages", ""), row)
+            mode = step.with_.get("build-mode")
+            for lang in langs:
+                languages.add(lang)
+                if mode is not None:
+                    build_modes[lang] = (_resolve(mode, row) or [""])[0]
+    wanted = {CODEQL_LANGUAGES[lang] for lang in repo.languages} | {"actions"}
+    if missing := sorted(wanted - languages):
+        problems.append(f"CodeQL does not analyse {', '.join(missing)}")
+    for lang in sorted(languages & BUILDLESS):
+        if build_modes.get(lang, "none") != "none":
+            problems.append(f"CodeQL build-mode for {lang} is {build_modes[lang]!r}, not 'none'")
+    for workflow in workflows.values():
+        if missing_triggers := sorted({"push", "pull_request", "schedule"} - workflow.triggers):
+            problems.append(f"{workflow.relpath} does not run on {', '.join(missing_triggers)}")
+        if not _readonly(workflow.data.get("permissions") if workflow.data else None):
+            problems.append(f"{workflow.relpath}: top-level permissions must be empty or read-only")
+    for workflow, job, _ in analyses:
+        writes = _writes(job.permissions)
+        if "security-events" not in writes:
+            problems.append(f"{workflow.relpath}: job {job.id!r} lacks 'security-events: write'")
+        if broader := sorted(writes - {"security-events"}):
+            problems.append(f"{workflow.relpath}: job {job.id!r} also writes {', '.join(broader)}")
+    return (
+        problems,
+        f"CodeQL v4 analyses {', '.join(sorted(languages))} on push, pull request and schedule",
+    )
+
+
+def check_ci_tests(repo: Repository) -> Outcome:
+    candidates = [w for w in repo.workflows if w.triggers & {"push", "pull_request"}]
+    runs = [(w, s.run) for w in candidates for s in w.steps() if s.run]
+    if not repo.languages:
+        found = [w.relpath for w, run in runs if re.search(r"\btest", run)]
+        if found:
+            return [], f"{found[0]} runs tests"
+        return ["no workflow on push or pull_request runs the tests"], ""
+    problems = []
+    where = []
+    for lang in repo.languages:
+        hits = [w.relpath for w, run in runs if TEST_COMMANDS[lang].search(run)]
+        if hits:
+            where.append(f"{lang} in {hits[0]}")
+        else:
+            problems.append(
+                f"no workflow on push or pull_request runs the {lang} tests "
+                f"(looked for {TEST_COMMANDS[lang].pattern!r} in run steps)"
+            )
+    return problems, "tests run on push and pull request: " + ", ".join(where)
+
+
+def check_dependency_review(repo: Repository) -> Outcome:
+    hits = [
+        w
+        for w, _, _ in _steps_using(repo, "actions/dependency-review-action")
+        if "pull_request" in w.triggers
+    ]
+    if not hits:
+        return ["no workflow runs actions/dependency-review-action on pull_request"], ""
+    return [], f"{hits[0].relpath} reviews dependencies on pull requests"
+
+
+def check_scorecard(repo: Repository) -> Outcome:
+    hits = _steps_using(repo, "ossf/scorecard-action")
+    if not hits:
+        return ["no workflow runs ossf/scorecard-action (.github/workflows/scorecard.yml)"], ""
+    problems = []
+    workflow, job, step = hits[0]
+    if step.with_.get("publish_results") not in (True, "true"):
+        problems.append(f"{workflow.relpath}: publish_results is not true")
+    writes = _writes(job.permissions)
+    if missing := sorted({"id-token", "security-events"} - writes):
+        problems.append(f"{workflow.relpath}: job {job.id!r} lacks write for {', '.join(missing)}")
+    if not _readonly(workflow.data.get("permissions") if workflow.data else None):
+        problems.append(f"{workflow.relpath}: top-level permissions must be empty or read-only")
+    return problems, f"{workflow.relpath} runs OpenSSF Scorecard and publishes the results"
+
+
+def check_actions_pinned(repo: Repository) -> Outcome:
+    problems = _broken(repo)
+    pinned = 0
+    for workflow in repo.workflows:
+        parsed = {s.uses for s in workflow.steps() if s.uses} | {
+            str(j.data["uses"]) for j in workflow.jobs if isinstance(j.data.get("uses"), str)
+        }
+        lines = {line.ref: line for line in workflow.uses_lines}
+        for uses in sorted(parsed):
+            if uses.startswith("./"):
+                continue
+            if uses.startswith("docker://"):
+                if "@sha256:" not in uses:
+                    problems.append(f"{workflow.relpath}: {uses} is not pinned by digest")
+                continue
+            ref = uses.partition("@")[2]
+            line = lines.get(uses)
+            where = f"{workflow.relpath}:{line.line}" if line else workflow.relpath
+            if not _SHA.match(ref):
+                problems.append(f"{where}: {uses} is not pinned by a full commit SHA")
+            elif line is None or not _VERSION_COMMENT.match(line.comment):
+                problems.append(f"{where}: {uses} has no version comment (# vX.Y.Z)")
+            else:
+                pinned += 1
+    return (
+        problems,
+        f"{count(range(pinned), 'action reference')} pinned by SHA with a version comment",
+    )
+
+
+def check_workflow_permissions(repo: Repository) -> Outcome:
+    if not repo.workflows:
+        return ["no workflows in .github/workflows"], ""
+    problems = _broken(repo)
+    for w in repo.workflows:
+        if w.data is None:
+            continue
+        if "permissions" not in w.data:
+            problems.append(f"{w.relpath} has no top-level permissions")
+        elif not _readonly(w.data["permissions"]):
+            problems.append(
+                f"{w.relpath}: top-level permissions grant write ({w.data['permissions']!r})"
+            )
+    return (
+        problems,
+        f"{count(repo.workflows, 'workflow')}, each with empty or read-only top-level permissions",
+    )
+
+
+def check_job_timeouts(repo: Repository) -> Outcome:
+    problems = _broken(repo)
+    jobs = [(w, j) for w in repo.workflows for j in w.jobs]
+    for w, j in jobs:
+        # A job that calls a reusable workflow cannot set timeout-minutes; its callee's jobs do.
+        if "uses" not in j.data and "timeout-minutes" not in j.data:
+            problems.append(f"{w.relpath}: job {j.id!r} has no timeout-minutes")
+    return problems, f"{count(jobs, 'job')}, each with timeout-minutes"
+
+
+def check_checkout_credentials(repo: Repository) -> Outcome:
+    problems = _broken(repo)
+    steps = _steps_using(repo, "actions/checkout")
+    for w, _, s in steps:
+        if not _is_false(s.with_.get("persist-credentials")):
+            problems.append(f"{w.relpath}: {s.label} does not set persist-credentials: false")
+    return problems, f"{count(steps, 'checkout')}, each with persist-credentials: false"
+
+
+def _scripts(step: Step) -> Iterable[str]:
+    yield step.run
+    if step.action == "actions/github-script":
+        yield str(step.with_.get("script", ""))
+
+
+def check_untrusted_input(repo: Repository) -> Outcome:
+    problems = _broken(repo)
+    for w in repo.workflows:
+        for s in w.steps():
+            for script in _scripts(s):
+                for expr in _EXPRESSION.findall(script):
+                    if _UNTRUSTED.search(expr):
+                        problems.append(
+                            f"{w.relpath}: {s.label} puts ${{{{{expr.strip()}}}}} in a script; "
+                            "pass it through env: instead"
+                        )
+    return problems, "no github.event or head_ref expression inside run: or scripts"
+
+
+WORKFLOW_CHECKS = (
+    ("codeql", "CodeQL scans the code and the workflows", check_codeql),
+    ("ci-tests", "CI runs the project's tests", check_ci_tests),
+    ("dependency-review", "Dependency review on pull requests", check_dependency_review),
+    ("scorecard", "OpenSSF Scorecard workflow", check_scorecard),
+    ("actions-pinned", "Every action pinned by commit SHA", check_actions_pinned),
+    ("workflow-permissions", "Least-privilege top-level permissions", check_workflow_permissions),
+    ("job-timeouts", "Every job has timeout-minutes", check_job_timeouts),
+    ("checkout-credentials", "Checkout does not persist credentials", check_checkout_credentials),
+    ("untrusted-input", "No untrusted input inside run:", check_untrusted_input),
+)
