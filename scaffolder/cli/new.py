@@ -40,6 +40,10 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--trust", action="store_true", help="allow a non-built-in template's tasks, migrations and extensions")
     parser.add_argument("--dry-run", action="store_true", help="validate everything and write nothing")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument(
+        "--save-answers", type=Path, metavar="FILE",
+        help="save the wizard's answers (never secrets) for a replay with --data-file",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -47,9 +51,18 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     from scaffolder.answers import load_data_file, merge_sources, parse_set_options
     from scaffolder.config import default_catalog_path
     from scaffolder.create import NewRequest, create
+    from scaffolder.wizard import command as wizard_cli
 
     sets = parse_set_options(args.sets)
     data = load_data_file(args.data_file) if args.data_file else {}
+    catalog = None if args.no_register else (args.catalog or default_catalog_path())
+    given = merge_sources(data, sets)
+    wizard = None
+    if wizard_cli.interactive(args):
+        # With a terminal, the wizard asks what is missing (everything, without --defaults)
+        # and fills args.template/output and the publish flags; the pipeline below is shared.
+        wizard = wizard_cli.ask(args, out, given=given, catalog=catalog)
+        given = wizard.request.given
     if args.template is None or args.output is None:
         missing = [flag for flag, value in (("TEMPLATE", args.template), ("--output", args.output)) if value is None]
         raise UsageError(
@@ -57,17 +70,19 @@ def handle(args: argparse.Namespace, out: Output) -> int:
             hint="run `scaffolder templates` to see the templates, then "
             "`scaffolder new TEMPLATE --output DIR`",
         )
-    catalog = None if args.no_register else (args.catalog or default_catalog_path())
     request = NewRequest(
         template=args.template,
         output=args.output,
-        given=merge_sources(data, sets),
+        given=given,
         catalog=catalog,
         dry_run=args.dry_run,
         trust=args.trust,
     )
-    result = create(request, progress=out)
+    with wizard_cli.running(wizard):
+        result = create(request, progress=out)
     report(result, out)
+    if wizard is not None:
+        wizard_cli.after(wizard, out)
     return ExitCode.OK
 
 

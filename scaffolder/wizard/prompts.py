@@ -1,0 +1,204 @@
+"""The wizard's prompts: questionary, made impossible to get stuck in.
+
+Every prompt raises `KeyboardInterrupt` on Ctrl-C *and* on Esc (questionary's `unsafe_ask`, plus
+an eager Esc binding), so the caller has one way out to handle. Text prompts validate as the
+person types: the validator runs on Enter, the error is shown inline under the input (wrapped to
+the terminal's width, which questionary's one-line error bar would cut off) and the answer stays
+editable. `NO_COLOR` is honoured by prompt_toolkit itself (it drops to 1-bit colour); the styles
+here only add attributes that degrade to plain text.
+
+questionary and prompt_toolkit are imported inside the methods, so importing this module is
+cheap and `scaffolder --help` never loads them.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: A validator: the typed text in, an error message (or "") out.
+Check = Callable[[str], str]
+
+ESC_HINT = "Enter accepts · Esc or Ctrl-C cancels"
+
+
+@dataclass(frozen=True)
+class Option:
+    """One entry of a select or checkbox prompt."""
+
+    title: str
+    value: Any
+    description: str | None = None
+
+
+def _columns() -> int:
+    from prompt_toolkit.application.current import get_app_session
+
+    try:
+        return max(20, get_app_session().output.get_size().columns)
+    except Exception:  # noqa: BLE001 -- a detached or odd output has no size; assume 80
+        return 80
+
+
+def fit(text: str, width: int) -> str:
+    """One line of at most `width` characters, cut with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+class _ErrorLines:
+    """Splits a validation error over the error bar (first line) and the bottom toolbar (rest)."""
+
+    def __init__(self) -> None:
+        self.rest: list[str] = []
+
+    def split(self, message: str) -> str:
+        lines = textwrap.wrap(message, width=_columns() - 3) or [message]
+        self.rest = lines[1:]
+        return "✗ " + lines[0]
+
+    def toolbar(self) -> Any:
+        from prompt_toolkit.application.current import get_app
+
+        buffer = get_app().current_buffer
+        if buffer.validation_error is not None and self.rest:
+            return [("class:validation-toolbar", "\n".join("  " + line for line in self.rest))]
+        return [("class:hint", ESC_HINT)]
+
+
+class Prompter:
+    """The five kinds of prompt the wizard needs. Each returns the answer or raises
+    `KeyboardInterrupt` (Ctrl-C or Esc)."""
+
+    def _style(self) -> Any:
+        from prompt_toolkit.styles import Style
+
+        return Style(
+            [
+                ("bottom-toolbar", "noreverse"),
+                ("bottom-toolbar.text", "noreverse"),
+                ("hint", "italic"),
+                ("placeholder", "fg:ansibrightblack italic"),
+                ("validation-toolbar", "bold"),
+                ("answer", "bold"),
+                ("question", "bold"),
+            ]
+        )
+
+    def _run(self, question: Any) -> Any:
+        """Ask, with Esc bound to cancel; Ctrl-C already raises KeyboardInterrupt."""
+        from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+        from prompt_toolkit.keys import Keys
+
+        bindings = KeyBindings()
+
+        @bindings.add(Keys.Escape, eager=True)
+        def _cancel(event: Any) -> None:
+            event.app.exit(exception=KeyboardInterrupt, style="class:aborting")
+
+        app = question.application
+        app.key_bindings = merge_key_bindings([app.key_bindings, bindings])
+        # Esc alone is told apart from an escape sequence after this delay.
+        app.ttimeoutlen = 0.1
+        return question.unsafe_ask()
+
+    def _validator(self, check: Check | None) -> tuple[Any, _ErrorLines]:
+        errors = _ErrorLines()
+        if check is None:
+            return None, errors
+
+        def validate(text: str) -> bool | str:
+            message = check(text)
+            return errors.split(message) if message else True
+
+        return validate, errors
+
+    def text(
+        self,
+        message: str,
+        *,
+        default: str = "",
+        placeholder: str = "",
+        check: Check | None = None,
+        secret: bool = False,
+    ) -> str:
+        import questionary
+
+        validate, errors = self._validator(check)
+        kwargs: dict[str, Any] = {
+            "default": default,
+            "validate": validate,
+            "style": self._style(),
+            "bottom_toolbar": errors.toolbar,
+        }
+        if placeholder and not secret:
+            kwargs["placeholder"] = [("class:placeholder", placeholder)]
+        make = questionary.password if secret else questionary.text
+        return str(self._run(make(message, **kwargs)))
+
+    def confirm(self, message: str, *, default: bool) -> bool:
+        import questionary
+
+        return bool(self._run(questionary.confirm(message, default=default, style=self._style())))
+
+    def select(self, message: str, options: Sequence[Option], *, default: Any = None) -> Any:
+        import questionary
+
+        choices, start = self._choices(options, [default])
+        question = questionary.select(
+            message,
+            choices=choices,
+            default=choices[start[0]] if start else None,
+            style=self._style(),
+            instruction="(arrows, Enter; Esc cancels)",
+        )
+        return options[self._run(question)].value
+
+    def checkbox(
+        self,
+        message: str,
+        options: Sequence[Option],
+        *,
+        default: Sequence[Any] = (),
+        check: Callable[[list[Any]], str] | None = None,
+    ) -> list[Any]:
+        import questionary
+
+        choices, checked = self._choices(options, list(default))
+        for index in checked:
+            choices[index].checked = True
+
+        def validate(picked: list[Any]) -> bool | str:
+            if check is None:
+                return True
+            problem = check([options[i].value for i in picked])
+            return fit("✗ " + problem, _columns() - 1) if problem else True
+
+        question = questionary.checkbox(
+            message,
+            choices=choices,
+            validate=validate,
+            style=self._style(),
+            instruction="(space toggles, Enter accepts, Esc cancels)",
+        )
+        return [options[i].value for i in self._run(question)]
+
+    def _choices(
+        self, options: Sequence[Option], selected: list[Any]
+    ) -> tuple[list[Any], list[int]]:
+        """questionary choices valued by index, so any value (even None or 0) round-trips."""
+        from questionary import Choice
+
+        width = _columns() - 6
+        choices = [
+            Choice(
+                title=fit(option.title, width),
+                value=index,
+                description=fit(option.description, width) if option.description else None,
+            )
+            for index, option in enumerate(options)
+        ]
+        picked = [i for i, option in enumerate(options) if option.value in selected]
+        return choices, picked

@@ -1,0 +1,393 @@
+"""The wizard's course: template, destination, questions, where to publish, review.
+
+It writes nothing until the person confirms the review; what it returns is the same
+`NewRequest` a non-interactive `scaffolder new` builds from its flags, so the CLI runs one
+pipeline either way. Cancelling (the review's "Cancel", Esc or Ctrl-C) raises
+`KeyboardInterrupt`: exit 130, nothing on disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from scaffolder.create import CATALOG_INFO, NewRequest
+from scaffolder.errors import UsageError
+from scaffolder.render import layers
+from scaffolder.render.registry import (
+    BASELINE_LAYER,
+    TemplateInfo,
+    builtin_templates,
+    resolve_template,
+)
+from scaffolder.wizard.prompts import Option, Prompter
+from scaffolder.wizard.publishing import Discovery, GitHubAccounts, ask_publish, discover
+from scaffolder.wizard.questions import QuestionFlow, open_entries
+from scaffolder.wizard.review import PublishPlan, Shown, protection_text, review_lines
+
+
+class Cancelled(KeyboardInterrupt):
+    """The person chose "Cancel" on the review screen."""
+
+
+@dataclass(frozen=True)
+class WizardOptions:
+    """What the command line already settled; the wizard asks for the rest."""
+
+    template: str | None
+    output: Path | None
+    given: Mapping[str, Any]
+    catalog: Path | None
+    dry_run: bool = False
+    trust: bool = False
+    #: `--defaults`: accept every valid default, ask only the rest, skip the review.
+    defaults_only: bool = False
+    save_answers: Path | None = None
+    github_api_url: str | None = None
+
+
+@dataclass(frozen=True)
+class WizardResult:
+    request: NewRequest
+    publish: PublishPlan | None
+    saved_answers: Path | None
+    #: The command that replays this scaffold without a terminal (when answers were saved).
+    replay: str | None
+    answers: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Course:
+    """The choices so far; the review can send the person back to any of them."""
+
+    info: TemplateInfo
+    template_ref: str
+    dst: Path
+    values: dict[str, Any] = field(default_factory=dict)
+    origin: dict[str, Any] = field(default_factory=dict)
+    publish: PublishPlan | None = None
+    #: The answers to save for a replay: no secrets.
+    recorded: dict[str, Any] = field(default_factory=dict)
+
+
+def run_wizard(
+    options: WizardOptions,
+    *,
+    prompter: Prompter | None = None,
+    echo: Callable[[str], None] = print,
+    discovery: Discovery | None = None,
+) -> WizardResult:
+    """Ask everything that is missing, show the review, return the request to run."""
+    prompter = prompter or Prompter()
+    if not options.defaults_only:
+        echo("New service. Esc or Ctrl-C cancels; nothing is written until you confirm.")
+    info, ref = _pick_template(options, prompter)
+    stack = layers.build_stack(info, trust=options.trust)
+    _check_given(stack, options.given)
+    dst = options.output.expanduser().absolute() if options.output else _ask_destination(prompter)
+    if discovery is None:
+        discovery = discover(options.github_api_url)
+    course = _Course(info=stack.template, template_ref=ref, dst=dst)
+    while True:
+        action = _one_pass(course, stack, options, prompter, echo, discovery)
+        if action == "create":
+            break
+        if action == "template":
+            info, ref = _pick_template(
+                replace(options, template=None), prompter, current=course.info.name
+            )
+            stack = layers.build_stack(info, trust=options.trust)
+            course.info, course.template_ref = stack.template, ref
+        elif action == "destination":
+            course.dst = _ask_destination(prompter, current=course.dst)
+    request = NewRequest(
+        template=course.template_ref,
+        output=course.dst,
+        given=dict(course.values),
+        catalog=options.catalog,
+        dry_run=options.dry_run,
+        trust=options.trust,
+    )
+    return request_result(request, course, options)
+
+
+def request_result(request: NewRequest, course: _Course, options: WizardOptions) -> WizardResult:
+    saved = None
+    replay = None
+    if options.save_answers:
+        saved = options.save_answers.expanduser().absolute()
+        replay = replay_command(request, saved)
+    return WizardResult(request, course.publish, saved, replay, dict(course.recorded))
+
+
+def _one_pass(
+    course: _Course,
+    stack: layers.Stack,
+    options: WizardOptions,
+    prompter: Prompter,
+    echo: Callable[[str], None],
+    discovery: Discovery,
+) -> str:
+    """Ask the questions, then review; returns "create", "template" or "destination"."""
+    accounts = discovery.accounts
+    with open_entries(stack, course.dst) as entries:
+        flow = QuestionFlow(
+            entries,
+            context=stack.context,
+            given=options.given,
+            prompter=prompter,
+            echo=echo,
+            defaults_only=options.defaults_only,
+            owner_options=accounts.owners if accounts else (),
+        )
+        known = {e.spec.name for e in entries}
+        flow.values = {k: v for k, v in course.values.items() if k in known}
+        flow.origin = {k: v for k, v in course.origin.items() if k in known}
+        flow.walk()
+        _ask_publish(course, flow, prompter, accounts)
+        while True:
+            course.values = flow.answers()
+            course.origin = {k: flow.origin[k] for k in course.values}
+            course.recorded = flow.recorded()
+            if options.defaults_only:
+                return "create"
+            _show_review(course, flow, stack, options, discovery, echo)
+            choice = prompter.select(
+                "Next step",
+                [
+                    Option("Create it", "create"),
+                    Option("Change an answer", "change"),
+                    Option("Cancel (nothing is written)", "cancel"),
+                ],
+                default="create",
+            )
+            if choice == "create":
+                return "create"
+            if choice == "cancel":
+                echo("Cancelled: nothing was written.")
+                raise Cancelled
+            target = _pick_change(flow, course, prompter, accounts)
+            if target in ("template", "destination"):
+                return target
+            if target == "publish" and accounts:
+                course.publish = ask_publish(
+                    prompter,
+                    accounts,
+                    owner=course.publish.owner if course.publish else accounts.login,
+                    name=str(flow.values.get("name", "")),
+                    current=course.publish,
+                )
+            elif target:
+                flow.ask_one(target)
+                _ask_publish(course, flow, prompter, accounts, again=False)
+
+
+def _ask_publish(
+    course: _Course,
+    flow: QuestionFlow,
+    prompter: Prompter,
+    accounts: GitHubAccounts | None,
+    *,
+    again: bool = True,
+) -> None:
+    """With a usable token: visibility and publish-now, for the owner picked as `github_owner`."""
+    if accounts is None:
+        return
+    owner = str(flow.values.get("github_owner") or "")
+    name = str(flow.values.get("name", ""))
+    if "github_owner" not in flow.values:
+        owner = prompter.select(
+            "GitHub owner of the repository",
+            [Option(o, o) for o in accounts.owners],
+            default=course.publish.owner if course.publish else accounts.login,
+        )
+    if not owner:
+        course.publish = None
+        return
+    if course.publish is None or again:
+        course.publish = ask_publish(
+            prompter, accounts, owner=owner, name=name, current=course.publish
+        )
+    else:
+        course.publish = replace(
+            course.publish, owner=owner, url=accounts.repository_url(owner, name)
+        )
+
+
+def _show_review(
+    course: _Course,
+    flow: QuestionFlow,
+    stack: layers.Stack,
+    options: WizardOptions,
+    discovery: Discovery,
+    echo: Callable[[str], None],
+) -> None:
+    shown = [
+        Shown(
+            e.spec.name,
+            flow.values[e.spec.name],
+            e.spec.secret,
+            flow.origin.get(e.spec.name) == "given",
+        )
+        for e in flow.applicable()
+    ]
+    baseline = any(layer.name == BASELINE_LAYER for layer in stack.layers)
+    version = f" {course.info.version}" if course.info.version else ""
+    lines = review_lines(
+        template=f"{course.info.name}{version}",
+        destination=course.dst,
+        answers=shown,
+        catalog=options.catalog,
+        publish=course.publish,
+        publish_note=discovery.note or "not published",
+        protection=protection_text(flow.values, baseline=baseline)
+        + ("" if course.publish and course.publish.now else " (when published)"),
+        dry_run=options.dry_run,
+    )
+    echo("\n".join(lines))
+
+
+def _pick_change(
+    flow: QuestionFlow, course: _Course, prompter: Prompter, accounts: GitHubAccounts | None
+) -> str:
+    from scaffolder.wizard.review import show_value
+
+    options = [Option(f"template       {course.info.name}", "template")]
+    options.append(Option(f"destination    {course.dst}", "destination"))
+    for entry in flow.applicable():
+        value = show_value(flow.values[entry.spec.name], secret=entry.spec.secret)
+        options.append(Option(f"{entry.spec.name:<14} {value}", entry.spec.name))
+    if accounts and course.publish:
+        options.append(Option("publishing     visibility, publish now", "publish"))
+    options.append(Option("(back to the review)", ""))
+    return str(prompter.select("Change which answer?", options, default=""))
+
+
+def _pick_template(
+    options: WizardOptions, prompter: Prompter, *, current: str | None = None
+) -> tuple[TemplateInfo, str]:
+    if options.template:
+        return resolve_template(options.template), options.template
+    templates = builtin_templates()
+    if not templates:
+        raise UsageError(
+            "no built-in templates are installed", hint="give a template folder or git URL"
+        )
+    picked = prompter.select(
+        "Template",
+        [
+            Option(
+                f"{t.name}  {t.title} [{', '.join(t.languages) or 'no language'}]",
+                t.name,
+                t.description or None,
+            )
+            for t in templates
+        ],
+        default=current,
+    )
+    return resolve_template(str(picked)), str(picked)
+
+
+def destination_problem(text: str) -> str:
+    if not text.strip():
+        return "give a folder for the new project, such as payments-api"
+    path = Path(text.strip()).expanduser()
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        return f"{path} exists and is not empty; choose a new folder"
+    return ""
+
+
+def _ask_destination(prompter: Prompter, *, current: Path | None = None) -> Path:
+    text = prompter.text(
+        "Folder to create the project in (its name is the default component name)",
+        default=str(current) if current else "",
+        placeholder="payments-api",
+        check=destination_problem,
+    )
+    return Path(text.strip()).expanduser().absolute()
+
+
+def _check_given(stack: layers.Stack, given: Mapping[str, Any]) -> None:
+    """An unknown `--set` key is a usage error before the first question, not after the last."""
+    known = {q.name for q in stack.questions if q.when is not False}
+    if unknown := sorted(set(given) - known):
+        raise UsageError(
+            f"unknown question{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+            hint=f"this template asks: {', '.join(sorted(known))}",
+        )
+
+
+# -- after the review ------------------------------------------------------------------------
+def replay_command(request: NewRequest, saved: Path) -> str:
+    args = ["scaffolder", "new", request.template, "--output", str(request.output)]
+    args += ["--data-file", str(saved), "--no-input"]
+    if request.catalog is None:
+        args.append("--no-register")
+    return shlex.join(args)
+
+
+def save_answers(path: Path, answers: Mapping[str, Any], replay: str | None) -> None:
+    """The answers as YAML, written atomically; secrets were left out by the caller."""
+    header = "# Answers saved by the scaffolder wizard (secrets are never saved).\n"
+    if replay:
+        header += f"# Replay without a terminal: {replay}\n"
+    text = header + yaml.safe_dump(dict(answers), sort_keys=False, allow_unicode=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def undo_on_interrupt(
+    result: WizardResult, *, before: Callable[[WizardResult], None] = lambda r: None
+) -> Iterator[None]:
+    """Ctrl-C while the scaffold runs removes what this run created: nothing is left on disk.
+
+    `before` runs first, inside the guard (it saves the answers file, which is undone too).
+    """
+    from scaffolder.catalog import locations
+
+    dst = result.request.output
+    created_dst = not dst.exists()
+    saved = result.saved_answers
+    created_saved = saved is not None and not saved.exists()
+    catalog = result.request.catalog
+    had_entry = catalog is not None and _has_entry(catalog, dst)
+    try:
+        before(result)
+        yield
+    except KeyboardInterrupt:
+        if created_dst and dst.exists():
+            shutil.rmtree(dst, ignore_errors=True)
+        if catalog is not None and not had_entry and _has_entry(catalog, dst):
+            locations.unregister(catalog, str(dst / CATALOG_INFO))
+        if created_saved and saved is not None:
+            saved.unlink(missing_ok=True)
+        raise
+
+
+def _has_entry(catalog: Path, dst: Path) -> bool:
+    from scaffolder.catalog import locations
+    from scaffolder.errors import ScaffolderError
+
+    if not catalog.is_file():
+        return False
+    try:
+        return any(e.target == str(dst / CATALOG_INFO) for e in locations.read_entries(catalog))
+    except ScaffolderError:
+        return False
