@@ -14,8 +14,11 @@ evaluated as template code.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,29 +143,89 @@ def _settings() -> Any:
     return SettingsModel()
 
 
-def read_template(src: str) -> TemplateConfig:
-    """Read a template's questions and metadata without rendering anything."""
+_templates: dict[tuple[str, int], Any] = {}
+_templates_lock = threading.Lock()
+_environments: dict[int, Any] = {}
+
+
+def _template(src: str) -> Any:
+    """copier's `Template` for `src`, built once per process.
+
+    Building one is not free: for a local folder copier runs git three times to learn whether
+    it is a repository or a bundle, and a git URL is cloned. A scaffold needs each template
+    several times (questions, then rendering), so they are kept, keyed by the modification
+    time of the folder's `copier.yml` so an edited template is read again. Clones are removed
+    at exit by `release_templates`.
+    """
     from copier._template import Template
 
+    path = Path(src)
+    stamp = max(
+        (p.stat().st_mtime_ns for p in (path / "copier.yml", path / "copier.yaml") if p.exists()),
+        default=0,
+    )
+    with _templates_lock:
+        template = _templates.get((src, stamp))
+        if template is None:
+            template = _templates[(src, stamp)] = Template(url=src, ref=None)
+            if path.is_dir() and not (path / ".git").exists():
+                # A plain folder (a bundle is a file), not a repository root: what copier learns
+                # from three git processes. (Inside a repository, copier also uses the folder.)
+                template.__dict__["vcs"] = None
+        return template
+
+
+@atexit.register
+def release_templates() -> None:
+    """Remove the temporary clones of git templates."""
+    with _templates_lock:
+        for template in _templates.values():
+            with contextlib.suppress(Exception):
+                template._cleanup()
+        _templates.clear()
+        _environments.clear()
+
+
+def _worker(src: str, dst: Path, **options: Any) -> Worker:
+    """A copier `Worker` that uses the shared `Template` instead of building its own."""
+    from copier._main import Worker
+
+    worker = Worker(src_path=src, dst_path=dst, quiet=True, settings=_settings(), **options)
+    template = _template(src)
+    # Pre-fill two of Worker's cached properties: the shared Template, and a Jinja environment
+    # shared by every Worker of that template, which compiles each template string once.
+    worker.__dict__["template"] = template
+    env = _environments.get(id(template))
+    if env is None:
+        env = _environments[id(template)] = worker.jinja_env
+        compile_once = functools.lru_cache(maxsize=4096)(env.from_string)
+        env.from_string = lambda source, globals=None, template_class=None: (  # type: ignore[method-assign]
+            compile_once(source)
+            if globals is None and template_class is None
+            else type(env).from_string(env, source, globals, template_class)
+        )
+    worker.__dict__["jinja_env"] = env
+    return worker
+
+
+def read_template(src: str) -> TemplateConfig:
+    """Read a template's questions and metadata without rendering anything."""
     with _translate_errors(src):
-        template = Template(url=src, ref=None)
-        try:
-            config = template.config_data
-            questions = tuple(
-                _question_spec(name, details) for name, details in template.questions_data.items()
-            )
-            unsafe = bool(template.tasks or config.get("migrations") or template.jinja_extensions)
-            metadata = config.get("scaffolder") or {}
-            if not isinstance(metadata, Mapping):
-                raise TemplateError(f"template {src}: '_scaffolder' must be a mapping")
-            return TemplateConfig(
-                path=Path(template.local_abspath),
-                questions=questions,
-                metadata=dict(metadata),
-                uses_unsafe_features=unsafe,
-            )
-        finally:
-            template._cleanup()
+        template = _template(src)
+        config = template.config_data
+        questions = tuple(
+            _question_spec(name, details) for name, details in template.questions_data.items()
+        )
+        unsafe = bool(template.tasks or config.get("migrations") or template.jinja_extensions)
+        metadata = config.get("scaffolder") or {}
+        if not isinstance(metadata, Mapping):
+            raise TemplateError(f"template {src}: '_scaffolder' must be a mapping")
+        return TemplateConfig(
+            path=Path(template.local_abspath),
+            questions=questions,
+            metadata=dict(metadata),
+            uses_unsafe_features=unsafe,
+        )
 
 
 @dataclass
@@ -195,17 +258,8 @@ class Questionnaire:
         self._worker: Worker | None = None
 
     def __enter__(self) -> Questionnaire:
-        from copier._main import Worker
-
         with _translate_errors(self.src):
-            self._worker = Worker(
-                src_path=self.src,
-                dst_path=self._dst,
-                defaults=True,
-                quiet=True,
-                unsafe=self._unsafe,
-                settings=_settings(),
-            )
+            self._worker = _worker(self.src, self._dst, defaults=True, unsafe=self._unsafe)
             self.specs = tuple(
                 _question_spec(n, d) for n, d in self._worker.template.questions_data.items()
             )
@@ -336,21 +390,21 @@ def render(
     answers_file: str | None = None,
     exclude: Sequence[str] = (),
 ) -> None:
-    """Render `src` into `dst` with copier's public API, all answers given as data."""
-    from copier import run_copy
-
-    with _translate_errors(src):
-        run_copy(
+    """Render `src` into `dst` with copier's Worker, all answers given as data."""
+    with (
+        _translate_errors(src),
+        _worker(
             src,
             dst,
             data=dict(data),
-            answers_file=answers_file,
+            answers_file=Path(answers_file) if answers_file else None,
             defaults=True,
             pretend=pretend,
-            quiet=True,
             unsafe=unsafe,
             overwrite=True,
             cleanup_on_error=False,
-            exclude=exclude,
-            settings=_settings(),
-        )
+            exclude=tuple(exclude),
+        ) as worker,
+    ):
+        # What copier.run_copy does, with the shared Template.
+        worker.run_copy()

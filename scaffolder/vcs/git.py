@@ -104,13 +104,20 @@ def initial_commit(path: Path, message: str, *, branch: str = "main") -> str:
 
     Idempotent: a repository that already has a commit is left as it is.
     """
-    if not is_repository(path):
+    if is_repository(path):
+        if existing := head_commit(path):
+            return existing
+    else:
         run_git(["init", "--quiet", "-b", branch], cwd=path)
-    existing = head_commit(path)
-    if existing:
-        return existing
     run_git(["add", "--all"], cwd=path)
-    run_git(["commit", "--quiet", "--no-verify", "-m", message], cwd=path, env=identity_env(path))
+    commit = ["commit", "--quiet", "--no-verify", "-m", message]
+    proc = run_git(commit, cwd=path, check=False)
+    if proc.returncode != 0 and "user.email" in proc.stderr + proc.stdout:
+        # Git knows nobody: fall back for this one commit, without touching any config.
+        proc = run_git(commit, cwd=path, env=identity_env(path), check=False)
+    if proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout).strip().splitlines()
+        raise GitError(f"git commit failed: {detail[-1] if detail else proc.returncode}")
     sha = head_commit(path)
     if sha is None:
         raise GitError(f"git commit in {path} left no commit")
