@@ -1,0 +1,198 @@
+"""`catalog list`: one row per registered entity, filtered; unreadable targets with the reason.
+
+Filters combine: an entity is shown when it matches every filter given. Values of one filter
+are alternatives (`--lifecycle production --lifecycle experimental`). Kind, type and
+lifecycle compare case-insensitively; owner and system compare as entity references, so
+`--owner payments`, `--owner group:payments` and `--owner group:default/payments` are the same
+filter, as they are the same owner in Backstage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from scaffolder.catalog.rules import EntityRef, parse_entity_ref
+from scaffolder.catalog.sources import Catalog, Reader
+from scaffolder.catalog.walk import Found, Walk, load
+from scaffolder.errors import UsageError
+
+#: The columns of the table, in order; also the keys of each JSON row.
+COLUMNS = ("name", "kind", "type", "lifecycle", "owner", "system", "repository")
+
+
+@dataclass(frozen=True)
+class Filters:
+    kind: tuple[str, ...] = ()
+    type: tuple[str, ...] = ()
+    lifecycle: tuple[str, ...] = ()
+    owner: tuple[str, ...] = ()
+    system: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, list[str]]:
+        return {k: list(v) for k, v in self.__dict__.items() if v}
+
+
+@dataclass(frozen=True)
+class EntityRow:
+    ref: str
+    name: str
+    namespace: str
+    kind: str
+    type: str
+    lifecycle: str
+    owner: str
+    system: str
+    repository: str
+    #: The path or URL the entity was read from, and the catalog target that reached it.
+    source: str
+    target: str
+
+    def to_json(self) -> dict[str, str]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class UnreadableRow:
+    target: str
+    type: str
+    reason: str
+    #: `file:line` of the target in the catalog (or in the Location that lists it).
+    listed_at: str
+
+    def to_json(self) -> dict[str, str]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Listing:
+    catalog: str
+    filters: Filters
+    rows: tuple[EntityRow, ...]
+    unreadable: tuple[UnreadableRow, ...]
+    #: How many entities the catalog holds before filtering.
+    total: int = 0
+    warnings: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "catalog": self.catalog,
+            "filters": self.filters.to_json(),
+            "total": self.total,
+            "count": len(self.rows),
+            "entities": [r.to_json() for r in self.rows],
+            "unreadable": [u.to_json() for u in self.unreadable],
+        }
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _repository(meta: Mapping[str, Any], found: Found) -> str:
+    annotations = meta.get("annotations")
+    if isinstance(annotations, Mapping):
+        source = _text(annotations.get("backstage.io/source-location"))
+        if source:
+            return source.removeprefix("url:")
+        slug = _text(annotations.get("github.com/project-slug"))
+        if slug:
+            return f"https://github.com/{slug}"
+    if found.origin.startswith(("https://", "http://")):
+        from scaffolder.catalog.fetch import repository_of_url
+
+        return repository_of_url(found.origin)
+    return ""
+
+
+def row_of(found: Found) -> EntityRow:
+    data: Mapping[str, Any] = found.data if isinstance(found.data, Mapping) else {}
+    meta = _mapping(data.get("metadata"))
+    spec = _mapping(data.get("spec"))
+    return EntityRow(
+        ref=found.ref,
+        name=_text(meta.get("name")),
+        namespace=_text(meta.get("namespace")) or "default",
+        kind=_text(data.get("kind")),
+        type=_text(spec.get("type")),
+        lifecycle=_text(spec.get("lifecycle")),
+        owner=_text(spec.get("owner")),
+        system=_text(spec.get("system")),
+        repository=_repository(meta, found),
+        source=found.origin,
+        target=found.target.target,
+    )
+
+
+def _refs(values: Sequence[str], default_kind: str, flag: str) -> set[EntityRef]:
+    refs = set()
+    for value in values:
+        try:
+            refs.add(parse_entity_ref(value, default_kind=default_kind))
+        except ValueError as exc:
+            raise UsageError(f"{flag} {value!r}: {exc}") from exc
+    return refs
+
+
+def _ref_or_none(value: str, default_kind: str) -> EntityRef | None:
+    try:
+        return parse_entity_ref(value, default_kind=default_kind)
+    except ValueError:
+        return None
+
+
+class _Matcher:
+    def __init__(self, filters: Filters) -> None:
+        self.kinds = {v.lower() for v in filters.kind}
+        self.types = {v.lower() for v in filters.type}
+        self.lifecycles = {v.lower() for v in filters.lifecycle}
+        self.owners = _refs(filters.owner, "group", "--owner")
+        self.systems = _refs(filters.system, "system", "--system")
+
+    def __call__(self, row: EntityRow) -> bool:
+        if self.kinds and row.kind.lower() not in self.kinds:
+            return False
+        if self.types and row.type.lower() not in self.types:
+            return False
+        if self.lifecycles and row.lifecycle.lower() not in self.lifecycles:
+            return False
+        if self.owners and _ref_or_none(row.owner, "group") not in self.owners:
+            return False
+        return not self.systems or _ref_or_none(row.system, "system") in self.systems
+
+
+def list_walk(walk: Walk, filters: Filters) -> Listing:
+    matches = _Matcher(filters)
+    rows = [row_of(f) for f in walk.entities]
+    unreadable = [
+        UnreadableRow(u.target.target, u.target.type, u.reason, u.target.where)
+        for u in walk.unreadable
+    ]
+    for found in walk.found:
+        if not isinstance(found.data, Mapping):
+            unreadable.append(
+                UnreadableRow(
+                    found.target.target,
+                    found.target.type,
+                    f"{found.origin}:{found.line}: not an entity (a YAML mapping)",
+                    found.target.where,
+                )
+            )
+    return Listing(
+        catalog=walk.catalog,
+        filters=filters,
+        rows=tuple(r for r in rows if matches(r)),
+        unreadable=tuple(unreadable),
+        total=len(rows),
+    )
+
+
+def list_catalog(catalog: Catalog, filters: Filters, reader: Reader | None = None) -> Listing:
+    """Read every entity the catalog reaches and keep those matching `filters`."""
+    _Matcher(filters)  # bad filter values are refused before anything is read
+    return list_walk(load(catalog, reader or Reader()), filters)

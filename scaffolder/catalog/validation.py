@@ -1,0 +1,200 @@
+"""`catalog validate`: the catalog file and every entity it reaches, against Backstage's rules.
+
+Checked, each problem reported with its file, line and entity:
+
+- the catalog file itself: YAML, Location entities only (the rules `locations.py` edits by);
+- every entity, the catalog's own Locations included: envelope, name/namespace/kind/key
+  formats, required spec fields per kind (`entity.validate_entity`);
+- every target: it exists, parses, holds at least one entity, is not listed twice;
+- no two entities share a reference (Backstage would reject the second);
+- relations: `spec.owner`, `spec.system`, `spec.domain`, `spec.dependsOn`, ... must resolve to
+  an entity in the catalog **when the catalog holds entities of the referenced kind**. A
+  catalog without any Group entities gets its groups from elsewhere (an org provider), so its
+  owner references cannot be checked here; those kinds are reported as notes, not problems.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from scaffolder.catalog import locations
+from scaffolder.catalog.documents import entity_problems, kind_of, ref_of
+from scaffolder.catalog.rules import parse_entity_ref
+from scaffolder.catalog.sources import Catalog, LocalCatalog, Reader
+from scaffolder.catalog.walk import Found, walk
+from scaffolder.errors import CatalogFileError, UsageError
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    #: The entity's reference (`component:default/x`), or '' when the problem has none.
+    entity: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.entity + ': ' if self.entity else ''}{self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Validation:
+    catalog: str
+    problems: tuple[Problem, ...]
+    #: How many entities and targets were checked.
+    entities: int
+    targets: int
+    notes: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "catalog": self.catalog,
+            "valid": self.ok,
+            "entities": self.entities,
+            "targets": self.targets,
+            "problems": [p.to_json() for p in self.problems],
+            "notes": list(self.notes),
+        }
+
+
+def _ref_values(spec: Mapping[str, Any], name: str) -> Iterator[str]:
+    value = spec.get(name)
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, list):
+        yield from (v for v in value if isinstance(v, str))
+
+
+def _kind_label(kind: str) -> str:
+    from scaffolder.catalog.entity import KIND_NAMES
+
+    return KIND_NAMES.get(kind, kind.capitalize())
+
+
+def check_relations(entities: list[Found]) -> tuple[list[Problem], list[str]]:
+    """Unresolved references, and notes on the kinds that could not be checked."""
+    from scaffolder.catalog.entity import KIND_SPECS
+
+    present = {f.ref.lower() for f in entities if f.ref}
+    kinds = {f.kind for f in entities}
+    problems: list[Problem] = []
+    unchecked: dict[str, set[str]] = {}
+    for found in entities:
+        spec = found.data.get("spec") if isinstance(found.data, Mapping) else None
+        if not isinstance(spec, Mapping) or found.kind not in KIND_SPECS:
+            continue
+        for field in KIND_SPECS[found.kind]:
+            if not field.ref:
+                continue
+            for value in _ref_values(spec, field.name):
+                try:
+                    ref = parse_entity_ref(value, default_kind=field.default_kind)
+                except ValueError:
+                    continue  # a malformed reference is already an entity problem
+                if ref.kind not in kinds:
+                    unchecked.setdefault(ref.kind, set()).add(f"spec.{field.name}")
+                elif str(ref).lower() not in present:
+                    problems.append(
+                        Problem(
+                            found.origin,
+                            found.line,
+                            found.ref,
+                            f"spec.{field.name} {value!r} does not resolve: no "
+                            f"{_kind_label(ref.kind)} {ref.namespace}/{ref.name} in the catalog",
+                        )
+                    )
+    notes = [
+        f"{', '.join(sorted(fields))} references to {_kind_label(kind)} entities were not "
+        f"checked: the catalog holds no {_kind_label(kind)}"
+        for kind, fields in sorted(unchecked.items())
+    ]
+    return problems, notes
+
+
+def _catalog_file_problem(catalog: str, exc: CatalogFileError) -> Problem:
+    match = re.match(rf"^{re.escape(catalog)}:(\d+): (.*)$", exc.message, re.DOTALL)
+    if match:
+        return Problem(catalog, int(match[1]), "", match[2])
+    return Problem(catalog, None, "", exc.message.removeprefix(f"{catalog}: "))
+
+
+def validate_text(text: str, location: str, reader: Reader) -> Validation:
+    """Validate catalog text read from `location` (a path or URL) and all it reaches."""
+    try:
+        result = walk(text, location, reader)
+    except CatalogFileError as exc:
+        return Validation(location, (_catalog_file_problem(location, exc),), 0, 0)
+    problems: list[Problem] = []
+    for doc in result.own:
+        problems += [
+            Problem(location, doc.line, ref_of(doc.data), p) for p in entity_problems(doc.data)
+        ]
+    for bad in result.unreadable:
+        shown = bad.location or bad.target.target
+        problems.append(
+            Problem(bad.target.listed_in, bad.target.line, "", f"target {shown}: {bad.reason}")
+        )
+    for dup in result.duplicates:
+        problems.append(
+            Problem(dup.listed_in, dup.line, "", f"target {dup.target} is listed more than once")
+        )
+    first: dict[str, Found] = {}
+    for found in result.found:
+        problems += [
+            Problem(found.origin, found.line, found.ref, p) for p in entity_problems(found.data)
+        ]
+        key = found.ref.lower()
+        if not key:
+            continue
+        if key in first:
+            seen = first[key]
+            problems.append(
+                Problem(
+                    found.origin,
+                    found.line,
+                    found.ref,
+                    f"defined twice; Backstage keeps only one (also at {seen.origin}:{seen.line})",
+                )
+            )
+        else:
+            first[key] = found
+    mappings = [f for f in result.found if isinstance(f.data, Mapping) and kind_of(f.data)]
+    relation_problems, notes = check_relations(mappings)
+    problems += relation_problems
+    targets = len({f.origin for f in result.found}) + len(result.unreadable)
+    order = {location: 0}
+    for found in result.found:
+        order.setdefault(found.origin, len(order))
+    problems.sort(key=lambda p: (order.get(p.file, len(order)), p.line or 0))
+    return Validation(
+        catalog=location,
+        problems=tuple(problems),
+        entities=len(result.entities),
+        targets=targets,
+        notes=tuple(notes),
+    )
+
+
+def validate_catalog(catalog: Catalog, reader: Reader | None = None) -> Validation:
+    """Validate a local catalog file or one in a repository on GitHub."""
+    reader = reader or Reader()
+    if isinstance(catalog, LocalCatalog):
+        if not catalog.path.is_file():
+            raise UsageError(
+                f"no catalog file at {catalog.path}",
+                hint="give the catalog file to check: scaffolder catalog validate FILE",
+            )
+        return validate_text(locations.read_text(catalog.path), str(catalog.path), reader)
+    text, url = reader.fetcher().read_catalog(catalog)
+    return validate_text(text, url, reader)

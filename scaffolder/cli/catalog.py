@@ -1,0 +1,214 @@
+"""`scaffolder catalog register|unregister|list|validate`: manage the Backstage catalog file."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from scaffolder.cli.output import Output
+from scaffolder.errors import ExitCode
+
+_CATALOG_HELP = (
+    "catalog file, or github:OWNER/REPO/path/to/all.yaml for a catalog repository on GitHub "
+    "(changes become pull requests); default: $SCAFFOLDER_CATALOG or the user data dir"
+)
+
+
+def _common(parser: argparse.ArgumentParser, *, catalog: bool = True) -> None:
+    if catalog:
+        parser.add_argument("--catalog", metavar="FILE", help=_CATALOG_HELP)
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "catalog",
+        help="register, list and validate catalog entities",
+        description="Manage the Backstage catalog file: a list of Location entities whose "
+        "targets are the components' catalog-info.yaml files. Backstage reads it through "
+        "catalog.locations.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+        "  scaffolder catalog register ./payments-api\n"
+        "  scaffolder catalog register https://github.com/acme/payments-api/blob/main/"
+        "catalog-info.yaml \\\n      --catalog github:acme/backstage-catalog/catalog/all.yaml\n"
+        "  scaffolder catalog list --lifecycle production\n"
+        "  scaffolder catalog validate\n",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
+    parser.set_defaults(handler=_no_action(parser))
+
+    register = actions.add_parser(
+        "register",
+        help="add a component's catalog-info.yaml (a path or URL)",
+        description="Add a catalog-info.yaml to the catalog: a local file or project folder "
+        "(a `file` target) or the URL of a published one (a `url` target). The target must "
+        "exist and hold valid entities. Registering twice changes nothing.",
+    )
+    register.add_argument("target", metavar="PATH|URL")
+    _common(register)
+    register.set_defaults(handler=handle_register)
+
+    unregister = actions.add_parser(
+        "unregister",
+        help="remove a target, by entity reference, path or URL",
+        description="Remove a target from the catalog. Name it by the path or URL it was "
+        "registered with, or by the reference of an entity it holds (component:payments-api, "
+        "or just payments-api).",
+    )
+    unregister.add_argument("target", metavar="ENTITY_REF|TARGET")
+    _common(unregister)
+    unregister.set_defaults(handler=handle_unregister)
+
+    listing = actions.add_parser(
+        "list",
+        help="show the registered entities, filtered",
+        description="Read every registered entity and show name, kind, type, lifecycle, "
+        "owner, system and repository. Filters combine; repeat one to accept several values. "
+        "Targets that cannot be read are listed with the reason.",
+    )
+    for flag, what in (
+        ("lifecycle", "production, experimental, deprecated, ..."),
+        ("owner", "group:payments, user:jdoe or payments"),
+        ("type", "service, website, library, ..."),
+        ("system", "a system reference"),
+        ("kind", "Component, API, Resource, ..."),
+    ):
+        listing.add_argument(
+            f"--{flag}", action="append", default=[], metavar=flag.upper(), help=what
+        )
+    _common(listing)
+    listing.set_defaults(handler=handle_list)
+
+    validate = actions.add_parser(
+        "validate",
+        help="check the catalog and every entity it reaches",
+        description="Check the catalog file and every entity it reaches against Backstage's "
+        "rules: the envelope, name/namespace/kind/key formats, each kind's required spec "
+        "fields, and that owner/system references resolve when those entities are in the "
+        "catalog. Exit 1 when there is any problem.",
+    )
+    validate.add_argument("file", nargs="?", metavar="FILE", help="catalog file (or --catalog)")
+    _common(validate)
+    validate.set_defaults(handler=handle_validate)
+
+
+def _no_action(parser: argparse.ArgumentParser) -> Any:
+    def handle(args: argparse.Namespace, out: Output) -> int:
+        from scaffolder.errors import UsageError
+
+        raise UsageError(
+            "`scaffolder catalog` needs an action: register, unregister, list or validate",
+            hint="see `scaffolder catalog --help`",
+        )
+
+    return handle
+
+
+def _catalog(args: argparse.Namespace) -> Any:
+    from scaffolder.catalog.sources import parse_catalog
+
+    return parse_catalog(getattr(args, "catalog", None))
+
+
+def _change(change: Any, out: Output) -> int:
+    for note in change.notes:
+        out.note(note)
+    if out.json_mode:
+        out.json({"ok": True, **change.to_json()})
+        return ExitCode.OK
+    verb = "Registered" if change.action == "register" else "Unregistered"
+    if change.pull_request:
+        out.text(f"Proposed: {change.action} {change.target} in {change.catalog}")
+        out.text(f"  pull request: {change.pull_request}")
+    elif change.changed:
+        out.text(f"{verb} {change.target} ({change.type}) in {change.catalog}")
+    else:
+        state = "already registered" if change.action == "register" else "not registered"
+        out.text(f"{change.target} is {state} in {change.catalog}; nothing changed")
+    if change.entities:
+        out.text(f"  entities: {', '.join(change.entities)}")
+    return ExitCode.OK
+
+
+def handle_register(args: argparse.Namespace, out: Output) -> int:
+    from scaffolder.catalog.manage import register
+
+    return _change(register(_catalog(args), args.target, progress=out), out)
+
+
+def handle_unregister(args: argparse.Namespace, out: Output) -> int:
+    from scaffolder.catalog.manage import unregister
+
+    return _change(unregister(_catalog(args), args.target, progress=out), out)
+
+
+def handle_list(args: argparse.Namespace, out: Output) -> int:
+    from scaffolder.catalog.listing import COLUMNS, Filters, list_catalog
+
+    filters = Filters(
+        kind=tuple(args.kind),
+        type=tuple(args.type),
+        lifecycle=tuple(args.lifecycle),
+        owner=tuple(args.owner),
+        system=tuple(args.system),
+    )
+    listing = list_catalog(_catalog(args), filters)
+    if out.json_mode:
+        out.json({"ok": True, **listing.to_json()})
+        return ExitCode.OK
+    rows = [
+        [_short(getattr(r, c)) if c == "repository" else getattr(r, c) or "-" for c in COLUMNS]
+        for r in listing.rows
+    ]
+    if rows:
+        widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(COLUMNS)]
+        header = (c.upper().ljust(w) for c, w in zip(COLUMNS, widths, strict=True))
+        out.text("  ".join(header).rstrip())
+        for r in rows:
+            out.text("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+    shown = f"{len(listing.rows)} of {listing.total}" if filters.to_json() else str(listing.total)
+    out.text(f"{shown} entities in {listing.catalog}")
+    if listing.unreadable:
+        out.text(f"{len(listing.unreadable)} target(s) could not be read:")
+        for u in listing.unreadable:
+            out.text(f"  {u.target}: {u.reason}")
+    return ExitCode.OK
+
+
+def _short(url: str) -> str:
+    if not url:
+        return "-"
+    for prefix in ("https://github.com/", "https://", "http://"):
+        if url.startswith(prefix):
+            url = url[len(prefix) :]
+            break
+    for suffix in ("/tree/main/", "/tree/main", "/"):
+        url = url.removesuffix(suffix)
+    return url
+
+
+def handle_validate(args: argparse.Namespace, out: Output) -> int:
+    from scaffolder.catalog.sources import parse_catalog
+    from scaffolder.catalog.validation import validate_catalog
+
+    if args.file and args.catalog:
+        from scaffolder.errors import UsageError
+
+        raise UsageError("give the catalog as FILE or as --catalog, not both")
+    validation = validate_catalog(parse_catalog(args.file or args.catalog))
+    code = ExitCode.OK if validation.ok else ExitCode.CHECKS_FAILED
+    if out.json_mode:
+        out.json({"ok": validation.ok, "exit_code": int(code), **validation.to_json()})
+        return code
+    for problem in validation.problems:
+        out.text(str(problem))
+    for note in validation.notes:
+        out.note(f"note: {note}")
+    counts = f"{validation.entities} entities, {validation.targets} targets"
+    if validation.ok:
+        out.text(f"{validation.catalog}: valid ({counts})")
+    else:
+        n = len(validation.problems)
+        out.text(f"{validation.catalog}: {n} problem{'s' if n > 1 else ''} ({counts})")
+    return code

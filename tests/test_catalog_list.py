@@ -1,0 +1,175 @@
+"""`scaffolder catalog list`: the table, the filters (which combine), JSON, unreadable targets."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.catalog_helpers import component, entity, write_entities
+
+SERVICES = {
+    # name: (lifecycle, owner, type, system)
+    "payments-api": ("production", "group:payments", "service", "billing"),
+    "payments-web": ("production", "group:default/payments", "website", "billing"),
+    "ledger": ("experimental", "group:payments", "service", "billing"),
+    "search": ("production", "group:discovery", "service", ""),
+    "old-cart": ("deprecated", "user:jdoe", "service", "shop"),
+}
+
+
+@pytest.fixture
+def populated(run_cli, tmp_path):
+    for name, (lifecycle, owner, kind, system) in SERVICES.items():
+        spec = {"lifecycle": lifecycle, "owner": owner, "type": kind}
+        if system:
+            spec["system"] = system
+        info = component(tmp_path / "src", name, **spec)
+        assert run_cli(["catalog", "register", info]).code == 0
+    db = write_entities(
+        tmp_path / "src" / "db",
+        entity("payments-db", "Resource", type="database", owner="payments", system="billing"),
+    )
+    assert run_cli(["catalog", "register", db]).code == 0
+    return tmp_path
+
+
+def names(run_cli, *args: str) -> list[str]:
+    result = run_cli(["catalog", "list", *args, "--json"])
+    assert result.code == 0, result.stderr
+    return sorted(row["name"] for row in result.json()["entities"])
+
+
+def test_lifecycle_production_is_the_headline(run_cli, populated):
+    assert names(run_cli, "--lifecycle", "production") == ["payments-api", "payments-web", "search"]
+
+
+def test_table_shows_every_column(run_cli, populated):
+    result = run_cli(["catalog", "list", "--lifecycle", "production"])
+    assert result.code == 0
+    header, *rows, summary = result.stdout.splitlines()
+    assert header.split() == ["NAME", "KIND", "TYPE", "LIFECYCLE", "OWNER", "SYSTEM", "REPOSITORY"]
+    assert len(rows) == 3
+    search = next(r for r in rows if r.startswith("search "))
+    assert search.split() == [
+        "search", "Component", "service", "production", "group:discovery", "-", "-"
+    ]
+    assert summary.startswith("3 of 6 entities in ")
+
+
+def test_filters_combine(run_cli, populated):
+    assert names(run_cli, "--lifecycle", "production", "--owner", "payments") == [
+        "payments-api",
+        "payments-web",
+    ]
+    assert names(
+        run_cli, "--lifecycle", "production", "--owner", "payments", "--type", "service"
+    ) == ["payments-api"]
+    assert names(run_cli, "--system", "billing", "--kind", "resource") == ["payments-db"]
+    assert names(run_cli, "--system", "billing", "--lifecycle", "deprecated") == []
+
+
+def test_repeating_a_filter_accepts_either_value(run_cli, populated):
+    assert names(run_cli, "--lifecycle", "deprecated", "--lifecycle", "experimental") == [
+        "ledger",
+        "old-cart",
+    ]
+
+
+def test_owner_and_system_compare_as_entity_references(run_cli, populated):
+    expected = ["ledger", "payments-api", "payments-db", "payments-web"]
+    for spelling in ("payments", "group:payments", "group:default/payments", "Group:payments"):
+        assert names(run_cli, "--owner", spelling) == expected, spelling
+    assert names(run_cli, "--owner", "user:jdoe") == ["old-cart"]
+    assert names(run_cli, "--owner", "jdoe") == []  # a bare name is a group, as in Backstage
+    assert names(run_cli, "--system", "system:default/shop") == ["old-cart"]
+
+
+def test_kind_type_and_lifecycle_ignore_case(run_cli, populated):
+    found = names(run_cli, "--kind", "COMPONENT", "--lifecycle", "Production", "--type", "Website")
+    assert found == ["payments-web"]
+
+
+def test_a_bad_filter_value_is_a_usage_error(run_cli, populated):
+    result = run_cli(["catalog", "list", "--owner", "group:Not Valid"])
+    assert result.code == 2
+    assert "--owner 'group:Not Valid'" in result.stderr
+
+
+def test_json_rows_carry_every_column_and_the_source(run_cli, populated):
+    payload = run_cli(["catalog", "list", "--owner", "user:jdoe", "--json"]).json()
+    assert payload["ok"] is True
+    assert payload["filters"] == {"owner": ["user:jdoe"]}
+    assert payload["total"] == 6
+    assert payload["count"] == 1
+    assert payload["unreadable"] == []
+    (row,) = payload["entities"]
+    assert row == {
+        "ref": "component:default/old-cart",
+        "name": "old-cart",
+        "namespace": "default",
+        "kind": "Component",
+        "type": "service",
+        "lifecycle": "deprecated",
+        "owner": "user:jdoe",
+        "system": "shop",
+        "repository": "",
+        "source": str(populated / "src" / "old-cart" / "catalog-info.yaml"),
+        "target": str(populated / "src" / "old-cart" / "catalog-info.yaml"),
+    }
+
+
+def test_unreadable_targets_are_listed_with_the_reason(run_cli, populated, catalog_file):
+    (populated / "src" / "ledger" / "catalog-info.yaml").unlink()
+    (populated / "src" / "search" / "catalog-info.yaml").write_text("kind: [broken\n")
+    result = run_cli(["catalog", "list"])
+    assert result.code == 0, result.stderr
+    assert "2 target(s) could not be read:" in result.stdout
+    assert f"{populated}/src/ledger/catalog-info.yaml: no such file" in result.stdout
+    assert f"{populated}/src/search/catalog-info.yaml: line 2: not valid YAML" in result.stdout
+    payload = run_cli(["catalog", "list", "--lifecycle", "production", "--json"]).json()
+    assert sorted(r["name"] for r in payload["entities"]) == ["payments-api", "payments-web"]
+    reasons = {u["target"].split("/")[-2]: u["reason"] for u in payload["unreadable"]}
+    assert reasons["ledger"] == "no such file"
+    assert reasons["search"].startswith("line 2: not valid YAML")
+    assert all(u["listed_at"].startswith(f"{catalog_file}:") for u in payload["unreadable"])
+
+
+def test_repository_column_comes_from_the_annotations(run_cli, tmp_path):
+    info = write_entities(
+        tmp_path / "svc",
+        entity("svc", annotations={"github.com/project-slug": "acme/svc"}),
+        entity(
+            "svc-docs",
+            annotations={"backstage.io/source-location": "url:https://git.example.com/acme/docs/"},
+        ),
+    )
+    assert run_cli(["catalog", "register", info]).code == 0
+    rows = {r["name"]: r for r in run_cli(["catalog", "list", "--json"]).json()["entities"]}
+    assert rows["svc"]["repository"] == "https://github.com/acme/svc"
+    assert rows["svc-docs"]["repository"] == "https://git.example.com/acme/docs/"
+    table = run_cli(["catalog", "list"]).stdout
+    assert "acme/svc" in table and "https://github.com/acme/svc" not in table
+
+
+def test_nested_locations_and_relative_targets_are_followed(run_cli, tmp_path, catalog_file):
+    group = tmp_path / "org"
+    write_entities(group / "teams", entity("payments", "Group", type="team", children=[]))
+    component(group / "services", "api")
+    nested = write_entities(
+        group,
+        {
+            "apiVersion": "backstage.io/v1alpha1",
+            "kind": "Location",
+            "metadata": {"name": "org"},
+            "spec": {"targets": ["./teams/catalog-info.yaml", "services/api/catalog-info.yaml"]},
+        },
+        filename="all.yaml",
+    )
+    assert run_cli(["catalog", "register", nested]).code == 0
+    assert names(run_cli) == ["api", "payments"]
+    assert names(run_cli, "--kind", "group") == ["payments"]
+
+
+def test_empty_or_absent_catalog_lists_nothing(run_cli, catalog_file):
+    result = run_cli(["catalog", "list"])
+    assert result.code == 0
+    assert result.stdout.strip() == f"0 entities in {catalog_file}"
