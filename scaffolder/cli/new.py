@@ -62,7 +62,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         # With a terminal, the wizard asks what is missing (everything, without --defaults)
         # and fills args.template/output and the publish flags; the pipeline below is shared.
         wizard = wizard_cli.ask(args, out, given=given, catalog=catalog)
-        given = wizard.request.given
+        given = dict(wizard.request.given)
     if args.template is None or args.output is None:
         missing = [flag for flag, value in (("TEMPLATE", args.template), ("--output", args.output)) if value is None]
         raise UsageError(

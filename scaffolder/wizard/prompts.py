@@ -44,7 +44,7 @@ def _columns() -> int:
 
 def fit(text: str, width: int) -> str:
     """One line of at most `width` characters, cut with an ellipsis."""
-    text = " ".join(text.split())
+    text = text.replace("\r", " ").replace("\n", " ")
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
@@ -143,7 +143,10 @@ class Prompter:
 
         return bool(self._run(questionary.confirm(message, default=default, style=self._style())))
 
-    def select(self, message: str, options: Sequence[Option], *, default: Any = None) -> Any:
+    def select(
+        self, message: str, options: Sequence[Option], *, default: Any = None, search: bool = False
+    ) -> Any:
+        """One of `options`; with `search`, typing filters the list (long lists)."""
         import questionary
 
         choices, start = self._choices(options, [default])
@@ -152,7 +155,9 @@ class Prompter:
             choices=choices,
             default=choices[start[0]] if start else None,
             style=self._style(),
-            instruction="(arrows, Enter; Esc cancels)",
+            use_search_filter=search,
+            use_jk_keys=not search,
+            instruction="(type to filter, arrows, Enter)" if search else "(arrows, Enter)",
         )
         return options[self._run(question)].value
 

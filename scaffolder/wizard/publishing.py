@@ -54,7 +54,7 @@ def discover(api_url: str | None) -> Discovery:
         return Discovery(None, f"not published ({exc.message})")
     if settings.token is None:
         return Discovery(
-            None, "not published (no GitHub token; set GH_TOKEN, then `scaffolder publish`)"
+            None, "not published: no GitHub token (set GH_TOKEN to publish)"
         )
     client = connect(settings)
     try:

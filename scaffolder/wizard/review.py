@@ -7,7 +7,7 @@ in a 24-row terminal.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,16 +55,18 @@ def row(label: str, value: str, *, width: int = WIDTH) -> str:
     return f"  {label:<{LABEL - 1}} " + fit(value, width - LABEL - 3)
 
 
-def protection_text(answers: dict[str, Any], *, baseline: bool) -> str:
+def protection_text(answers: Mapping[str, Any], *, baseline: bool, now: bool) -> str:
     """The branch protection the baseline declares (.github/rulesets/default-branch.json)."""
     if not baseline:
         return "none declared (the template opts out of the security baseline)"
     approvals = answers.get("required_approvals", 1)
     plural = "s" if str(approvals) != "1" else ""
-    return (
-        f"ruleset on main: no force push or deletion; PRs need {approvals} "
-        f"approval{plural} and code-owner review; CI and CodeQL must pass"
+    rules = (
+        f"PRs need {approvals} approval{plural} and code-owner review; CI and CodeQL must pass"
     )
+    if now:
+        return f"ruleset on main: no force push or deletion; {rules}"
+    return f"at publish: no force push or deletion on main; {rules}"
 
 
 def review_lines(
@@ -102,7 +104,7 @@ def review_lines(
         visibility = "private" if publish.private else "public"
         when = "published now" if publish.now else "publish later"
         lines.append(row("repository", f"{publish.url} ({visibility}, {when})", width=width))
-    lines.extend(_wrapped("protection", protection, width))
+    lines.extend(_wrapped("protection", protection, width, most=2))
     return lines
 
 

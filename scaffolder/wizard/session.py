@@ -249,8 +249,9 @@ def _show_review(
         catalog=options.catalog,
         publish=course.publish,
         publish_note=discovery.note or "not published",
-        protection=protection_text(flow.values, baseline=baseline)
-        + ("" if course.publish and course.publish.now else " (when published)"),
+        protection=protection_text(
+            flow.values, baseline=baseline, now=bool(course.publish and course.publish.now)
+        ),
         dry_run=options.dry_run,
     )
     echo("\n".join(lines))
@@ -261,15 +262,15 @@ def _pick_change(
 ) -> str:
     from scaffolder.wizard.review import show_value
 
-    options = [Option(f"template       {course.info.name}", "template")]
-    options.append(Option(f"destination    {course.dst}", "destination"))
+    options = [Option("(back to the review)", "")]
+    options.append(Option(f"{'template':<16} {course.info.name}", "template"))
+    options.append(Option(f"{'destination':<16} {course.dst}", "destination"))
     for entry in flow.applicable():
         value = show_value(flow.values[entry.spec.name], secret=entry.spec.secret)
-        options.append(Option(f"{entry.spec.name:<14} {value}", entry.spec.name))
+        options.append(Option(f"{entry.spec.name:<16} {value}", entry.spec.name))
     if accounts and course.publish:
-        options.append(Option("publishing     visibility, publish now", "publish"))
-    options.append(Option("(back to the review)", ""))
-    return str(prompter.select("Change which answer?", options, default=""))
+        options.append(Option(f"{'publishing':<16} visibility, publish now", "publish"))
+    return str(prompter.select("Change which answer?", options, default="", search=True))
 
 
 def _pick_template(
@@ -293,6 +294,7 @@ def _pick_template(
             for t in templates
         ],
         default=current,
+        search=True,
     )
     return resolve_template(str(picked)), str(picked)
 
