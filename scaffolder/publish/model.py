@@ -1,0 +1,132 @@
+"""What publish is asked to do, and what it reports back. `PublishResult.to_json()` is a contract.
+
+JSON shape (pinned in tests/test_publish.py)::
+
+    {
+      "repository": {"owner", "name", "full_name", "html_url", "clone_url", "private", "created"}
+                    or null (a dry run, or a failure before it existed),
+      "identity": "login the token belongs to" or null,
+      "api_url": "https://api.github.com",
+      "steps": [{"name", "status", "detail"}],   status: done | unchanged | unavailable |
+                                                  skipped | planned | failed
+      "protection": "ruleset" | "branch-protection" | "unavailable" | "none" | null,
+      "applied": {setting: value read back from GitHub} (empty in a dry run),
+      "catalog": {"file", "target", "replaced"} or null,
+      "calls": [{"method", "path", "body"}]       every write made (or planned, in a dry run)
+      "warnings": [...],
+      "dry_run": bool
+    }
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+StepStatus = Literal["done", "unchanged", "unavailable", "skipped", "planned", "failed"]
+STEPS = ("identity", "repository", "settings", "push", "protection", "security", "verify",
+         "catalog")
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    project: Path
+    #: GitHub user or organisation; default: the project's `github_owner` answer, else the
+    #: token's own login.
+    owner: str | None = None
+    private: bool = True
+    #: `--github-api-url` as given (None: environment, then https://api.github.com).
+    api_url: str | None = None
+    catalog: Path | None = None
+    dry_run: bool = False
+
+    def resume_command(self, owner: str | None = None) -> str:
+        parts = ["scaffolder", "publish", str(self.project)]
+        if owner or self.owner:
+            parts += ["--github-owner", str(owner or self.owner)]
+        if not self.private:
+            parts.append("--public")
+        if self.api_url:
+            parts += ["--github-api-url", self.api_url]
+        if self.catalog is not None:
+            parts += ["--catalog", str(self.catalog)]
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One write to GitHub (or a git push), as made or as planned."""
+
+    method: str
+    path: str
+    body: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"method": self.method, "path": self.path, "body": self.body}
+
+
+@dataclass(frozen=True)
+class StepReport:
+    name: str
+    status: StepStatus
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class RepositoryInfo:
+    owner: str
+    name: str
+    html_url: str
+    clone_url: str
+    private: bool
+    #: This run created it (False: an earlier run of this project did).
+    created: bool
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "owner": self.owner,
+            "name": self.name,
+            "full_name": self.full_name,
+            "html_url": self.html_url,
+            "clone_url": self.clone_url,
+            "private": self.private,
+            "created": self.created,
+        }
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    project: Path
+    api_url: str
+    dry_run: bool
+    identity: str | None = None
+    repository: RepositoryInfo | None = None
+    steps: tuple[StepReport, ...] = ()
+    protection: str | None = None
+    applied: Mapping[str, Any] = field(default_factory=dict)
+    catalog: Mapping[str, Any] | None = None
+    calls: tuple[Call, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "repository": self.repository.to_json() if self.repository else None,
+            "identity": self.identity,
+            "api_url": self.api_url,
+            "steps": [s.to_json() for s in self.steps],
+            "protection": self.protection,
+            "applied": dict(self.applied),
+            "catalog": dict(self.catalog) if self.catalog else None,
+            "calls": [c.to_json() for c in self.calls],
+            "warnings": list(self.warnings),
+            "dry_run": self.dry_run,
+        }

@@ -1,0 +1,102 @@
+"""Branch protection as declared in the repository: `.github/rulesets/*.json`.
+
+The files are in GitHub's ruleset format (what the UI exports and imports). They are applied
+with the rulesets API, matched by name so a second run updates instead of duplicating. Where
+rulesets do not exist (Enterprise Server before 3.11, or a plan without them) the same meaning
+is applied as classic branch protection (`classic_protection()`); where the plan allows neither
+(a private repository on GitHub Free) the step says so and publish exits with code 3.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from scaffolder.errors import GitHubError, GitHubPermissionError, UsageError
+
+RULESETS_DIR = Path(".github") / "rulesets"
+#: Fields of an exported ruleset that the create/update endpoints accept.
+RULESET_FIELDS = ("name", "target", "enforcement", "bypass_actors", "conditions", "rules")
+#: Rule types that classic branch protection can express.
+CLASSIC_RULES = ("deletion", "non_fast_forward", "required_linear_history",
+                 "required_signatures", "pull_request", "required_status_checks")
+
+
+def load_rulesets(project: Path) -> list[dict[str, Any]]:
+    """The request bodies for every ruleset file, in file-name order."""
+    folder = project / RULESETS_DIR
+    bodies: list[dict[str, Any]] = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read ruleset {path}: {exc}",
+                             hint="fix the JSON (GitHub's ruleset export format)") from exc
+        if not isinstance(data, dict) or not data.get("name") or not data.get("enforcement"):
+            raise UsageError(f"{path} is not a ruleset: it needs `name` and `enforcement`",
+                             hint="use GitHub's ruleset export format")
+        bodies.append({k: data[k] for k in RULESET_FIELDS if k in data})
+    return bodies
+
+
+def _rules(ruleset: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    return {r["type"]: r.get("parameters") or {} for r in ruleset.get("rules", [])}
+
+
+def classic_protection(rulesets: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], bool,
+                                                                       list[str]]:
+    """The classic protection body with the rulesets' meaning for the default branch.
+
+    Returns (body for PUT .../branches/{b}/protection, whether signatures are required, the
+    rule types classic protection cannot express).
+    """
+    rules: dict[str, Mapping[str, Any]] = {}
+    bypass = False
+    for ruleset in rulesets:
+        if ruleset.get("target", "branch") != "branch" or ruleset.get("enforcement") != "active":
+            continue
+        rules.update(_rules(ruleset))
+        bypass = bypass or bool(ruleset.get("bypass_actors"))
+    pr = rules.get("pull_request")
+    checks = rules.get("required_status_checks")
+    body: dict[str, Any] = {
+        "required_status_checks": None if checks is None else {
+            "strict": bool(checks.get("strict_required_status_checks_policy", False)),
+            "contexts": [c["context"] for c in checks.get("required_status_checks", [])],
+        },
+        # A ruleset without bypass actors binds administrators too.
+        "enforce_admins": not bypass,
+        "required_pull_request_reviews": None if pr is None else {
+            "dismiss_stale_reviews": bool(pr.get("dismiss_stale_reviews_on_push", False)),
+            "require_code_owner_reviews": bool(pr.get("require_code_owner_review", False)),
+            "required_approving_review_count": int(pr.get("required_approving_review_count", 0)),
+            "require_last_push_approval": bool(pr.get("require_last_push_approval", False)),
+        },
+        "restrictions": None,
+        "required_linear_history": "required_linear_history" in rules,
+        "allow_force_pushes": "non_fast_forward" not in rules,
+        "allow_deletions": "deletion" not in rules,
+        "required_conversation_resolution": bool(
+            pr and pr.get("required_review_thread_resolution", False)
+        ),
+    }
+    lost = sorted(t for t in rules if t not in CLASSIC_RULES)
+    return body, "required_signatures" in rules, lost
+
+
+def same_ruleset(wanted: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
+    """Whether GitHub's copy already says what the file says (GitHub adds ids, sources...)."""
+    return all(current.get(k) == v for k, v in wanted.items() if k != "bypass_actors") and (
+        (current.get("bypass_actors") or []) == (wanted.get("bypass_actors") or [])
+    )
+
+
+def rulesets_unavailable(exc: GitHubError) -> bool:
+    """The rulesets API is missing (older GHES: 404) or not on this plan (403, "Upgrade")."""
+    return exc.status == 404 or (isinstance(exc, GitHubPermissionError) and exc.plan_limited)
+
+
+def plan_limited(exc: GitHubError) -> bool:
+    return isinstance(exc, GitHubPermissionError) and exc.plan_limited

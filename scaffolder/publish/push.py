@@ -1,0 +1,109 @@
+"""Pushing `main` over HTTPS with the token in the environment, and only there.
+
+git receives the token as an `http.<origin>.extraHeader` in `GIT_CONFIG_COUNT`/`KEY_n`/
+`VALUE_n` variables (git 2.31+): never in argv, `.git/config`, the remote URL or a credential
+store (`credential.helper` is reset to empty for the push). Afterwards `origin` is the clean URL.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import urllib.parse
+from collections.abc import Mapping
+from pathlib import Path
+
+from scaffolder.errors import GitError, UsageError
+from scaffolder.vcs import git
+
+BRANCH = "main"
+
+
+def clean_url(url: str) -> str:
+    """`url` without any user or password in it."""
+    parts = urllib.parse.urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def auth_env(url: str, token: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`GIT_CONFIG_*` variables that give git the token for `url`'s origin, for one command.
+
+    Entries already in the environment's `GIT_CONFIG_COUNT` are kept (ours are appended).
+    """
+    base = os.environ if base is None else base
+    parts = urllib.parse.urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}/"
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    try:
+        start = int(base.get("GIT_CONFIG_COUNT", "0") or 0)
+    except ValueError:
+        start = 0
+    pairs = [
+        (f"http.{origin}.extraHeader", f"Authorization: Basic {basic}"),
+        ("credential.helper", ""),
+    ]
+    env = {"GIT_CONFIG_COUNT": str(start + len(pairs))}
+    for i, (key, value) in enumerate(pairs, start):
+        env[f"GIT_CONFIG_KEY_{i}"] = key
+        env[f"GIT_CONFIG_VALUE_{i}"] = value
+    return env
+
+
+def local_head(project: Path) -> str:
+    """The commit of local `main`; a project without one has not been committed yet."""
+    proc = git.run_git(["rev-parse", "--verify", "--quiet", f"refs/heads/{BRANCH}^{{commit}}"],
+                       cwd=project, check=False)
+    sha = proc.stdout.strip()
+    if not git.is_repository(project) or proc.returncode != 0 or not sha:
+        raise UsageError(
+            f"{project} has no commit on {BRANCH} to publish",
+            hint=f"finish the scaffold first: scaffolder resume {project}",
+        )
+    return sha
+
+
+def in_history(project: Path, sha: str) -> bool:
+    """Whether commit `sha` is local `main` or one of its ancestors."""
+    if not all(c in "0123456789abcdef" for c in sha.lower()) or not sha:
+        return False
+    known = git.run_git(["cat-file", "-e", f"{sha}^{{commit}}"], cwd=project, check=False)
+    if known.returncode != 0:
+        return False
+    proc = git.run_git(["merge-base", "--is-ancestor", sha, f"refs/heads/{BRANCH}"],
+                       cwd=project, check=False)
+    return proc.returncode == 0
+
+
+def push(project: Path, clone_url: str, token: str) -> None:
+    url = clean_url(clone_url)
+    refspec = f"refs/heads/{BRANCH}:refs/heads/{BRANCH}"
+    git.run_git(["push", "--porcelain", url, refspec], cwd=project,
+                env=auth_env(url, token), secrets=[token])
+
+
+def set_origin(project: Path, clone_url: str) -> bool:
+    """Point `origin` at the clean URL. Returns whether anything changed."""
+    url = clean_url(clone_url)
+    current = git.run_git(["remote", "get-url", "origin"], cwd=project, check=False)
+    if current.returncode == 0:
+        if current.stdout.strip() == url:
+            return False
+        git.run_git(["remote", "set-url", "origin", url], cwd=project)
+        return True
+    git.run_git(["remote", "add", "origin", url], cwd=project)
+    return True
+
+
+def check_pushable(project: Path) -> None:
+    """git must be new enough for `GIT_CONFIG_COUNT` (2.31)."""
+    out = git.run_git(["version"], cwd=project).stdout.split()
+    try:
+        major, minor = (int(x) for x in out[2].split(".")[:2])
+    except (IndexError, ValueError):
+        return
+    if (major, minor) < (2, 31):
+        raise GitError(f"git {out[2]} is too old to push without writing the token to disk",
+                       hint="install git 2.31 or newer")
