@@ -18,7 +18,7 @@ from scaffolder.cli.output import Output
 from scaffolder.errors import ExitCode, ScaffolderError, exit_code_for
 
 #: Command modules under scaffolder.cli, in the order `--help` lists them.
-COMMANDS = ("new", "resume", "templates", "catalog", "audit")
+COMMANDS = ("new", "resume", "templates", "catalog", "audit", "publish")
 
 EXIT_CODES = """\
 exit codes:
