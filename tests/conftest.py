@@ -20,7 +20,7 @@ from scaffolder.cli import main as cli_main
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO_ROOT / "templates"
 
-pytest_plugins = ["tests.fakegithub.fixtures"]  # fake_github, fake_ghes
+pytest_plugins = ["tests.fakegithub.fixtures", "tests.baseline_fixtures"]  # fake_github, fake_ghes; scaffolds
 
 
 @dataclass

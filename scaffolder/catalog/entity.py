@@ -314,7 +314,8 @@ def _check_spec(kind: str, api_version: object, spec: object) -> list[str]:
     fields = KIND_SPECS[kind]
     label = KIND_NAMES[kind]
     problems: list[str] = []
-    if api_version not in BUILTIN_API_VERSIONS:
+    # A missing or malformed apiVersion is reported once, by the envelope check.
+    if is_valid_api_version(api_version) and api_version not in BUILTIN_API_VERSIONS:
         problems.append(
             f"apiVersion {api_version!r} is not one of {', '.join(BUILTIN_API_VERSIONS)} "
             f"(required for kind {label})"

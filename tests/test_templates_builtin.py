@@ -1,0 +1,210 @@
+"""The built-in templates: their contract with scaffolder, their copier-level behaviour
+(pytest-copie), and the generated projects' own tests, run with each language's toolchain.
+
+The python-service template's copier-level tests live in test_template_python_service.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scaffolder.render.registry import builtin_templates
+from tests.baseline_fixtures import NASTY_DESCRIPTION, TEMPLATE_NAMES
+from tests.conftest import TEMPLATES
+
+STANDARD = ("name", "description", "owner", "lifecycle", "system")
+
+
+def copier_yml(template: str) -> dict:
+    return yaml.safe_load((TEMPLATES / template / "copier.yml").read_text())
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> str:
+    proc = subprocess.run(
+        args,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+    assert proc.returncode == 0, f"{' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout + proc.stderr
+
+
+# --- The contract --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("template", TEMPLATE_NAMES)
+def test_template_keeps_the_scaffolder_contract(template: str) -> None:
+    config = copier_yml(template)
+    assert config["_subdirectory"] == "template"
+    for question in STANDARD:
+        assert question in config, question
+    assert config["lifecycle"]["choices"] == ["experimental", "production", "deprecated"]
+    meta = config["_scaffolder"]
+    assert meta["languages"] in (["python"], ["typescript"], ["go"])
+    assert meta["title"] and meta["description"] and meta["version"]
+
+
+def test_scaffolder_lists_the_three_templates_with_their_languages(run_cli) -> None:
+    listed = {
+        t["name"]: t["languages"] for t in run_cli(["templates", "--json"]).json()["templates"]
+    }
+    assert listed == {
+        "go-service": ["go"],
+        "python-service": ["python"],
+        "typescript-service": ["typescript"],
+    }
+    assert {t.name for t in builtin_templates()} == set(TEMPLATE_NAMES)
+
+
+def test_every_template_gets_every_baseline_file(scaffolds) -> None:
+    """The baseline is one layer: each of its files lands in every template's scaffold."""
+    base = TEMPLATES / "_baseline" / "template"
+    files = {
+        p.relative_to(base).as_posix().removesuffix(".jinja")
+        for p in base.rglob("*")
+        if p.is_file() and "{{" not in p.name
+    }
+    assert len(files) >= 10
+    for template in TEMPLATE_NAMES:
+        project = scaffolds[(template, "defaults")].path
+        assert {f for f in files if not (project / f).is_file()} == set(), template
+        assert (project / ".copier-answers.baseline.yml").is_file()
+
+
+# --- Copier-level, with pytest-copie -------------------------------------------------------
+
+
+def test_typescript_template_renders_a_consistent_package(copie) -> None:
+    result = copie.copy(
+        extra_answers={"name": "web-api", "owner": "group:web", "description": NASTY_DESCRIPTION},
+        template_dir=TEMPLATES / "typescript-service",
+    )
+    assert result.exit_code == 0, result.exception
+    project = result.project_dir
+    package = json.loads((project / "package.json").read_text())
+    lock = json.loads((project / "package-lock.json").read_text())
+    assert package["name"] == lock["name"] == lock["packages"][""]["name"] == "web-api"
+    assert package["description"] == NASTY_DESCRIPTION
+    assert package["scripts"]["test"] == "node --test"
+    assert not package.get("dependencies") and not package.get("devDependencies")
+    assert lock["lockfileVersion"] == 3
+    assert (project / "src" / "app.js").is_file() and (project / "test" / "app.test.js").is_file()
+    assert 'export const SERVICE = "web-api";' in (project / "src" / "app.js").read_text()
+    assert result.answers["node_version"] == "22"
+
+
+def test_go_template_renders_a_module(copie) -> None:
+    result = copie.copy(
+        extra_answers={
+            "name": "ledger",
+            "owner": "group:ledger",
+            "module_path": "github.com/acme/ledger",
+        },
+        template_dir=TEMPLATES / "go-service",
+    )
+    assert result.exit_code == 0, result.exception
+    project = result.project_dir
+    assert (project / "go.mod").read_text() == "module github.com/acme/ledger\n\ngo 1.23\n"
+    assert 'const Service = "ledger"' in (project / "main.go").read_text()
+    assert (project / "main_test.go").is_file()
+    assert "/ledger\n" in (project / ".gitignore").read_text()
+
+
+def test_go_module_path_defaults_and_is_validated(copie) -> None:
+    default = copie.copy(
+        extra_answers={"name": "ledger", "owner": "x"}, template_dir=TEMPLATES / "go-service"
+    )
+    assert default.exit_code == 0, default.exception
+    assert default.answers["module_path"] == "example.com/ledger"
+    bad = copie.copy(
+        extra_answers={"name": "ledger", "owner": "x", "module_path": "not a path"},
+        template_dir=TEMPLATES / "go-service",
+    )
+    assert bad.exit_code == -1 and "module path" in str(bad.exception)
+
+
+@pytest.mark.parametrize("template", ["typescript-service", "go-service"])
+@pytest.mark.parametrize("bad_name", ["Web", "web_api", "-web", "a" * 64])
+def test_template_validator_rejects_bad_names(copie, template: str, bad_name: str) -> None:
+    result = copie.copy(
+        extra_answers={"name": bad_name, "owner": "x"}, template_dir=TEMPLATES / template
+    )
+    assert result.exit_code == -1
+    assert "lowercase" in str(result.exception)
+
+
+# --- The generated projects' own tests -----------------------------------------------------
+
+
+@pytest.mark.slow
+def test_python_project_installs_and_passes_its_tests(scaffold_copy, tmp_path: Path) -> None:
+    """Install the project into a fresh venv (offline: the build backend comes from this
+    environment, through a .pth file, with --no-build-isolation), then run its pytest."""
+    project = scaffold_copy("python-service", "production-system")
+    venv = tmp_path / "venv"
+    run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp_path)
+    python = venv / "bin" / "python"
+    purelib = run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], cwd=tmp_path
+    )
+    Path(purelib.strip(), "_test_env.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    pip = [
+        str(python),
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--no-index",
+        "--no-build-isolation",
+        "--no-deps",
+    ]
+    run([*pip, "."], cwd=project, env={"PIP_FIND_LINKS": "", "PIP_CONFIG_FILE": os.devnull})
+    # Run from outside the checkout so the installed package, not the source tree, is tested.
+    run(
+        [str(python), "-c", "import production_system_python.app as a; assert a.SERVICE"],
+        cwd=tmp_path,
+    )
+    out = run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
+    assert "2 passed" in out
+
+
+@pytest.mark.slow
+def test_typescript_project_passes_npm_ci_and_npm_test(scaffold_copy, tmp_path: Path) -> None:
+    project = scaffold_copy("typescript-service", "production-system")
+    env = {"npm_config_cache": str(tmp_path / "npm-cache"), "npm_config_update_notifier": "false"}
+    run(["npm", "ci", "--offline", "--no-audit", "--no-fund"], cwd=project, env=env)
+    out = run(["npm", "test"], cwd=project, env=env)
+    assert "# pass 3" in out and "# fail 0" in out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    shutil.which("go") is None, reason="Go is not installed (apt-get install golang-go)"
+)
+def test_go_project_passes_go_vet_and_go_test(
+    scaffold_copy, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    project = scaffold_copy("go-service", "production-system")
+    env = {
+        "GOTOOLCHAIN": "local",  # never download a newer toolchain
+        "GOPROXY": "off",
+        "GOFLAGS": "-mod=mod",
+        "GOCACHE": str(tmp_path_factory.getbasetemp() / "go-cache"),
+        "GOPATH": str(tmp_path_factory.getbasetemp() / "go-path"),
+    }
+    run(["go", "vet", "./..."], cwd=project, env=env)
+    out = run(["go", "test", "-count=1", "./..."], cwd=project, env=env)
+    assert out.startswith("ok ")
