@@ -40,25 +40,19 @@ def branch_name(hint: str) -> str:
     return f"{BRANCH_PREFIX}{readable}-{digest}"
 
 
-def _repo(gh: Github, catalog: RemoteCatalog) -> Repository:
-    return gh.get_repo(catalog.full_name, lazy=True)
-
-
-def _ref_sha(gh: Github, catalog: RemoteCatalog, branch: str) -> str | None:
+def _ref_sha(repo: Repository, branch: str) -> str | None:
     from github import GithubException
 
     try:
-        return str(_repo(gh, catalog).get_git_ref(f"heads/{branch}").object.sha)
+        return str(repo.get_git_ref(f"heads/{branch}").object.sha)
     except GithubException as exc:
         if exc.status == 404:
             return None
         raise
 
 
-def _open_pull(gh: Github, catalog: RemoteCatalog, branch: str, base: str) -> str | None:
-    pulls = _repo(gh, catalog).get_pulls(
-        state="open", head=f"{catalog.owner}:{branch}", base=base
-    )
+def _open_pull(repo: Repository, branch: str, base: str) -> str | None:
+    pulls = repo.get_pulls(state="open", head=f"{repo.owner.login}:{branch}", base=base)
     for pull in pulls:
         if pull.head.ref == branch:
             return str(pull.html_url)
@@ -66,12 +60,11 @@ def _open_pull(gh: Github, catalog: RemoteCatalog, branch: str, base: str) -> st
 
 
 def _write_file(
-    gh: Github, catalog: RemoteCatalog, branch: str, edit: Callable[[str], str], message: str
+    repo: Repository, catalog: RemoteCatalog, branch: str, edit: Callable[[str], str], message: str
 ) -> bool:
     """Read the file on `branch`, apply `edit`, commit the result. Safe to repeat."""
     from github import GithubException
 
-    repo = _repo(gh, catalog)
     try:
         current: Any = repo.get_contents(catalog.path, ref=branch)
     except GithubException as exc:
@@ -107,32 +100,31 @@ def propose(
     whether this call changed anything on GitHub.
     """
     client = fetcher.client()
+    where = catalog.full_name
     with progress.step("read", str(catalog)):
-        base = fetcher.default_branch(catalog.owner, catalog.repo)
+        repo = client.call(f"read {where}", lambda gh: gh.get_repo(where))
+        base = repo.default_branch
         current = fetcher.get_file(FileAddress(catalog.owner, catalog.repo, catalog.path, base))
     text = current.text if current is not None else ""
     if edit(text) == text:  # raises CatalogFileError (naming the line) for a broken file
         return None, False
-    where = f"{catalog.full_name}"
     branch = branch_name(branch_hint)
-    head = client.call(f"read branch {base} of {where}", lambda gh: _ref_sha(gh, catalog, base))
+    head = client.call(f"read branch {base} of {where}", lambda gh: _ref_sha(repo, base))
     if head is None:
         raise GitHubError(f"{where} has no branch {base} to propose against")
     pull: str | None = None
-    exists = client.call(f"read branch {branch}", lambda gh: _ref_sha(gh, catalog, branch))
+    exists = client.call(f"read branch {branch}", lambda gh: _ref_sha(repo, branch))
     if exists is not None:
-        pull = client.call("find pull request", lambda gh: _open_pull(gh, catalog, branch, base))
+        pull = client.call("find pull request", lambda gh: _open_pull(repo, branch, base))
         if pull is None:  # a leftover from an earlier proposal: leave it, use a fresh branch
             branch = f"{branch}-{head[:7]}"
-            exists = client.call(f"read branch {branch}", lambda gh: _ref_sha(gh, catalog, branch))
+            exists = client.call(f"read branch {branch}", lambda gh: _ref_sha(repo, branch))
             if exists is not None:
-                pull = client.call(
-                    "find pull request", lambda gh: _open_pull(gh, catalog, branch, base)
-                )
+                pull = client.call("find pull request", lambda gh: _open_pull(repo, branch, base))
 
     def create_branch(gh: Github) -> None:
-        if _ref_sha(gh, catalog, branch) is None:
-            _repo(gh, catalog).create_git_ref(f"refs/heads/{branch}", head)
+        if _ref_sha(repo, branch) is None:
+            repo.create_git_ref(f"refs/heads/{branch}", head)
 
     with progress.step("branch", f"{branch} from {base}"):
         if exists is None:
@@ -140,14 +132,14 @@ def propose(
     with progress.step("commit", f"{catalog.path} on {branch}"):
         changed = client.call(
             f"commit {catalog.path} to {branch}",
-            lambda gh: _write_file(gh, catalog, branch, edit, title),
+            lambda gh: _write_file(repo, catalog, branch, edit, title),
         )
 
     def open_pull(gh: Github) -> str:
-        found = _open_pull(gh, catalog, branch, base)
+        found = _open_pull(repo, branch, base)
         if found is not None:
             return found
-        pr = _repo(gh, catalog).create_pull(
+        pr = repo.create_pull(
             base=base,
             head=branch,
             title=title,
