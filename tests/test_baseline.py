@@ -283,3 +283,64 @@ def test_license_is_the_full_text_and_gitignore_fits_the_language(scaffold: Scaf
 def test_the_scaffold_is_committed_clean(scaffold: Scaffold) -> None:
     proc = run_tool("git", "status", "--porcelain", cwd=scaffold.path)
     assert proc.returncode == 0 and proc.stdout == ""
+
+
+# --- The CODEOWNERS mapping ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("owner", "extra", "expected"),
+    [
+        ("group:default/Pay_Ments.x", ["--set", "github_owner=acme"], "@acme/pay-ments-x"),
+        ("user:default/jdoe", ["--set", "github_owner=acme"], "@jdoe"),
+        ("payments", [], "@payments"),
+        (
+            "payments",
+            ["--set", "codeowners=@acme/a-team @jdoe sec@acme.example"],
+            "@acme/a-team @jdoe sec@acme.example",
+        ),
+    ],
+)
+def test_codeowners_default_mapping_and_override(owner, extra, expected, run_cli, tmp_path) -> None:
+    dst = tmp_path / "svc"
+    args = [
+        "new",
+        "go-service",
+        "--output",
+        dst,
+        "--set",
+        f"owner={owner}",
+        "--no-register",
+        "--no-input",
+    ]
+    result = run_cli([*args, *extra])
+    assert result.code == 0, result.stderr
+    assert (dst / ".github" / "CODEOWNERS").read_text().splitlines()[-1] == f"* {expected}"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("acme", "acme is not a GitHub team"),
+        ("@a/b bad!", "bad! is not a GitHub team"),
+        ("", "at least one"),
+    ],
+)
+def test_codeowners_answer_is_validated(value, message, run_cli, tmp_path) -> None:
+    dst = tmp_path / "svc"
+    result = run_cli(
+        [
+            "new",
+            "go-service",
+            "--output",
+            dst,
+            "--set",
+            "owner=x",
+            "--set",
+            f"codeowners={value}",
+            "--no-input",
+        ]
+    )
+    assert result.code == 2
+    assert message in result.stderr
+    assert not dst.exists()

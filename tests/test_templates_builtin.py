@@ -57,6 +57,13 @@ def test_template_keeps_the_scaffolder_contract(template: str) -> None:
     assert meta["title"] and meta["description"] and meta["version"]
 
 
+def test_standard_questions_are_the_same_in_every_template() -> None:
+    """Same names, help, validators and defaults: an answers file fits any built-in template."""
+    first, *others = ({q: copier_yml(t)[q] for q in STANDARD} for t in TEMPLATE_NAMES)
+    for other in others:
+        assert other == first
+
+
 def test_scaffolder_lists_the_three_templates_with_their_languages(run_cli) -> None:
     listed = {
         t["name"]: t["languages"] for t in run_cli(["templates", "--json"]).json()["templates"]
