@@ -195,4 +195,7 @@ def list_walk(walk: Walk, filters: Filters) -> Listing:
 def list_catalog(catalog: Catalog, filters: Filters, reader: Reader | None = None) -> Listing:
     """Read every entity the catalog reaches and keep those matching `filters`."""
     _Matcher(filters)  # bad filter values are refused before anything is read
-    return list_walk(load(catalog, reader or Reader()), filters)
+    if reader is not None:
+        return list_walk(load(catalog, reader), filters)
+    with Reader() as own:
+        return list_walk(load(catalog, own), filters)

@@ -137,7 +137,9 @@ def register(
     progress: Progress = SILENT,
 ) -> CatalogChange:
     """Check PATH|URL and add it to the catalog (idempotent)."""
-    reader = reader or Reader()
+    if reader is None:
+        with Reader() as own:
+            return register(catalog, value, reader=own, progress=progress)
     with progress.step("check", value):
         checked = check_target(value, reader)
     if isinstance(catalog, RemoteCatalog):
@@ -221,7 +223,9 @@ def unregister(
     progress: Progress = SILENT,
 ) -> CatalogChange:
     """Remove the target meant by ENTITY_REF|TARGET from the catalog."""
-    reader = reader or Reader()
+    if reader is None:
+        with Reader() as own:
+            return unregister(catalog, value, reader=own, progress=progress)
     target, target_type, entities = _find_target(catalog, value, reader)
     notes = (
         (f"{target} holds {len(entities)} entities; all leave the catalog with it: "

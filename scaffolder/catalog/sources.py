@@ -127,6 +127,18 @@ class Reader:
                 self._fetcher = GitHubFetcher.from_environment()
             return self._fetcher
 
+    def close(self) -> None:
+        """Close the GitHub connections this reader opened, if any."""
+        with self._lock:
+            if self._fetcher is not None:
+                self._fetcher.close()
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def read(self, location: str) -> str:
         """The text at a path or URL; raises TargetUnreadable with the reason."""
         if is_url(location):

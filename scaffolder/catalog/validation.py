@@ -188,7 +188,9 @@ def validate_text(text: str, location: str, reader: Reader) -> Validation:
 
 def validate_catalog(catalog: Catalog, reader: Reader | None = None) -> Validation:
     """Validate a local catalog file or one in a repository on GitHub."""
-    reader = reader or Reader()
+    if reader is None:
+        with Reader() as own:
+            return validate_catalog(catalog, own)
     if isinstance(catalog, LocalCatalog):
         if not catalog.path.is_file():
             raise UsageError(

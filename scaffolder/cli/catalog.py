@@ -168,7 +168,8 @@ def handle_list(args: argparse.Namespace, out: Output) -> int:
         for r in rows:
             out.text("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
     shown = f"{len(listing.rows)} of {listing.total}" if filters.to_json() else str(listing.total)
-    out.text(f"{shown} entities in {listing.catalog}")
+    noun = "entity" if listing.total == 1 and not filters.to_json() else "entities"
+    out.text(f"{shown} {noun} in {listing.catalog}")
     if listing.unreadable:
         out.text(f"{len(listing.unreadable)} target(s) could not be read:")
         for u in listing.unreadable:
@@ -205,7 +206,10 @@ def handle_validate(args: argparse.Namespace, out: Output) -> int:
         out.text(str(problem))
     for note in validation.notes:
         out.note(f"note: {note}")
-    counts = f"{validation.entities} entities, {validation.targets} targets"
+    counts = (
+        f"{validation.entities} entit{'y' if validation.entities == 1 else 'ies'}, "
+        f"{validation.targets} target{'' if validation.targets == 1 else 's'}"
+    )
     if validation.ok:
         out.text(f"{validation.catalog}: valid ({counts})")
     else:
