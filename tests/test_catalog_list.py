@@ -173,3 +173,49 @@ def test_empty_or_absent_catalog_lists_nothing(run_cli, catalog_file):
     result = run_cli(["catalog", "list"])
     assert result.code == 0
     assert result.stdout.strip() == f"0 entities in {catalog_file}"
+
+
+def test_a_location_loop_ends(run_cli, tmp_path, catalog_file):
+    loop = tmp_path / "loop" / "all.yaml"
+    write_entities(
+        loop.parent,
+        {
+            "apiVersion": "backstage.io/v1alpha1",
+            "kind": "Location",
+            "metadata": {"name": "loop"},
+            "spec": {"type": "file", "targets": ["./all.yaml", "./svc.yaml"]},
+        },
+        filename="all.yaml",
+    )
+    write_entities(loop.parent, entity("looped"), filename="svc.yaml")
+    assert run_cli(["catalog", "register", loop]).code == 0
+    assert names(run_cli) == ["looped"]
+    result = run_cli(["catalog", "validate", "--json"])
+    assert result.code == 1
+    assert [p["message"] for p in result.json()["problems"]] == [
+        "target ./all.yaml is listed more than once"
+    ]
+
+
+def test_documents_that_are_not_entities_are_reported(run_cli, tmp_path, catalog_file):
+    info = component(tmp_path, "svc")
+    assert run_cli(["catalog", "register", info]).code == 0
+    info.write_text(info.read_text() + "---\n- just\n- a list\n")
+    payload = run_cli(["catalog", "list", "--json"]).json()
+    assert [r["name"] for r in payload["entities"]] == ["svc"]
+    (bad,) = payload["unreadable"]
+    assert bad["reason"].endswith("not an entity (a YAML mapping)")
+
+
+def test_url_targets_without_a_token_are_listed_with_the_reason(run_cli, tmp_path, catalog_file):
+    assert run_cli(["catalog", "register", component(tmp_path, "local")]).code == 0
+    url = "https://github.com/acme/remote/blob/main/catalog-info.yaml"
+    catalog_file.write_text(
+        catalog_file.read_text()
+        + "---\napiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: remote\n"
+        + f"spec:\n  type: url\n  targets:\n    - {url}\n"
+    )
+    result = run_cli(["catalog", "list"])
+    assert result.code == 0
+    assert "local" in result.stdout
+    assert f"{url}: no GitHub token found" in result.stdout

@@ -33,7 +33,9 @@ def add_parser(subparsers: Any) -> None:
         "  scaffolder catalog register https://github.com/acme/payments-api/blob/main/"
         "catalog-info.yaml \\\n      --catalog github:acme/backstage-catalog/catalog/all.yaml\n"
         "  scaffolder catalog list --lifecycle production\n"
-        "  scaffolder catalog validate\n",
+        "  scaffolder catalog validate\n\n"
+        "exit codes: 0 ok, 1 `validate` found problems, 2 bad input (a missing or invalid\n"
+        "target, a broken catalog file: nothing is written), 5 GitHub refused.",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
     parser.set_defaults(handler=_no_action(parser))
