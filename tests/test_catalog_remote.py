@@ -85,9 +85,14 @@ def test_register_and_list_url_targets_through_the_api(run_cli, github, services
     assert doc["spec"] == {"type": "url", "targets": list(services.values())}
 
 
-def test_reads_are_cached_and_revalidated_with_etags(run_cli, github, services, catalog_file):
+def test_reads_are_cached_and_revalidated_with_etags(run_cli, github, services, isolated_env):
     for url in services.values():
         assert run_cli(["catalog", "register", url]).code == 0
+    cached = sorted((isolated_env / ".cache" / "scaffolder" / "catalog").glob("*.json"))
+    assert len(cached) == 2
+    for entry in cached:
+        assert entry.stat().st_mode & 0o077 == 0  # private to the user
+        assert TOKEN not in entry.read_text()
     github.requests.clear()
     assert run_cli(["catalog", "list"]).code == 0
     assert contents_statuses(github) == [304, 304]  # register already cached both

@@ -113,9 +113,13 @@ class _Cache:
         return data if ok else None
 
     def put(self, key: str, etag: str, sha: str, text: str) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        """Best effort: a cache that cannot be written only costs a download next time."""
         payload = json.dumps({"key": key, "etag": etag, "sha": sha, "text": text})
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".", suffix=".tmp")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".", suffix=".tmp")
+        except OSError:
+            return
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(payload)
