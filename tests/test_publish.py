@@ -63,7 +63,8 @@ def test_publish_user_repository(fake_github: FakeGitHub, new_service: Callable[
     assert fake_github.state.branches(repo) == {"main": head}
     assert set(repo.topics) >= {"python", "python-service", "experimental"}
     # origin is the clean URL; nothing else changed locally
-    assert git(project, "remote", "get-url", "origin") == f"{fake_github.web_url}/alice/payments-api.git"
+    origin = git(project, "remote", "get-url", "origin")
+    assert origin == f"{fake_github.web_url}/alice/payments-api.git"
     assert git(project, "status", "--porcelain") == ""
     # the catalog now points at the repository instead of the folder
     targets = [(e.type, e.target) for e in read_entries(catalog_file)]
@@ -109,7 +110,9 @@ def test_new_publish_for_an_organisation(fake_github: FakeGitHub, run_cli: Calla
     # the first commit already carries the GitHub annotations
     info = yaml.safe_load((dst / "catalog-info.yaml").read_text())
     assert info["metadata"]["annotations"]["github.com/project-slug"] == "acme/ledger"
-    assert not repository["warnings"]
+    assert not [w for w in repository["warnings"] if "project-slug" in w]
+    # private without Advanced Security: said, not hidden
+    assert any("secret scanning" in w and "unavailable" in w for w in repository["warnings"])
 
 
 def test_dry_run_plans_every_write_and_makes_none(fake_github: FakeGitHub,

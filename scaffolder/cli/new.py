@@ -44,6 +44,11 @@ def add_parser(subparsers: Any) -> None:
         "--save-answers", type=Path, metavar="FILE",
         help="save the wizard's answers (never secrets) for a replay with --data-file",
     )
+    from scaffolder.cli.publish import add_github_flags
+
+    parser.add_argument("--publish", action="store_true",
+                        help="then publish to GitHub (see `scaffolder publish --help`)")
+    add_github_flags(parser)
     parser.set_defaults(handler=handle)
 
 
@@ -70,6 +75,14 @@ def handle(args: argparse.Namespace, out: Output) -> int:
             hint="run `scaffolder templates` to see the templates, then "
             "`scaffolder new TEMPLATE --output DIR`",
         )
+    publisher = None
+    if getattr(args, "publish", False):
+        from scaffolder.publish.after_new import prepare
+
+        # The token is checked before anything is written; the owner becomes `github_owner`.
+        publisher = prepare(owner=args.github_owner, private=args.private,
+                            api_url=args.github_api_url, catalog=catalog, given=given)
+        given = dict(publisher.given)
     request = NewRequest(
         template=args.template,
         output=args.output,
@@ -80,6 +93,8 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     )
     with wizard_cli.running(wizard):
         result = create(request, progress=out)
+    if publisher is not None:
+        result = publisher.run(result, progress=out)
     report(result, out)
     if wizard is not None:
         wizard_cli.after(wizard, out)
@@ -101,10 +116,13 @@ def report(result: Any, out: Output) -> None:
         out.text(f"  commit:   {result.commit[:12]} on main")
     if result.registered:
         out.text(f"  catalog:  {result.catalog}")
+    if result.repository and result.repository.get("repository"):
+        out.text(f"  github:   {result.repository['repository']['html_url']}")
     out.text("next:")
     out.text(f"  cd {result.project}")
     out.text(f"  scaffolder audit {result.project}")
-    out.text(f"  scaffolder publish {result.project} --github-owner OWNER")
+    if not result.repository:
+        out.text(f"  scaffolder publish {result.project} --github-owner OWNER")
 
 
 def stdin_is_terminal() -> bool:

@@ -13,20 +13,16 @@ MARKS = {"done": "✓", "unchanged": "=", "planned": "→", "skipped": "-", "una
          "failed": "✗"}
 
 
-def add_github_flags(parser: argparse.ArgumentParser, *, private_flag: bool) -> None:
-    """The GitHub flags `publish` and `new --publish` share."""
+def add_github_flags(parser: argparse.ArgumentParser) -> None:
+    """The GitHub flags `publish` and `new --publish` share (visibility lands in `private`)."""
     parser.add_argument("--github-owner", metavar="OWNER",
                         help="GitHub user or organisation (default: the project's github_owner "
                         "answer, else the token's account)")
-    if private_flag:
-        vis = parser.add_mutually_exclusive_group()
-        vis.add_argument("--private", dest="public", action="store_false",
-                         help="create a private repository (the default)")
-        vis.add_argument("--public", dest="public", action="store_true",
-                         help="create a public repository")
-    else:
-        parser.add_argument("--public", action="store_true",
-                            help="create a public repository (default: private)")
+    vis = parser.add_mutually_exclusive_group()
+    vis.add_argument("--private", dest="private", action="store_true", default=True,
+                     help="create a private repository (the default)")
+    vis.add_argument("--public", dest="private", action="store_false",
+                     help="create a public repository")
     parser.add_argument("--github-api-url", metavar="URL",
                         help="GitHub API URL (default: $SCAFFOLDER_GITHUB_API_URL or "
                         "https://api.github.com; Enterprise Server: https://HOST/api/v3)")
@@ -51,7 +47,7 @@ def add_parser(subparsers: Any) -> None:
         "also when the plan allows no branch protection), 5 GitHub refused before any write.",
     )
     parser.add_argument("project", type=Path, help="the scaffolded project folder")
-    add_github_flags(parser, private_flag=True)
+    add_github_flags(parser)
     parser.add_argument("--catalog", type=Path, metavar="FILE",
                         help="catalog file (default: $SCAFFOLDER_CATALOG or the user data dir)")
     parser.add_argument("--no-register", action="store_true",
@@ -59,7 +55,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--dry-run", action="store_true",
                         help="print every API call and body that would be made; write nothing")
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    parser.set_defaults(handler=handle, public=False)
+    parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
@@ -69,7 +65,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     request = PublishRequest(
         project=args.project,
         owner=args.github_owner,
-        private=not args.public,
+        private=args.private,
         api_url=args.github_api_url,
         catalog=None if args.no_register else (args.catalog or default_catalog_path()),
         dry_run=args.dry_run,

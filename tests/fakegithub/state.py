@@ -139,7 +139,8 @@ class State:
     def account_json(self, account: Account) -> dict[str, Any]:
         return {
             "login": account.login, "id": account.id, "type": account.type,
-            "url": f"{self.api_url}/users/{account.login}",
+            "url": f"{self.api_url}/{'orgs' if account.type == 'Organization' else 'users'}/"
+                   f"{account.login}",
             "html_url": f"{self.web_url}/{account.login}",
             "name": account.login.title(),
             "plan": {"name": account.plan},
@@ -194,6 +195,12 @@ def dispatch(state: State, method: str, path: str, login: str, body: Any) -> tup
 @route("GET", "/user")
 def get_user(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
     return 200, state.account_json(state.accounts[login])
+
+
+@route("GET", "/user/orgs")
+def list_my_orgs(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
+    return 200, [state.account_json(a) for a in state.accounts.values()
+                 if a.type == "Organization" and login in a.members]
 
 
 @route("GET", "/orgs/(?P<org>[^/]+)")
