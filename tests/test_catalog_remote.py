@@ -253,3 +253,20 @@ def test_without_access_to_the_catalog_repository_github_refuses(run_cli, github
     assert result.code == 5
     assert result.json()["error"]["status"] == 404
     assert TOKEN not in result.stdout + result.stderr
+
+
+def test_pending_pull_requests_merge_one_after_the_other(run_cli, github, services):
+    """Each proposal inserts its target in sorted place, so pending ones do not conflict."""
+    existing = [f"{github.web_url}/acme/{n}/blob/main/catalog-info.yaml"
+                for n in ("billing", "orders", "search")]
+    github.seed("acme", "backstage-catalog", {"catalog/all.yaml": HAND_WRITTEN.replace(
+        "    - ./systems.yaml  # relative to this file\n",
+        "".join(f"    - {u}\n" for u in existing),
+    )})
+    for name in ("payments-api", "ledger"):
+        assert run_cli(["catalog", "register", services[name], "--catalog", CATALOG]).code == 0
+    assert [p["state"] for p in github.pulls("acme", "backstage-catalog")] == ["open", "open"]
+    github.merge("acme", "backstage-catalog", 1)
+    github.merge("acme", "backstage-catalog", 2)  # raises if git finds a conflict
+    merged = yaml.safe_load(github.read("acme", "backstage-catalog", "catalog/all.yaml"))
+    assert merged["spec"]["targets"] == sorted([*existing, *services.values()])

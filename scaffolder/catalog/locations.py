@@ -27,6 +27,9 @@ import yaml
 from scaffolder.errors import CatalogFileError
 
 TargetType = Literal["file", "url"]
+#: Where a new target goes in an existing list: at the end, or before the first that sorts
+#: after it (fewer conflicts between pull requests pending against one catalog file).
+Placement = Literal["end", "sorted"]
 
 HEADER = """\
 # Backstage catalog locations, managed by scaffolder.
@@ -177,7 +180,31 @@ def _line_end(text: str, index: int) -> int:
     return len(text) if end == -1 else end + 1
 
 
-def _append_target(text: str, doc: _Doc, target: str) -> str:
+def _sorted_insert(text: str, seq: yaml.SequenceNode, indent: str, target: str) -> str | None:
+    """Insert `target` before the first item that sorts after it; None if there is none.
+
+    Used for catalogs on GitHub: pending pull requests that each append at the end all touch
+    the same lines and conflict once one is merged; insertions at different places merge.
+    A comment line right above that item stays with it.
+    """
+    later = next(
+        (n for n in seq.value if isinstance(n, yaml.ScalarNode) and n.value > target), None
+    )
+    if later is None:
+        return None
+    line = _line_start(text, later.start_mark.index)
+    if text[line : later.start_mark.index].strip() != "-":
+        return None  # not one item per line: append instead
+    at = line
+    while at > 0:
+        above = _line_start(text, at - 1)
+        if not text[above:at].strip().startswith("#"):
+            break
+        at = above
+    return text[:at] + indent + _scalar(target) + "\n" + text[at:]
+
+
+def _append_target(text: str, doc: _Doc, target: str, *, placement: Placement = "end") -> str:
     seq = doc.targets
     if seq is None:  # pragma: no cover -- callers pick documents that have a list
         raise CatalogFileError("internal error: no spec.targets list to edit")
@@ -191,6 +218,8 @@ def _append_target(text: str, doc: _Doc, target: str) -> str:
     first, last = seq.value[0], seq.value[-1]
     first_line = _line_start(text, first.start_mark.index)
     indent = text[first_line : first.start_mark.index]  # e.g. "    - "
+    if placement == "sorted" and (inserted := _sorted_insert(text, seq, indent, target)):
+        return inserted
     insert_at = _line_end(text, last.end_mark.index - 1 if last.end_mark.index else 0)
     prefix = "" if text[insert_at - 1 : insert_at] == "\n" or insert_at == 0 else "\n"
     return text[:insert_at] + prefix + indent + _scalar(target) + "\n" + text[insert_at:]
@@ -257,11 +286,17 @@ def read_text(catalog: Path) -> str:
         raise CatalogFileError(f"cannot read catalog file {catalog}: {exc}") from exc
 
 
-def _with_target(catalog: str | Path, text: str, target: str, target_type: TargetType) -> str:
+def _with_target(
+    catalog: str | Path,
+    text: str,
+    target: str,
+    target_type: TargetType,
+    placement: Placement = "end",
+) -> str:
     docs = _parse(catalog, text)
     for doc in docs:
         if doc.spec_type == target_type and doc.targets is not None:
-            return _append_target(text, doc, target)
+            return _append_target(text, doc, target, placement=placement)
     block = _LOCATION_TEMPLATE.format(type=target_type, target=_scalar(target))
     if not text.strip():
         return HEADER + block
@@ -289,6 +324,7 @@ def edit_register(
     target_type: TargetType,
     replaces: tuple[str, ...] = (),
     source: str | Path = "<catalog>",
+    placement: Placement = "end",
 ) -> str:
     """The catalog text with `target` added and `replaces` dropped; `text` itself if unchanged.
 
@@ -303,7 +339,7 @@ def edit_register(
         e.target == target and e.type == target_type for e in _entries(_parse(source, text))
     )
     if not present:
-        text = _with_target(source, text, target, target_type)
+        text = _with_target(source, text, target, target_type, placement)
     if text != original:
         _check_result(source, text, target)
     return text

@@ -155,7 +155,7 @@ def register(
             catalog,
             reader.fetcher(),
             lambda text: locations.edit_register(
-                text, checked.target, target_type="url", source=str(catalog)
+                text, checked.target, target_type="url", source=str(catalog), placement="sorted"
             ),
             title=f"Register {', '.join(checked.entities)} in the catalog",
             branch_hint="register-" + checked.target,

@@ -5,7 +5,9 @@ on a branch and open a pull request against the default branch, so the platform 
 each addition. Everything goes through the GitHub API (no clone): read the file, create the
 branch from the default branch's head, commit the edited file with the contents API, open the
 pull request. The text edit is the same one a local catalog gets (`locations.edit_register`),
-so comments and order survive review too.
+so comments and order survive review too, except that a new target is inserted before the
+first one that sorts after it rather than appended: several pending pull requests that all
+appended would touch the same lines and conflict as soon as one is merged.
 
 Idempotent: when the default branch already reads as asked, nothing is proposed; when an open
 pull request from scaffolder's branch for the same target exists, it is reused (and updated if
