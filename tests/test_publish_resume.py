@@ -131,3 +131,23 @@ def test_rate_limited_write_waits_and_succeeds(fake_github: FakeGitHub,
     assert result.code == 0, result.stderr
     assert len(fake_github.calls("PUT", f"{R}/vulnerability-alerts")) == 3
     finished(fake_github)
+
+
+def test_new_publish_that_fails_partway_resumes_with_publish(
+        fake_github: FakeGitHub, run_cli: Callable, tmp_path: Path) -> None:
+    dst = tmp_path / "payments-api"
+    fake_github.fail("PUT", f"{R}/vulnerability-alerts", status=403, message="injected failure")
+    first = run_cli(["new", "python-service", "--output", dst, "--set", "owner=group:x",
+                     "--no-input", "--publish", "--json"])
+    assert first.code == 3, first.stderr
+    data = first.json()
+    assert data["error"]["failed"] == "publish: security"
+    assert data["error"]["done"][:3] == ["render", "commit", "register"]
+    scaffold = data["result"]
+    assert scaffold["answers"]["github_owner"] == "alice"
+    assert scaffold["repository"]["repository"]["full_name"] == "alice/payments-api"
+    resume = shlex.split(data["error"]["resume"])
+    assert resume[:3] == ["scaffolder", "publish", str(dst)]
+    second = run_cli([*resume[1:], "--json"])
+    assert second.code == 0, second.stderr
+    finished(fake_github)

@@ -267,11 +267,13 @@ class _Run:
                 raise
             return self._classic(reason=exc.message)
         names = []
+        before = len(self.calls)
         for body in self.rulesets:
             names.append(body["name"])
             self._apply_ruleset(full, body, existing)
         self.protection = "ruleset"
-        return StepReport("protection", self.status(), f"ruleset {', '.join(names)} on {full}")
+        return StepReport("protection", self.status(len(self.calls) > before),
+                          f"ruleset {', '.join(names)} on {full}")
 
     def _apply_ruleset(self, full: str, body: dict[str, Any], existing: list[Any]) -> None:
         match = next((r for r in existing if r.get("name") == body["name"]), None)

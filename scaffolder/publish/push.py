@@ -80,8 +80,9 @@ def in_history(project: Path, sha: str) -> bool:
 def push(project: Path, clone_url: str, token: str) -> None:
     url = clean_url(clone_url)
     refspec = f"refs/heads/{BRANCH}:refs/heads/{BRANCH}"
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
     git.run_git(["push", "--porcelain", url, refspec], cwd=project,
-                env=auth_env(url, token), secrets=[token])
+                env=auth_env(url, token), secrets=[token, basic])
 
 
 def set_origin(project: Path, clone_url: str) -> bool:
