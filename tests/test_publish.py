@@ -276,3 +276,32 @@ def test_publish_a_project_rendered_without_owner_warns(fake_github: FakeGitHub,
     assert any("project-slug" in w for w in result.json()["warnings"])
     assert git(project, "rev-parse", "HEAD") == head  # history not rewritten
     assert TOKEN not in result.stdout + result.stderr
+
+
+def test_organisation_the_token_cannot_create_in(fake_github: FakeGitHub,
+                                                 new_service: Callable[..., Path],
+                                                 run_cli: Callable) -> None:
+    fake_github.state.add_org("elsewhere", members={"bob"})
+    project = new_service()
+    result = run_cli(["publish", project, "--github-owner", "elsewhere", "--json"])
+    assert result.code == 5
+    error = result.json()["error"]
+    assert error["kind"] == "github-permission" and error["status"] == 403
+    assert "repo" in error["hint"]
+    assert fake_github.state.repos == {}
+
+
+def test_publish_help_and_bad_flags(run_cli: Callable, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli_exit(run_cli, ["publish", "--help"]) == 0
+    assert "--github-api-url" in capsys.readouterr().out
+    both = run_cli_exit(run_cli, ["publish", str(tmp_path), "--public", "--private"])
+    assert both == 2
+    missing = run_cli(["publish", tmp_path / "nowhere"])
+    assert missing.code == 2 and "not created by scaffolder" in missing.stderr
+
+
+def run_cli_exit(run_cli: Callable, args: list[str]) -> int:
+    with pytest.raises(SystemExit) as info:
+        run_cli(args)
+    return int(info.value.code or 0)
