@@ -46,8 +46,8 @@ def add_parser(subparsers: Any) -> None:
         "environment:\n"
         "  GH_TOKEN, GITHUB_TOKEN      the token (else `gh auth token`); never written anywhere\n"
         "  SCAFFOLDER_GITHUB_API_URL   default for --github-api-url\n"
-        "  SCAFFOLDER_GITHUB_TIMEOUT   seconds per request (15); transient failures are retried\n"
-        "                              up to 4 times, honouring Retry-After\n\n"
+        "  SCAFFOLDER_GITHUB_TIMEOUT   seconds per request (15); transient failures get\n"
+        "                              up to 4 tries, honouring Retry-After\n\n"
         "--dry-run still reads from GitHub (who the token is, what exists): it needs a token.\n\n"
         "exit codes: 0 ok, 2 bad input, 3 partial success (rerun the command in the hint;\n"
         "also when the plan allows no branch protection), 5 GitHub refused before any write.",

@@ -298,6 +298,8 @@ class _Run:
         full = self.full_name
         branch = str((self.repo or {}).get("default_branch") or push.BRANCH)
         body, signatures, lost = protection.classic_protection(self.rulesets)
+        # Raw PUT, not `Branch.edit_protection()`: that sends null for every argument left
+        # unset and cannot say allow_force_pushes/allow_deletions false; this body is exact.
         path = f"/repos/{full}/branches/{branch}/protection"
         try:
             self.write(f"protect {branch}", "PUT", path, body)

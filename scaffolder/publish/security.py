@@ -1,6 +1,11 @@
 """The security switches publish turns on, and reading them back.
 
-Each switch is an idempotent PUT/PATCH. Secret scanning, private vulnerability reporting and
+Each switch is an idempotent PUT/PATCH, sent raw through the client rather than through
+PyGithub's `enable_vulnerability_alert()`/`enable_automated_security_fixes()`: those return
+False on any error instead of raising, which would hide a 5xx from the retry budget and a 403
+from the report. Raw calls also make the dry-run plan exactly the request that is sent.
+
+Secret scanning, private vulnerability reporting and
 code scanning are not offered for every repository (a private one without GitHub Advanced
 Security); GitHub's refusal there is reported as "unavailable", not as a failure.
 """
