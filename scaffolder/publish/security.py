@@ -5,9 +5,9 @@ PyGithub's `enable_vulnerability_alert()`/`enable_automated_security_fixes()`: t
 False on any error instead of raising, which would hide a 5xx from the retry budget and a 403
 from the report. Raw calls also make the dry-run plan exactly the request that is sent.
 
-Secret scanning, private vulnerability reporting and
-code scanning are not offered for every repository (a private one without GitHub Advanced
-Security); GitHub's refusal there is reported as "unavailable", not as a failure.
+Secret scanning, private vulnerability reporting and code scanning are not offered for every
+repository (a private one without GitHub Advanced Security); GitHub's refusal there is reported
+as "unavailable", not as a failure.
 """
 
 from __future__ import annotations
