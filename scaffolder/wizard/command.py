@@ -101,4 +101,3 @@ def after(wizard: WizardResult, out: Output) -> None:
         out.text(f"  answers:  {wizard.saved_answers} (no secrets)")
     if wizard.replay:
         out.text(f"  replay:   {wizard.replay}")
-

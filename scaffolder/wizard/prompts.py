@@ -102,7 +102,11 @@ class Prompter:
         app.key_bindings = merge_key_bindings([app.key_bindings, bindings])
         # Esc alone is told apart from an escape sequence after this delay.
         app.ttimeoutlen = 0.1
-        return question.unsafe_ask()
+        try:
+            return question.unsafe_ask()
+        except EOFError:
+            # The terminal went away (or Ctrl-D on an empty line): stop as a cancel would.
+            raise KeyboardInterrupt from None
 
     def _validator(self, check: Check | None) -> tuple[Any, _ErrorLines]:
         errors = _ErrorLines()

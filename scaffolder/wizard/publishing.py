@@ -53,9 +53,7 @@ def discover(api_url: str | None) -> Discovery:
     except ScaffolderError as exc:
         return Discovery(None, f"not published ({exc.message})")
     if settings.token is None:
-        return Discovery(
-            None, "not published: no GitHub token (set GH_TOKEN to publish)"
-        )
+        return Discovery(None, "not published: no GitHub token (set GH_TOKEN to publish)")
     client = connect(settings)
     try:
         me = client.identity()

@@ -52,7 +52,7 @@ def show_value(value: Any, *, secret: bool = False) -> str:
 
 
 def row(label: str, value: str, *, width: int = WIDTH) -> str:
-    return f"  {label:<{LABEL - 1}} " + fit(value, width - LABEL - 3)
+    return f"  {label:<{LABEL - 1}} " + fit(value, width - LABEL - 2)
 
 
 def protection_text(answers: Mapping[str, Any], *, baseline: bool, now: bool) -> str:
@@ -61,9 +61,7 @@ def protection_text(answers: Mapping[str, Any], *, baseline: bool, now: bool) ->
         return "none declared (the template opts out of the security baseline)"
     approvals = answers.get("required_approvals", 1)
     plural = "s" if str(approvals) != "1" else ""
-    rules = (
-        f"PRs need {approvals} approval{plural} and code-owner review; CI and CodeQL must pass"
-    )
+    rules = f"PRs need {approvals} approval{plural} and code-owner review; CI and CodeQL must pass"
     if now:
         return f"ruleset on main: no force push or deletion; {rules}"
     return f"at publish: no force push or deletion on main; {rules}"
@@ -90,20 +88,17 @@ def review_lines(
         text = show_value(shown.value, secret=shown.secret)
         lines.append(row(shown.name, text + (" (given)" if shown.given else ""), width=width))
     state = "exists, empty" if destination.exists() else "new folder"
-    lines.append(row("destination", f"{destination} ({state})", width=width))
-    lines.append(
-        row(
-            "catalog file",
-            str(catalog) if catalog else "not registered (--no-register)",
-            width=width,
-        )
-    )
+    # Paths are wrapped, never cut: they are what the person checks before confirming.
+    lines.extend(_wrapped("destination", f"{destination} ({state})", width, most=2))
+    catalog_text = str(catalog) if catalog else "not registered (--no-register)"
+    lines.extend(_wrapped("catalog file", catalog_text, width, most=2))
     if publish is None:
         lines.append(row("repository", publish_note, width=width))
     else:
         visibility = "private" if publish.private else "public"
-        when = "published now" if publish.now else "publish later"
-        lines.append(row("repository", f"{publish.url} ({visibility}, {when})", width=width))
+        when = "created and pushed now" if publish.now else "not yet: `scaffolder publish` later"
+        lines.append(row("repository", publish.url, width=width))
+        lines.append(row("visibility", f"{visibility}; {when}", width=width))
     lines.extend(_wrapped("protection", protection, width, most=2))
     return lines
 
@@ -112,8 +107,8 @@ def _wrapped(label: str, text: str, width: int, *, most: int = 3) -> list[str]:
     """A value over at most `most` lines, the later ones indented under the first."""
     import textwrap
 
-    room = width - LABEL - 3
-    parts = textwrap.wrap(text, room) or [""]
+    room = width - LABEL - 2
+    parts = textwrap.wrap(text, room, break_on_hyphens=False) or [""]
     if len(parts) > most:
         parts = [*parts[: most - 1], fit(" ".join(parts[most - 1 :]), room)]
     return [f"  {label:<{LABEL - 1}} {parts[0]}", *(" " * (LABEL + 2) + p for p in parts[1:])]

@@ -1,0 +1,491 @@
+"""The wizard, driven in-process through prompt_toolkit's pipe input: real questionary prompts.
+
+Keys are typed ahead into a pipe; the pipe is then closed, so a prompt the test did not expect
+ends the wizard (as a closed terminal does) instead of hanging the suite. `Recorder` is a real
+`Prompter` that also notes each question it asks.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from scaffolder.create import create
+from scaffolder.wizard import Cancelled, WizardOptions, WizardResult, run_wizard, save_answers
+from scaffolder.wizard.prompts import Option, Prompter
+from scaffolder.wizard.publishing import Discovery, GitHubAccounts
+from scaffolder.wizard.review import Shown, protection_text, review_lines
+from scaffolder.wizard.session import replay_command
+from tests.helpers import build_file_tree
+
+ENTER, DOWN, UP, SPACE = "\r", "\x1b[B", "\x1b[A", " "
+ESC, CTRL_C, CLEAR = "\x1b", "\x03", "\x15"  # Ctrl-U clears the line
+WATCHDOG = 15.0  # seconds; only for tests that keep the pipe open to type Esc
+NO_GITHUB = Discovery(None, "not published: no GitHub token")
+
+KITCHEN_SINK = {
+    "copier.yml": """\
+        _subdirectory: template
+        _scaffolder:
+          title: Kitchen sink
+          description: Every kind of question a template can ask
+          version: "0.1.0"
+          languages: []
+        name:
+          type: str
+          help: Component name
+          default: "{{ _folder_name }}"
+          placeholder: payments-api
+        description:
+          type: str
+          help: What it does
+          default: ""
+        owner:
+          type: str
+          help: Backstage owner
+          placeholder: group:default/payments
+        lifecycle:
+          type: str
+          help: Lifecycle stage
+          choices: [experimental, production, deprecated]
+          default: experimental
+        system:
+          type: str
+          help: System
+          default: ""
+        package:
+          type: str
+          help: Package name
+          default: "{{ name | replace('-', '_') }}"
+          validator: "{% if not package.isidentifier() %}Not a Python identifier{% endif %}"
+        use_db:
+          type: bool
+          help: Use a database?
+          default: false
+        db_name:
+          type: str
+          help: Database name
+          when: "{{ use_db }}"
+          default: "{{ package }}_db"
+        features:
+          type: str
+          help: Features
+          multiselect: true
+          choices: [http, grpc, queue]
+          default: [http]
+          validator: "{% if not features %}Pick at least one feature{% endif %}"
+        api_key:
+          type: str
+          help: API key
+          secret: true
+          default: ""
+          validator: "{% if api_key and api_key | length < 8 %}At least 8 characters{% endif %}"
+        replicas:
+          type: int
+          help: Replicas
+          default: "{{ 3 if lifecycle == 'production' else 1 }}"
+        """,
+    "template/{{ _copier_conf.answers_file }}.jinja": "{{ _copier_answers | to_nice_yaml }}",
+    "template/README.md.jinja": "# {{ name }}\n",
+    "template/catalog-info.yaml.jinja": """\
+        apiVersion: backstage.io/v1alpha1
+        kind: Component
+        metadata:
+          name: {{ name }}
+        spec:
+          type: service
+          lifecycle: {{ lifecycle }}
+          owner: {{ owner }}
+        """,
+}
+
+
+class Recorder(Prompter):
+    """A real Prompter that notes each question asked (messages, in order)."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def text(self, message: str, **kwargs: Any) -> str:
+        self.asked.append(message)
+        return super().text(message, **kwargs)
+
+    def confirm(self, message: str, *, default: bool) -> bool:
+        self.asked.append(message)
+        return super().confirm(message, default=default)
+
+    def select(self, message: str, options: Sequence[Option], **kwargs: Any) -> Any:
+        self.asked.append(message)
+        return super().select(message, options, **kwargs)
+
+    def checkbox(self, message: str, options: Sequence[Option], **kwargs: Any) -> list[Any]:
+        self.asked.append(message)
+        return super().checkbox(message, options, **kwargs)
+
+
+class Drive:
+    def __init__(self) -> None:
+        self.prompter = Recorder()
+        self.lines: list[str] = []
+
+    @property
+    def out(self) -> str:
+        return "\n".join(self.lines)
+
+    def __call__(
+        self,
+        keys: Sequence[str],
+        options: WizardOptions,
+        *,
+        discovery: Discovery = NO_GITHUB,
+        close: bool = True,
+    ) -> WizardResult:
+        with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+            pipe.send_text("".join(keys))
+            # A prompt the keys do not answer ends the wizard instead of hanging the suite.
+            watchdog = threading.Timer(0 if close else WATCHDOG, pipe.close)
+            watchdog.start()
+            try:
+                return run_wizard(
+                    options, prompter=self.prompter, echo=self.lines.append, discovery=discovery
+                )
+            finally:
+                watchdog.cancel()
+
+
+@pytest.fixture
+def drive() -> Drive:
+    return Drive()
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> Path:
+    return build_file_tree(tmp_path / "sink", KITCHEN_SINK)
+
+
+@pytest.fixture
+def options(sink: Path, tmp_path: Path) -> Callable[..., WizardOptions]:
+    def make(**kwargs: Any) -> WizardOptions:
+        base: dict[str, Any] = {
+            "template": str(sink),
+            "output": tmp_path / "svc" / "payments-api",
+            "given": {},
+            "catalog": tmp_path / "catalog.yaml",
+        }
+        return WizardOptions(**{**base, **kwargs})
+
+    return make
+
+
+def sink_keys(*, name: str = ENTER, owner: str = "group:payments" + ENTER) -> list[str]:
+    """Answers for every kitchen-sink question, accepting defaults where possible."""
+    return [
+        name,  # name (pre-filled with the folder name)
+        "Takes payments" + ENTER,  # description
+        owner,  # owner
+        ENTER,  # lifecycle: experimental
+        ENTER,  # system: empty
+        ENTER,  # package: computed from the name
+        ENTER,  # use_db: no
+        ENTER,  # features: [http]
+        ENTER,  # api_key: empty
+        ENTER,  # replicas: computed from lifecycle
+    ]
+
+
+# -- the questions --------------------------------------------------------------------------
+def test_every_prompt_kind_and_the_pipeline_takes_the_answers(drive: Drive, options: Any) -> None:
+    keys = [
+        CLEAR + "Bad_Name" + ENTER,  # refused inline by the template-agnostic naming rule...
+        CLEAR + "ledger-api" + ENTER,  # ...and corrected
+        "Keeps the ledger" + ENTER,
+        "group:finance" + ENTER,
+        DOWN + ENTER,  # lifecycle: production
+        "finance" + ENTER,  # system
+        ENTER,  # package: computed from the corrected name
+        "y",  # use_db: yes (a confirm answers on the key)
+        ENTER,  # db_name: computed from package
+        SPACE + DOWN + SPACE + ENTER,  # features: untick http, tick grpc
+        "s3cr3t-k3y" + ENTER,  # api_key: a password prompt
+        ENTER,  # replicas: 3, because lifecycle is production
+        ENTER,  # review: Create it
+    ]
+    result = drive(keys, options())
+    answers = result.request.given
+    assert answers == {
+        "name": "ledger-api",
+        "description": "Keeps the ledger",
+        "owner": "group:finance",
+        "lifecycle": "production",
+        "system": "finance",
+        "package": "ledger_api",
+        "use_db": True,
+        "db_name": "ledger_api_db",
+        "features": ["grpc"],
+        "api_key": "s3cr3t-k3y",
+        "replicas": 3,
+    }
+    # Every question asked once with its help text; the bad name did not end the wizard.
+    assert drive.prompter.asked[:3] == ["Component name", "What it does", "Backstage owner"]
+    assert drive.prompter.asked.count("Component name") == 1
+    # The secret never reaches the review or the saved answers.
+    assert "s3cr3t-k3y" not in drive.out
+    assert "api_key" not in result.answers
+    assert "hidden, never saved" in drive.out
+    # The real pipeline accepts exactly these answers.
+    scaffold = create(result.request)
+    recorded = yaml.safe_load((scaffold.project / ".copier-answers.yml").read_text())
+    assert recorded["name"] == "ledger-api" and recorded["replicas"] == 3
+    assert "api_key" not in recorded
+
+
+def test_when_false_questions_are_skipped_and_defaults_follow_earlier_answers(
+    drive: Drive, options: Any
+) -> None:
+    result = drive([*sink_keys(name=CLEAR + "orders" + ENTER), ENTER], options())
+    assert "Database name" not in drive.prompter.asked
+    assert "db_name" not in result.request.given
+    assert result.request.given["package"] == "orders"
+    assert result.request.given["replicas"] == 1
+
+
+def test_given_answers_are_not_asked_again(drive: Drive, options: Any) -> None:
+    given = {"owner": "group:payments", "description": "From a data file", "use_db": "true"}
+    keys = [ENTER, ENTER, ENTER, ENTER, ENTER, ENTER, ENTER, ENTER, ENTER]
+    result = drive(keys, options(given=given))
+    assert "Backstage owner" not in drive.prompter.asked
+    assert "What it does" not in drive.prompter.asked
+    assert "Use a database?" not in drive.prompter.asked
+    assert "Database name" in drive.prompter.asked  # its `when` follows the given answer
+    assert result.request.given["use_db"] is True  # parsed like copier parses --set
+    assert "description     From a data file (given)" in drive.out
+
+
+def test_an_invalid_given_answer_is_asked_again_with_the_reason(drive: Drive, options: Any) -> None:
+    keys = [ENTER, ENTER, CLEAR + "group:payments" + ENTER, *[ENTER] * 8]
+    result = drive(keys, options(given={"owner": "Not An Owner!"}))
+    assert "owner: the answer given ('Not An Owner!') is not valid" in drive.out
+    assert result.request.given["owner"] == "group:payments"
+
+
+def test_defaults_mode_asks_only_what_has_no_default_and_skips_the_review(
+    drive: Drive, options: Any
+) -> None:
+    result = drive(["group:payments" + ENTER], options(defaults_only=True))
+    assert drive.prompter.asked == ["Backstage owner"]
+    assert result.request.given["name"] == "payments-api"
+    assert "Review" not in drive.out
+
+
+def test_template_picker_and_destination(drive: Drive, tmp_path: Path) -> None:
+    dst = tmp_path / "made" / "billing"
+    keys = ["python-serv", ENTER, str(dst) + ENTER, ENTER, ENTER, CLEAR + "group:payments" + ENTER]
+    keys += [ENTER] * 8  # lifecycle .. codeowners, then Create it
+    result = drive(keys, WizardOptions(template=None, output=None, given={}, catalog=None))
+    assert drive.prompter.asked[0] == "Template"
+    assert drive.prompter.asked[1].startswith("Folder to create the project in")
+    assert result.request.template == "python-service"
+    assert result.request.output == dst
+    # The folder name is the default component name.
+    assert result.request.given["name"] == "billing"
+    assert "not registered (--no-register)" in drive.out
+
+
+def test_destination_that_is_not_empty_is_refused_inline(drive: Drive, tmp_path: Path) -> None:
+    busy = tmp_path / "busy"
+    (busy / "file").parent.mkdir()
+    (busy / "file").write_text("x")
+    fresh = tmp_path / "fresh-api"
+    keys = [str(busy) + ENTER, CLEAR + str(fresh) + ENTER, ENTER, ENTER]
+    keys += [CLEAR + "group:p" + ENTER]
+    keys += [ENTER] * 8
+    result = drive(
+        keys, WizardOptions(template="python-service", output=None, given={}, catalog=None)
+    )
+    assert result.request.output == fresh
+    assert drive.prompter.asked.count(drive.prompter.asked[0]) == 1
+
+
+# -- the review -----------------------------------------------------------------------------
+def test_review_change_an_answer_and_dependent_defaults_follow(drive: Drive, options: Any) -> None:
+    keys = [*sink_keys()]
+    keys += [DOWN + ENTER, "lifecycle" + ENTER, DOWN + ENTER]  # change lifecycle to production
+    keys += [ENTER]  # Create it
+    result = drive(keys, options())
+    assert result.request.given["lifecycle"] == "production"
+    assert result.request.given["replicas"] == 3  # the accepted default followed the change
+    assert drive.out.count("Review") == 2
+
+
+def test_review_can_change_the_destination(drive: Drive, options: Any, tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere"
+    keys = [*sink_keys(), DOWN + ENTER, "destination" + ENTER, CLEAR + str(other) + ENTER]
+    keys += [ENTER]  # back at the review (answers kept): Create it
+    result = drive(keys, options())
+    assert result.request.output == other
+    assert result.request.given["owner"] == "group:payments"
+
+
+def test_cancel_from_the_review_raises_and_writes_nothing(
+    drive: Drive, options: Any, tmp_path: Path
+) -> None:
+    with pytest.raises(Cancelled):
+        drive([*sink_keys(), UP + ENTER], options(save_answers=tmp_path / "answers.yml"))
+    assert "Cancelled: nothing was written." in drive.out
+    assert not (tmp_path / "svc").exists()
+    assert not (tmp_path / "answers.yml").exists()
+    assert not (tmp_path / "catalog.yaml").exists()
+
+
+@pytest.mark.parametrize("key", [ESC, CTRL_C], ids=["esc", "ctrl-c"])
+@pytest.mark.parametrize("prompt", ["text", "select"])
+def test_esc_and_ctrl_c_cancel_a_prompt(drive: Drive, options: Any, key: str, prompt: str) -> None:
+    # Esc must be the last key typed ahead: prompt_toolkit tells a lone Esc from an escape
+    # sequence by a pause, so it is sent to the first prompt here; the pty test sends it later.
+    picked = options(template=None) if prompt == "select" else options()
+    with pytest.raises(KeyboardInterrupt):
+        drive(["half typ", key], picked, close=False)
+    assert drive.prompter.asked == ["Template" if prompt == "select" else "Component name"]
+
+
+def test_review_lines_fit_an_80_by_24_terminal(drive: Drive, tmp_path: Path) -> None:
+    keys = [ENTER, ENTER, CLEAR + "group:payments" + ENTER] + [ENTER] * 8
+    options = WizardOptions(
+        template="python-service",
+        output=tmp_path / "a-rather-long-folder-name" / "payments-api",
+        given={},
+        catalog=tmp_path / "some" / "where" / "catalog.yaml",
+    )
+    drive(keys, options)
+    review = drive.out[drive.out.index("Review") :].splitlines()
+    assert all(len(line) <= 80 for line in review), review
+    assert len(review) + 4 <= 24  # the review, then "Next step" and its three choices
+
+
+# -- publishing -----------------------------------------------------------------------------
+ACCOUNTS = GitHubAccounts("alice", ("acme",), "https://api.github.com")
+
+
+def test_with_a_token_the_owner_is_picked_from_login_and_orgs(drive: Drive, tmp_path: Path) -> None:
+    keys = [ENTER, ENTER, CLEAR + "group:payments" + ENTER, ENTER, ENTER, ENTER]  # .. python
+    keys += [DOWN + ENTER]  # github_owner: acme (alice first, then her organisations)
+    keys += [ENTER, ENTER, ENTER]  # contact, licence, codeowners
+    keys += [ENTER, ENTER]  # visibility: private (the default), publish now: yes
+    keys += [ENTER]  # Create it
+    options = WizardOptions(
+        template="python-service", output=tmp_path / "payments-api", given={}, catalog=None
+    )
+    result = drive(keys, options, discovery=Discovery(ACCOUNTS, ""))
+    assert result.request.given["github_owner"] == "acme"
+    assert result.request.given["codeowners"] == "@acme/payments"
+    assert result.publish is not None
+    plan = result.publish
+    assert (plan.owner, plan.private, plan.now) == ("acme", True, True)
+    assert "repository      https://github.com/acme/payments-api" in drive.out
+    assert "visibility      private; created and pushed now" in drive.out
+    assert "ruleset on main: no force push or deletion" in drive.out
+
+
+def test_visibility_can_be_changed_from_the_review(drive: Drive, tmp_path: Path) -> None:
+    keys = [ENTER, ENTER, CLEAR + "group:payments" + ENTER, ENTER, ENTER, ENTER, ENTER]
+    keys += [ENTER, ENTER, ENTER, ENTER, "n"]  # private, publish later
+    keys += [DOWN + ENTER, "publishing" + ENTER, DOWN + ENTER, "y"]  # public, now
+    keys += [ENTER]
+    options = WizardOptions(
+        template="python-service", output=tmp_path / "payments-api", given={}, catalog=None
+    )
+    result = drive(keys, options, discovery=Discovery(ACCOUNTS, ""))
+    assert result.publish is not None
+    plan = result.publish
+    assert (plan.owner, plan.private, plan.now) == ("alice", False, True)
+    assert "visibility      private; not yet: `scaffolder publish` later" in drive.out
+    assert "visibility      public; created and pushed now" in drive.out
+
+
+def test_enterprise_server_urls() -> None:
+    ghes = GitHubAccounts("alice", (), "https://ghe.example.com/api/v3")
+    assert ghes.repository_url("acme", "api") == "https://ghe.example.com/acme/api"
+    assert ACCOUNTS.repository_url("acme", "api") == "https://github.com/acme/api"
+
+
+# -- saved answers --------------------------------------------------------------------------
+def test_saved_answers_replay_the_same_scaffold_without_a_terminal(
+    drive: Drive, options: Any, tmp_path: Path, run_cli: Any
+) -> None:
+    saved = tmp_path / "answers.yml"
+    keys = [*sink_keys()[:6], "y", ENTER, ENTER, "hunter2hunter2" + ENTER, ENTER, ENTER]
+    result = drive(keys, options(save_answers=saved))
+    assert result.replay is not None and "--data-file" in result.replay
+    save_answers(saved, result.answers, result.replay)
+    text = saved.read_text()
+    assert "hunter2" not in text and "api_key" not in text
+    assert "db_name: payments_api_db" in text
+    first = create(result.request).project
+    replay = tmp_path / "replayed" / "payments-api"
+    code = run_cli(
+        [
+            "new",
+            str(result.request.template),
+            "--output",
+            replay,
+            "--data-file",
+            saved,
+            "--no-input",
+            "--no-register",
+            "--set",
+            "api_key=hunter2hunter2",
+        ]
+    ).code
+    assert code == 0
+    answers_file = ".copier-answers.yml"
+    assert (first / answers_file).read_text() == (replay / answers_file).read_text()
+
+
+def test_replay_command_names_every_flag_it_needs(tmp_path: Path) -> None:
+    from scaffolder.create import NewRequest
+
+    request = NewRequest("python-service", tmp_path / "my api", {}, None)
+    command = replay_command(request, tmp_path / "a.yml")
+    assert command.startswith("scaffolder new python-service --output ")
+    assert f"'{tmp_path / 'my api'}'" in command
+    assert command.endswith("--no-input --no-register")
+
+
+# -- pure rendering -------------------------------------------------------------------------
+def test_review_lines_show_secrets_hidden_and_long_values_cut(tmp_path: Path) -> None:
+    lines = review_lines(
+        template="python-service 1.0.0",
+        destination=tmp_path / "x",
+        answers=[Shown("token", "abc", secret=True), Shown("description", "d" * 200)],
+        catalog=None,
+        publish=None,
+        publish_note="not published",
+        protection=protection_text({"required_approvals": 2}, baseline=True, now=False),
+        dry_run=True,
+    )
+    assert lines[0].startswith("Review (dry run")
+    assert "abc" not in "\n".join(lines)
+    assert all(len(line) <= 80 for line in lines)
+    assert any(line.endswith("…") for line in lines)
+    assert "PRs need 2 approvals" in " ".join(line.strip() for line in lines)
+    assert str(tmp_path / "x") in "".join(line.strip() for line in lines)  # wrapped, not cut
+
+
+def test_the_wizard_is_not_imported_by_help() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, scaffolder.cli as c; c.build_parser(); "
+        "print(any(m.split('.')[0] in ('questionary', 'prompt_toolkit') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
