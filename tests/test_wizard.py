@@ -489,3 +489,35 @@ def test_the_wizard_is_not_imported_by_help() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- GitHub discovery against the fake GitHub -------------------------------------------------
+def test_discovery_offers_the_login_then_its_organisations(fake_github: Any) -> None:
+    from scaffolder.wizard.publishing import discover
+
+    found = discover(None)
+    assert found.accounts is not None, found.note
+    assert found.accounts.owners == ["alice", "acme"]
+    assert found.accounts.repository_url("acme", "api") == f"{fake_github.web_url}/acme/api"
+
+
+def test_discovery_with_a_rejected_token_publishes_nothing(
+    fake_github: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scaffolder.wizard.publishing import discover
+    from tests.fakegithub.fixtures import TOKEN
+
+    monkeypatch.setenv("GH_TOKEN", "ghp_notAValidToken000000000000000000000")
+    found = discover(None)
+    assert found.accounts is None
+    assert found.note.startswith("not published (GitHub:")
+    assert TOKEN not in found.note and "notAValidToken" not in found.note
+
+
+def test_discovery_without_a_token(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from scaffolder.wizard.publishing import discover
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `gh` to ask for a token either
+    found = discover(None)
+    assert found.accounts is None
+    assert "no GitHub token" in found.note

@@ -202,3 +202,45 @@ class _Collect:
 
     def flush(self) -> None:
         return None
+
+
+def test_publish_from_the_wizard_to_an_organisation(
+    spawn: Spawn, tmp_path: Path, fake_github: Any
+) -> None:
+    from tests.fakegithub.fixtures import TOKEN
+
+    dst = tmp_path / "ledger"
+    child = spawn("python-service", "--output", dst)
+    transcript: list[str] = []
+    child.logfile_read = _Collect(transcript)
+    child.expect("Component name")
+    child.send(ENTER)
+    child.expect("One line")
+    child.send(ENTER)
+    child.expect("Backstage owner")
+    child.send(CLEAR + "group:finance" + ENTER)
+    for prompt in ("Lifecycle stage", "Backstage system", "Lowest Python"):
+        child.expect(prompt)
+        child.send(ENTER)
+    child.expect("GitHub user or organisation")
+    child.expect("acme")  # offered from the token's organisations
+    child.send(DOWN + ENTER)
+    for prompt in ("vulnerability reports", "Licence", "CODEOWNERS"):
+        child.expect(prompt)
+        child.send(ENTER)
+    child.expect("Visibility of acme/ledger")
+    child.send(ENTER)  # private, the default
+    child.expect("Publish it now")
+    child.send(ENTER)  # yes
+    child.expect(f"repository +{re.escape(fake_github.web_url)}/acme/ledger")
+    child.expect("visibility +private; created and pushed now")
+    child.expect("Next step")
+    child.send(ENTER)
+    code, rest = finish(child)
+    output = "".join(transcript) + rest
+    assert code == 0, output
+    repo = fake_github.state.repos[("acme", "ledger")]
+    assert repo.private
+    assert "main" in fake_github.state.branches(repo)
+    assert f"{fake_github.web_url}/acme/ledger" in output
+    assert TOKEN not in output

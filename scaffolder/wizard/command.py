@@ -47,16 +47,22 @@ def ask(
     from scaffolder.wizard.publishing import Discovery
 
     defaults_only = bool(args.defaults)
+    given = dict(given)
+    if getattr(args, "github_owner", None) and "github_owner" not in given:
+        given["github_owner"] = args.github_owner  # `--github-owner` answers the question
     options = WizardOptions(
         template=args.template,
         output=args.output,
-        given=dict(given),
+        given=given,
         catalog=catalog,
         dry_run=bool(args.dry_run),
         trust=bool(args.trust),
         defaults_only=defaults_only,
         save_answers=getattr(args, "save_answers", None),
         github_api_url=getattr(args, "github_api_url", None),
+        # `--publish` (with `--private`/`--public`) settles what the wizard would ask.
+        publish_now=True if getattr(args, "publish", False) else None,
+        private=bool(getattr(args, "private", True)),
     )
 
     def echo(line: str) -> None:
@@ -91,7 +97,6 @@ def _set_publish_flags(args: argparse.Namespace, plan: PublishPlan) -> None:
     args.publish = True
     args.github_owner = plan.owner
     args.private = plan.private
-    args.visibility = "private" if plan.private else "public"
 
 
 def after(wizard: WizardResult, out: Output) -> None:

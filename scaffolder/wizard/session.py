@@ -53,6 +53,9 @@ class WizardOptions:
     defaults_only: bool = False
     save_answers: Path | None = None
     github_api_url: str | None = None
+    #: Set by `--publish`: publish now, with this visibility, without asking.
+    publish_now: bool | None = None
+    private: bool = True
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ def _one_pass(
         flow.values = {k: v for k, v in course.values.items() if k in known}
         flow.origin = {k: v for k, v in course.origin.items() if k in known}
         flow.walk()
-        _ask_publish(course, flow, prompter, accounts)
+        _ask_publish(course, flow, prompter, accounts, preset=options)
         while True:
             course.values = flow.answers()
             course.origin = {k: flow.origin[k] for k in course.values}
@@ -188,7 +191,7 @@ def _one_pass(
                 )
             elif target:
                 flow.ask_one(target)
-                _ask_publish(course, flow, prompter, accounts, again=False)
+                _ask_publish(course, flow, prompter, accounts, preset=options, again=False)
 
 
 def _ask_publish(
@@ -197,6 +200,7 @@ def _ask_publish(
     prompter: Prompter,
     accounts: GitHubAccounts | None,
     *,
+    preset: WizardOptions,
     again: bool = True,
 ) -> None:
     """With a usable token: visibility and publish-now, for the owner picked as `github_owner`."""
@@ -213,7 +217,10 @@ def _ask_publish(
     if not owner:
         course.publish = None
         return
-    if course.publish is None or again:
+    if preset.publish_now is not None and course.publish is None:
+        url = accounts.repository_url(owner, name)
+        course.publish = PublishPlan(owner, preset.private, preset.publish_now, url)
+    elif course.publish is None or again:
         course.publish = ask_publish(
             prompter, accounts, owner=owner, name=name, current=course.publish
         )
