@@ -7,8 +7,9 @@ ends the wizard (as a closed terminal does) instead of hanging the suite. `Recor
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -521,3 +522,53 @@ def test_discovery_without_a_token(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     found = discover(None)
     assert found.accounts is None
     assert "no GitHub token" in found.note
+
+
+# -- Ctrl-C while the scaffold runs ----------------------------------------------------------
+class InterruptAfter:
+    """A Progress that stands for the person pressing Ctrl-C just after step `name`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @contextlib.contextmanager
+    def step(self, name: str, detail: str = "") -> Iterator[None]:
+        yield
+        if name == self.name:
+            raise KeyboardInterrupt
+
+    def note(self, message: str) -> None:
+        return None
+
+
+@pytest.mark.parametrize("step", ["render", "commit", "register"])
+def test_ctrl_c_during_the_scaffold_undoes_this_run(
+    drive: Drive, options: Any, tmp_path: Path, step: str
+) -> None:
+    from scaffolder.wizard.command import running
+
+    saved = tmp_path / "answers.yml"
+    result = drive([*sink_keys(), ENTER], options(save_answers=saved))
+    with pytest.raises(KeyboardInterrupt), running(result):
+        assert saved.is_file()  # saved once the review is confirmed...
+        create(result.request, progress=InterruptAfter(step))
+    assert not result.request.output.exists()  # ...and undone with everything else
+    assert not saved.exists()
+    assert not (tmp_path / "catalog.yaml").exists()
+
+
+def test_ctrl_c_keeps_what_was_there_before(drive: Drive, options: Any, tmp_path: Path) -> None:
+    from scaffolder.catalog import locations
+    from scaffolder.wizard.command import running
+
+    catalog = tmp_path / "catalog.yaml"
+    locations.register(catalog, "https://example.com/other/catalog-info.yaml", target_type="url")
+    dst = tmp_path / "svc" / "payments-api"
+    dst.mkdir(parents=True)  # an existing empty folder is a valid destination
+    result = drive([*sink_keys(), ENTER], options())
+    with pytest.raises(KeyboardInterrupt), running(result):
+        create(result.request, progress=InterruptAfter("register"))
+    assert [e.target for e in locations.read_entries(catalog)] == [
+        "https://example.com/other/catalog-info.yaml"
+    ]
+    assert dst.is_dir() and not any(dst.iterdir())  # emptied, but the folder was not ours

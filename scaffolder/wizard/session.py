@@ -373,18 +373,31 @@ def undo_on_interrupt(
 
     dst = result.request.output
     created_dst = not dst.exists()
+    #: An existing destination must be empty, so everything in it afterwards is this run's.
+    was_empty = dst.is_dir() and not any(dst.iterdir())
     saved = result.saved_answers
     created_saved = saved is not None and not saved.exists()
     catalog = result.request.catalog
     had_entry = catalog is not None and _has_entry(catalog, dst)
+    created_catalog = catalog is not None and not catalog.exists()
     try:
         before(result)
         yield
     except KeyboardInterrupt:
         if created_dst and dst.exists():
             shutil.rmtree(dst, ignore_errors=True)
+        elif was_empty:
+            for child in dst.iterdir():
+                if child.is_dir() and not child.is_symlink():
+                    shutil.rmtree(child, ignore_errors=True)
+                else:
+                    child.unlink(missing_ok=True)
         if catalog is not None and not had_entry and _has_entry(catalog, dst):
             locations.unregister(catalog, str(dst / CATALOG_INFO))
+            if created_catalog and not locations.read_entries(catalog):
+                # This run created the file for this one entry. (Its `.lock` stays: removing
+                # a lock file another process may be waiting on is not safe.)
+                catalog.unlink(missing_ok=True)
         if created_saved and saved is not None:
             saved.unlink(missing_ok=True)
         raise
