@@ -93,6 +93,12 @@ KITCHEN_SINK = {
           type: int
           help: Replicas
           default: "{{ 3 if lifecycle == 'production' else 1 }}"
+        region:
+          type: str
+          help: Region
+          choices: [eu, us, mars]
+          default: eu
+          validator: "{% if region == 'mars' %}Not open yet; pick eu or us{% endif %}"
         """,
     "template/{{ _copier_conf.answers_file }}.jinja": "{{ _copier_answers | to_nice_yaml }}",
     "template/README.md.jinja": "# {{ name }}\n",
@@ -199,6 +205,7 @@ def sink_keys(*, name: str = ENTER, owner: str = "group:payments" + ENTER) -> li
         ENTER,  # features: [http]
         ENTER,  # api_key: empty
         ENTER,  # replicas: computed from lifecycle
+        ENTER,  # region: eu
     ]
 
 
@@ -217,6 +224,8 @@ def test_every_prompt_kind_and_the_pipeline_takes_the_answers(drive: Drive, opti
         SPACE + DOWN + SPACE + ENTER,  # features: untick http, tick grpc
         "s3cr3t-k3y" + ENTER,  # api_key: a password prompt
         ENTER,  # replicas: 3, because lifecycle is production
+        DOWN + DOWN + ENTER,  # region: mars, which the template's validator refuses...
+        UP + ENTER,  # ...so the select is asked again, starting at mars: us
         ENTER,  # review: Create it
     ]
     result = drive(keys, options())
@@ -233,10 +242,13 @@ def test_every_prompt_kind_and_the_pipeline_takes_the_answers(drive: Drive, opti
         "features": ["grpc"],
         "api_key": "s3cr3t-k3y",
         "replicas": 3,
+        "region": "us",
     }
     # Every question asked once with its help text; the bad name did not end the wizard.
     assert drive.prompter.asked[:3] == ["Component name", "What it does", "Backstage owner"]
     assert drive.prompter.asked.count("Component name") == 1
+    assert drive.prompter.asked.count("Region") == 2
+    assert "✗ region: Not open yet; pick eu or us" in drive.out
     # The secret never reaches the review or the saved answers.
     assert "s3cr3t-k3y" not in drive.out
     assert "api_key" not in result.answers
@@ -260,7 +272,7 @@ def test_when_false_questions_are_skipped_and_defaults_follow_earlier_answers(
 
 def test_given_answers_are_not_asked_again(drive: Drive, options: Any) -> None:
     given = {"owner": "group:payments", "description": "From a data file", "use_db": "true"}
-    keys = [ENTER, ENTER, ENTER, ENTER, ENTER, ENTER, ENTER, ENTER, ENTER]
+    keys = [ENTER] * 10
     result = drive(keys, options(given=given))
     assert "Backstage owner" not in drive.prompter.asked
     assert "What it does" not in drive.prompter.asked
@@ -271,7 +283,7 @@ def test_given_answers_are_not_asked_again(drive: Drive, options: Any) -> None:
 
 
 def test_an_invalid_given_answer_is_asked_again_with_the_reason(drive: Drive, options: Any) -> None:
-    keys = [ENTER, ENTER, CLEAR + "group:payments" + ENTER, *[ENTER] * 8]
+    keys = [ENTER, ENTER, CLEAR + "group:payments" + ENTER, *[ENTER] * 9]
     result = drive(keys, options(given={"owner": "Not An Owner!"}))
     assert "owner: the answer given ('Not An Owner!') is not valid" in drive.out
     assert result.request.given["owner"] == "group:payments"
@@ -422,7 +434,7 @@ def test_saved_answers_replay_the_same_scaffold_without_a_terminal(
     drive: Drive, options: Any, tmp_path: Path, run_cli: Any
 ) -> None:
     saved = tmp_path / "answers.yml"
-    keys = [*sink_keys()[:6], "y", ENTER, ENTER, "hunter2hunter2" + ENTER, ENTER, ENTER]
+    keys = [*sink_keys()[:6], "y", ENTER, ENTER, "hunter2hunter2" + ENTER, ENTER, ENTER, ENTER]
     result = drive(keys, options(save_answers=saved))
     assert result.replay is not None and "--data-file" in result.replay
     save_answers(saved, result.answers, result.replay)

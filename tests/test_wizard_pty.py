@@ -181,6 +181,47 @@ def test_no_terminal_never_starts_the_wizard(run_subprocess: Any, tmp_path: Path
     assert result.code == 2
     assert "missing TEMPLATE and --output" in result.stderr
     assert "Template" not in result.stdout + result.stderr.replace("TEMPLATE", "")
+    done = run_subprocess(
+        [
+            "new",
+            "python-service",
+            "--output",
+            tmp_path / "svc",
+            "--save-answers",
+            tmp_path / "a.yml",
+        ]
+    )
+    assert done.code == 0, done.stderr
+    assert "nothing saved to" in done.stderr and not (tmp_path / "a.yml").exists()
+
+
+def test_no_input_with_a_terminal_asks_nothing(spawn: Spawn, tmp_path: Path) -> None:
+    dst = tmp_path / "svc"
+    child = spawn("python-service", "--output", dst, "--no-input", "--set", "owner=group:x")
+    code, output = finish(child)
+    assert code == 0, output
+    assert "Component name" not in output and "Review" not in output
+    assert (dst / ".git").is_dir()
+
+
+def test_defaults_asks_only_what_has_no_default(spawn: Spawn, tmp_path: Path) -> None:
+    from tests.helpers import build_file_tree
+    from tests.test_wizard import KITCHEN_SINK
+
+    sink = build_file_tree(tmp_path / "sink", KITCHEN_SINK)
+    dst = tmp_path / "orders"
+    child = spawn(sink, "--output", dst, "--defaults")
+    child.expect("Backstage owner")  # the only question without a default
+    child.send("group:orders" + ENTER)
+    code, output = finish(child)
+    assert code == 0, output
+    assert "Review" not in output
+    answers = yaml.safe_load((dst / ".copier-answers.yml").read_text())
+    assert (answers["name"], answers["owner"], answers["package"]) == (
+        "orders",
+        "group:orders",
+        "orders",
+    )
 
 
 def test_json_mode_never_starts_the_wizard(spawn: Spawn, tmp_path: Path) -> None:

@@ -96,8 +96,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     if publisher is not None:
         result = publisher.run(result, progress=out)
     report(result, out)
-    if wizard is not None:
-        wizard_cli.after(wizard, out)
+    wizard_cli.after(wizard, out, save_answers=args.save_answers)
     return ExitCode.OK
 
 

@@ -7,7 +7,7 @@
 * `ask(args, out, given=, catalog=)`: run the wizard; it fills `args.template`, `args.output`
   and the publishing flags, and returns the answers and the `WizardResult`.
 * `running(wizard)`: around `create()`: saves `--save-answers`, undoes this run on Ctrl-C.
-* `after(wizard, out)`: the saved-answers file and the command that replays the scaffold.
+* `after(wizard, out, save_answers=)`: the saved-answers file and the replay command.
 """
 
 from __future__ import annotations
@@ -99,7 +99,15 @@ def _set_publish_flags(args: argparse.Namespace, plan: PublishPlan) -> None:
     args.private = plan.private
 
 
-def after(wizard: WizardResult, out: Output) -> None:
+def after(wizard: WizardResult | None, out: Output, *, save_answers: Path | None) -> None:
+    """The summary's wizard lines: where the answers went and how to replay them."""
+    if wizard is None:
+        if save_answers is not None:
+            out.warn(
+                f"nothing saved to {save_answers}: --save-answers saves what the wizard asked, "
+                "and no wizard ran (no terminal, --no-input or --json)"
+            )
+        return
     if out.json_mode:
         return
     if wizard.saved_answers is not None and not wizard.request.dry_run:
