@@ -584,3 +584,16 @@ def test_ctrl_c_keeps_what_was_there_before(drive: Drive, options: Any, tmp_path
         "https://example.com/other/catalog-info.yaml"
     ]
     assert dst.is_dir() and not any(dst.iterdir())  # emptied, but the folder was not ours
+
+
+def test_a_broken_validator_is_shown_inline_not_a_crash(drive: Drive, tmp_path: Path) -> None:
+    broken = dict(KITCHEN_SINK)
+    broken["copier.yml"] = broken["copier.yml"].replace(
+        "placeholder: payments-api",
+        'placeholder: payments-api\n          validator: "{{ nope.attr }}"',
+    )
+    template = build_file_tree(tmp_path / "broken", broken)
+    options = WizardOptions(template=str(template), output=tmp_path / "svc", given={}, catalog=None)
+    with pytest.raises(KeyboardInterrupt):
+        drive([ENTER, ESC], options, close=False)
+    assert drive.prompter.asked == ["Component name"]

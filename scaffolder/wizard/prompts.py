@@ -1,7 +1,7 @@
 """The wizard's prompts: questionary, made impossible to get stuck in.
 
 Every prompt raises `KeyboardInterrupt` on Ctrl-C *and* on Esc (questionary's `unsafe_ask`, plus
-an eager Esc binding), so the caller has one way out to handle. Text prompts validate as the
+an Esc binding), so the caller has one way out to handle. Text prompts validate as the
 person types: the validator runs on Enter, the error is shown inline under the input (wrapped to
 the terminal's width, which questionary's one-line error bar would cut off) and the answer stays
 editable. `NO_COLOR` is honoured by prompt_toolkit itself (it drops to 1-bit colour); the styles
@@ -94,14 +94,15 @@ class Prompter:
 
         bindings = KeyBindings()
 
-        @bindings.add(Keys.Escape, eager=True)
+        # Not eager: Alt+key arrives as Esc then the key (Alt+B is "word back" while typing), so
+        # a lone Esc cancels only once no key follows it within `timeoutlen`.
+        @bindings.add(Keys.Escape)
         def _cancel(event: Any) -> None:
             event.app.exit(exception=KeyboardInterrupt, style="class:aborting")
 
         app = question.application
         app.key_bindings = merge_key_bindings([app.key_bindings, bindings])
-        # Esc alone is told apart from an escape sequence after this delay.
-        app.ttimeoutlen = 0.1
+        app.timeoutlen = 0.3
         try:
             return question.unsafe_ask()
         except EOFError:

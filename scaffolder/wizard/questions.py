@@ -115,7 +115,11 @@ class QuestionFlow:
     def check(self, index: int, value: Any) -> tuple[Any, str]:
         """Parse and validate: the template's validator, then scaffolder's naming rules."""
         entry = self.entries[index]
-        parsed, error = entry.questionnaire.check(entry.spec, value, self._earlier(index))
+        try:
+            parsed, error = entry.questionnaire.check(entry.spec, value, self._earlier(index))
+        except Exception as exc:  # noqa: BLE001 -- a template's validator can fail in any way
+            # (an undefined variable, a bad filter); show it inline rather than crash the prompt.
+            return value, f"the template cannot check this answer: {exc}"
         if error:
             return parsed, error
         if entry.spec.name in STANDARD_QUESTIONS:
