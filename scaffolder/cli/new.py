@@ -17,8 +17,11 @@ def add_parser(subparsers: Any) -> None:
         help="create a project from a template",
         description="Create a project from a template: render it with copier, apply the "
         "security baseline, make the first commit and register it in the catalog. "
-        "Without a terminal (or with --no-input) nothing is asked: answers come from the "
-        "template's defaults, then --data-file, then --set.",
+        "In a terminal, a wizard asks for whatever is missing (the template, the folder, "
+        "every answer not given with --set or --data-file), shows a review, and only then "
+        "writes; --defaults asks only what has no default. Esc or Ctrl-C cancels (exit 130). "
+        "Without a terminal (or with --no-input or --json) nothing is asked: answers come from "
+        "the template's defaults, then --data-file, then --set.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n"
         "  scaffolder new python-service --output payments-api --set owner=group:payments\n"
@@ -33,7 +36,7 @@ def add_parser(subparsers: Any) -> None:
         help="answer a question (repeatable); wins over --data-file",
     )
     parser.add_argument("--data-file", type=Path, metavar="FILE", help="answers as YAML or JSON")
-    parser.add_argument("--defaults", action="store_true", help="accept every default without asking")
+    parser.add_argument("--defaults", action="store_true", help="accept every default; in a terminal, ask only what has none")
     parser.add_argument("--no-input", action="store_true", help="never prompt (implied without a terminal)")
     parser.add_argument("--catalog", type=Path, metavar="FILE", help="catalog file (default: $SCAFFOLDER_CATALOG or the user data dir)")
     parser.add_argument("--no-register", action="store_true", help="do not register in the catalog")
