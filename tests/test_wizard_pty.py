@@ -116,7 +116,13 @@ def test_a_full_run_with_a_correction_and_a_change_from_the_review(
     assert (dst / ".git").is_dir()
     assert str(dst / "catalog-info.yaml") in catalog_file.read_text()
     # Progress per step, then the summary with paths and next commands.
-    for line in ("✓ render", "✓ commit", "✓ register", f"cd {dst}", "replay:   scaffolder new"):
+    for line in (
+        "✓ render",
+        "✓ commit",
+        "✓ register",
+        f"cd {dst}",
+        f"  scaffolder new python-service --output {dst} --data-file {saved} --no-input",
+    ):
         assert line in output
     assert not COLOUR.search(output), "NO_COLOR is set: no colour codes"
     # The saved answers replay the same scaffold without a terminal.

@@ -110,7 +110,11 @@ def after(wizard: WizardResult | None, out: Output, *, save_answers: Path | None
         return
     if out.json_mode:
         return
-    if wizard.saved_answers is not None and not wizard.request.dry_run:
-        out.text(f"  answers:  {wizard.saved_answers} (no secrets)")
-    if wizard.replay:
-        out.text(f"  replay:   {wizard.replay}")
+    # These follow report()'s "next:" commands, so they read as two more of them.
+    if wizard.saved_answers is None:
+        return
+    if wizard.request.dry_run:
+        out.text(f"  # dry run: the answers were not saved to {wizard.saved_answers}")
+        return
+    out.text(f"  # answers saved to {wizard.saved_answers} (no secrets); replay them in CI:")
+    out.text(f"  {wizard.replay}")

@@ -206,7 +206,8 @@ class Prompter:
             Choice(
                 title=fit(option.title, width),
                 value=index,
-                description=fit(option.description, width) if option.description else None,
+                # questionary shows it after "  Description: " (15 columns).
+                description=fit(option.description, width - 10) if option.description else None,
             )
             for index, option in enumerate(options)
         ]
