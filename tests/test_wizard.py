@@ -508,9 +508,11 @@ def test_the_wizard_is_not_imported_by_help() -> None:
 def test_discovery_offers_the_login_then_its_organisations(fake_github: Any) -> None:
     from scaffolder.wizard.publishing import discover
 
-    found = discover(None)
+    said: list[str] = []
+    found = discover(None, note=said.append)
     assert found.accounts is not None, found.note
     assert found.accounts.owners == ["alice", "acme"]
+    assert said == ["Checking what the GitHub token (GH_TOKEN) may publish to ..."]
     assert found.accounts.repository_url("acme", "api") == f"{fake_github.web_url}/acme/api"
 
 

@@ -8,6 +8,7 @@ which organisations it belongs to, so that the owner is a pick, not a guess.
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from scaffolder.errors import ScaffolderError
@@ -44,8 +45,11 @@ class Discovery:
     note: str
 
 
-def discover(api_url: str | None) -> Discovery:
-    """Ask GitHub who the token is. Never raises: without usable accounts, nothing is published."""
+def discover(api_url: str | None, *, note: Callable[[str], None] = lambda line: None) -> Discovery:
+    """Ask GitHub who the token is. Never raises: without usable accounts, nothing is published.
+
+    `note` hears one line before the network calls, so a slow GitHub is not a silent pause.
+    """
     from scaffolder.github import GitHubSettings, connect
 
     try:
@@ -54,6 +58,7 @@ def discover(api_url: str | None) -> Discovery:
         return Discovery(None, f"not published ({exc.message})")
     if settings.token is None:
         return Discovery(None, "not published: no GitHub token (set GH_TOKEN to publish)")
+    note(f"Checking what the GitHub token ({settings.token.source}) may publish to ...")
     client = connect(settings)
     try:
         me = client.identity()

@@ -98,7 +98,7 @@ def run_wizard(
     _check_given(stack, options.given)
     dst = options.output.expanduser().absolute() if options.output else _ask_destination(prompter)
     if discovery is None:
-        discovery = discover(options.github_api_url)
+        discovery = discover(options.github_api_url, note=echo)
     course = _Course(info=stack.template, template_ref=ref, dst=dst)
     while True:
         action = _one_pass(course, stack, options, prompter, echo, discovery)
