@@ -58,6 +58,8 @@ class _LenientLoader(yaml.SafeLoader):
 
 
 _LenientLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+# Its own `!include` too: a global one added to SafeLoader (pytest-copie does) would win.
+_LenientLoader.add_constructor("!include", lambda loader, node: None)
 
 
 def _read_metadata(template_dir: Path) -> dict[str, Any]:
