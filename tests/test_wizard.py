@@ -423,6 +423,22 @@ def test_visibility_can_be_changed_from_the_review(drive: Drive, tmp_path: Path)
     assert "visibility      public; created and pushed now" in drive.out
 
 
+def test_without_the_baseline_the_owner_is_asked_once(
+    drive: Drive, options: Any, tmp_path: Path
+) -> None:
+    keys = [*sink_keys(), DOWN + ENTER, ENTER, ENTER]  # owner: acme; private; now
+    keys += [DOWN + ENTER, "destination" + ENTER, CLEAR + str(tmp_path / "other") + ENTER]
+    keys += [ENTER]  # back at the review, nothing asked again: Create it
+    result = drive(keys, options(), discovery=Discovery(ACCOUNTS, ""))
+    assert drive.prompter.asked.count("GitHub owner of the repository") == 1
+    assert result.publish is not None
+    # The name was the folder's (an accepted default), so it followed the new folder: so does
+    # the repository.
+    assert result.request.given["name"] == "other"
+    assert (result.publish.owner, result.publish.url) == ("acme", "https://github.com/acme/other")
+    assert "github_owner" not in result.request.given  # the template has no such question
+
+
 def test_enterprise_server_urls() -> None:
     ghes = GitHubAccounts("alice", (), "https://ghe.example.com/api/v3")
     assert ghes.repository_url("acme", "api") == "https://ghe.example.com/acme/api"

@@ -27,6 +27,9 @@ from scaffolder.render.copier_adapter import Questionnaire, QuestionSpec, Questi
 from scaffolder.render.layers import Stack
 from scaffolder.wizard.prompts import Option, Prompter
 
+#: The owner pick that means "do not publish".
+NOT_ON_GITHUB = "(none: not on GitHub yet)"
+
 #: Where an answer came from; "default" answers follow changes to the answers they depend on.
 Origin = Literal["given", "asked", "default", "computed"]
 
@@ -222,7 +225,7 @@ class QuestionFlow:
         ask = self.prompter
         if spec.name == "github_owner" and self.owner_options:
             options = [Option(o, o) for o in self.owner_options]
-            options.append(Option("(none: not on GitHub yet)", ""))
+            options.append(Option(NOT_ON_GITHUB, ""))
             return ask.select(message, options, default=current or self.owner_options[0])
         if state.choices and spec.multiselect:
             options = [Option(title, value) for title, value in state.choices]

@@ -31,7 +31,7 @@ from scaffolder.render.registry import (
 )
 from scaffolder.wizard.prompts import Option, Prompter
 from scaffolder.wizard.publishing import Discovery, GitHubAccounts, ask_publish, discover
-from scaffolder.wizard.questions import QuestionFlow, open_entries
+from scaffolder.wizard.questions import NOT_ON_GITHUB, QuestionFlow, open_entries
 from scaffolder.wizard.review import PublishPlan, Shown, protection_text, review_lines
 
 
@@ -181,17 +181,11 @@ def _one_pass(
             target = _pick_change(flow, course, prompter, accounts)
             if target in ("template", "destination"):
                 return target
-            if target == "publish" and accounts:
-                course.publish = ask_publish(
-                    prompter,
-                    accounts,
-                    owner=course.publish.owner if course.publish else accounts.login,
-                    name=str(flow.values.get("name", "")),
-                    current=course.publish,
-                )
+            if target == "publish":
+                _ask_publish(course, flow, prompter, accounts, preset=options, force=True)
             elif target:
                 flow.ask_one(target)
-                _ask_publish(course, flow, prompter, accounts, preset=options, again=False)
+                _ask_publish(course, flow, prompter, accounts, preset=options)
 
 
 def _ask_publish(
@@ -201,33 +195,39 @@ def _ask_publish(
     accounts: GitHubAccounts | None,
     *,
     preset: WizardOptions,
-    again: bool = True,
+    force: bool = False,
 ) -> None:
-    """With a usable token: visibility and publish-now, for the owner picked as `github_owner`."""
+    """With a usable token: where to publish, its visibility, and whether now.
+
+    The owner is the `github_owner` answer (a pick from the token's accounts); a template
+    without the baseline has no such question, so it is asked here. What was chosen is kept
+    across passes; `force` (from the review) asks again.
+    """
     if accounts is None:
         return
-    owner = str(flow.values.get("github_owner") or "")
     name = str(flow.values.get("name", ""))
-    if "github_owner" not in flow.values:
+    if "github_owner" in flow.values:
+        owner = str(flow.values["github_owner"] or "")
+    elif course.publish is not None and not force:
+        owner = course.publish.owner
+    else:
         owner = prompter.select(
             "GitHub owner of the repository",
-            [Option(o, o) for o in accounts.owners],
+            [*(Option(o, o) for o in accounts.owners), Option(NOT_ON_GITHUB, "")],
             default=course.publish.owner if course.publish else accounts.login,
         )
     if not owner:
         course.publish = None
-        return
-    if preset.publish_now is not None and course.publish is None:
+    elif course.publish is None and preset.publish_now is not None:
         url = accounts.repository_url(owner, name)
         course.publish = PublishPlan(owner, preset.private, preset.publish_now, url)
-    elif course.publish is None or again:
+    elif course.publish is None or force:
         course.publish = ask_publish(
             prompter, accounts, owner=owner, name=name, current=course.publish
         )
     else:
-        course.publish = replace(
-            course.publish, owner=owner, url=accounts.repository_url(owner, name)
-        )
+        url = accounts.repository_url(owner, name)
+        course.publish = replace(course.publish, owner=owner, url=url)
 
 
 def _show_review(
@@ -275,8 +275,9 @@ def _pick_change(
     for entry in flow.applicable():
         value = show_value(flow.values[entry.spec.name], secret=entry.spec.secret)
         options.append(Option(f"{entry.spec.name:<16} {value}", entry.spec.name))
-    if accounts and course.publish:
-        options.append(Option(f"{'publishing':<16} visibility, publish now", "publish"))
+    if accounts and (course.publish or "github_owner" not in flow.values):
+        what = "visibility, publish now" if "github_owner" in flow.values else "owner, visibility"
+        options.append(Option(f"{'publishing':<16} {what}", "publish"))
     return str(prompter.select("Change which answer?", options, default="", search=True))
 
 
