@@ -76,6 +76,7 @@ KITCHEN_SINK = {
           help: Database name
           when: "{{ use_db }}"
           default: "{{ package }}_db"
+          validator: "{% if not db_name.startswith(package) %}Start with {{ package }}{% endif %}"
         features:
           type: str
           help: Features
@@ -336,6 +337,20 @@ def test_review_change_an_answer_and_dependent_defaults_follow(drive: Drive, opt
     assert result.request.given["lifecycle"] == "production"
     assert result.request.given["replicas"] == 3  # the accepted default followed the change
     assert drive.out.count("Review") == 2
+
+
+def test_an_answer_a_change_makes_invalid_is_asked_again(drive: Drive, options: Any) -> None:
+    keys = sink_keys()
+    keys[6] = "y"  # use_db
+    keys.insert(7, CLEAR + "payments_api_main" + ENTER)  # db_name, typed (not the default)
+    keys += [DOWN + ENTER, "name " + ENTER, CLEAR + "ledger" + ENTER]  # rename from the review
+    keys += [CLEAR + "ledger_main" + ENTER]  # db_name no longer starts with the package
+    keys += [ENTER]
+    result = drive(keys, options())
+    assert "✗ db_name: Start with ledger (after your change); please answer again" in drive.out
+    assert result.request.given["package"] == "ledger"  # an accepted default: it followed
+    assert result.request.given["db_name"] == "ledger_main"
+    assert drive.prompter.asked.count("Database name") == 2
 
 
 def test_review_can_change_the_destination(drive: Drive, options: Any, tmp_path: Path) -> None:

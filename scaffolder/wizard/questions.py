@@ -173,13 +173,14 @@ class QuestionFlow:
                 )
                 self._ask(index, state, current=self.given[name])
                 continue
-            if self.defaults_only and state.has_default and not self.check(index, state.default)[1]:
-                self.values[name], self.origin[name] = (
-                    self.check(index, state.default)[0],
-                    "default",
-                )
-                continue
-            self._ask(index, state, current=state.default if state.has_default else None)
+            if self.defaults_only and state.has_default:
+                parsed, error = self.check(index, state.default)
+                if not error:
+                    self.values[name], self.origin[name] = parsed, "default"
+                    continue
+            # An answer an earlier change made invalid is offered again for editing.
+            fallback = state.default if state.has_default else None
+            self._ask(index, state, current=self.values.get(name, fallback))
 
     def _keep(self, index: int, state: QuestionState) -> bool:
         """Keep an earlier answer that is still valid; accepted defaults follow their inputs."""
@@ -196,7 +197,8 @@ class QuestionFlow:
         if not error:
             self.values[name] = parsed
             return True
-        self.echo(f"✗ {name}: {error} (after your change); please answer again")
+        if origin != "given":  # a given answer is reported by walk(), with what was given
+            self.echo(f"✗ {name}: {error} (after your change); please answer again")
         self.origin.pop(name)
         return False
 
