@@ -8,6 +8,7 @@ vendored schemas) or by reading the files, and finally with `scaffolder audit`.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -43,9 +44,23 @@ def workflows(path: Path) -> dict[str, dict]:
     }
 
 
+#: A proxy nobody listens on: a tool that tried the network would fail instead of passing.
+NO_NETWORK = {
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "",
+}
+
+
 def run_tool(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, check=False, timeout=120
+        [str(a) for a in args],
+        cwd=cwd,
+        env={**os.environ, **NO_NETWORK},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
 
 
