@@ -465,3 +465,24 @@ def test_audit_works_on_a_copy_without_git(scaffold_copy) -> None:
     shutil.rmtree(root / ".git")
     assert audit(root).ok
     assert yaml.safe_load((root / "catalog-info.yaml").read_text())["kind"] == "Component"
+
+
+def test_ruleset_must_name_each_matrix_check_as_github_reports_it(scaffold_copy) -> None:
+    """A matrix job without a name template reports `job (values)`, one check per row."""
+    root = scaffold_copy("python-service")
+    edit(
+        wf(root, "ci.yml"),
+        "    timeout-minutes: 15\n",
+        "    timeout-minutes: 15\n    strategy:\n      matrix:\n        python: ['3.11', '3.12']\n",
+    )
+    ruleset = root / ".github" / "rulesets" / "default-branch.json"
+    edit(ruleset, '{"context": "test"}', '{"context": "test (3.11)"}')
+    result = audit(root).result("branch-ruleset")
+    assert not result.passed
+    assert result.reason.endswith("does not require the CI check test (3.12)")
+    edit(
+        ruleset,
+        '{"context": "test (3.11)"}',
+        '{"context": "test (3.11)"}, {"context": "test (3.12)"}',
+    )
+    assert audit(root).ok

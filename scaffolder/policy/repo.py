@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from itertools import product
 from pathlib import Path
@@ -132,17 +132,33 @@ class Job:
         return rows or [{}]
 
     def check_names(self) -> list[str]:
-        """The status check names GitHub reports for this job (its name per matrix row)."""
+        """The status check names GitHub reports for this job, one per matrix row.
+
+        A name that uses `${{ matrix.x }}` is rendered per row; any other name of a matrix job
+        gets the row's values appended, as GitHub does: `test (3.12, ubuntu-latest)`.
+        """
         name = self.data.get("name")
         template = name if isinstance(name, str) else self.id
-        if "${{" not in template:
+        rows = [row for row in self.matrix_rows() if row]
+        if not rows:
             return [template]
-        names = []
-        for row in self.matrix_rows():
-            rendered = _substitute_matrix(template, row)
+        names: list[str] = []
+        for row in rows:
+            if "${{" in template:
+                rendered = _substitute_matrix(template, row)
+            else:
+                rendered = f"{template} ({', '.join(_flat(v) for v in row.values())})"
             if rendered not in names:
                 names.append(rendered)
         return names
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(_flat(v) for v in value.values())
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -195,10 +211,9 @@ class Workflow:
         return found
 
 
-@dataclass
+@dataclass(frozen=True)
 class Repository:
     root: Path
-    _cache: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
     def languages(self) -> list[str]:
