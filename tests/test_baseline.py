@@ -262,7 +262,9 @@ def test_security_policy_names_where_to_report_and_when(scaffold: Scaffold) -> N
     else:
         assert "private vulnerability reporting" in text
     if answers.get("security_contact"):
-        assert answers["security_contact"] in text
+        assert f"You can also write to {answers['security_contact']}." in text
+    else:  # the contact then comes from the owner answers
+        assert f"owned by `{answers['owner']}`" in text
     assert re.search(r"within \d+ business days", text) and "90 days" in text
     assert "disclosure" in text and "vulnerabilit" in text
 
