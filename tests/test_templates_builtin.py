@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -89,6 +90,17 @@ def test_every_template_gets_every_baseline_file(scaffolds) -> None:
         project = scaffolds[(template, "defaults")].path
         assert {f for f in files if not (project / f).is_file()} == set(), template
         assert (project / ".copier-answers.baseline.yml").is_file()
+
+
+def test_action_pins_live_in_one_place() -> None:
+    """A refresh is one edit: no template file but pins.yml holds a commit SHA or an @vN ref."""
+    pinned = re.compile(r"\b[0-9a-f]{40}\b|uses: [\w./-]+@v\d")
+    holders = {
+        p.relative_to(TEMPLATES).as_posix()
+        for p in TEMPLATES.rglob("*")
+        if p.is_file() and pinned.search(p.read_text(errors="replace"))
+    }
+    assert holders == {"_baseline/pins.yml"}
 
 
 # --- Copier-level, with pytest-copie -------------------------------------------------------
