@@ -630,3 +630,15 @@ def test_a_broken_validator_is_shown_inline_not_a_crash(drive: Drive, tmp_path: 
     with pytest.raises(KeyboardInterrupt):
         drive([ENTER, ESC], options, close=False)
     assert drive.prompter.asked == ["Component name"]
+
+
+def test_a_long_validation_error_is_wrapped_not_cut() -> None:
+    from scaffolder.wizard.prompts import _ErrorLines
+
+    message = "Use lowercase letters, digits and single hyphens, starting with a letter, " * 2
+    errors = _ErrorLines()
+    with create_app_session(output=DummyOutput()):  # 80 columns
+        first = errors.split(message.strip())
+    assert first.startswith("✗ Use lowercase") and len(first) <= 80
+    assert errors.rest and all(len("  " + line) <= 80 for line in errors.rest)
+    assert " ".join([first.removeprefix("✗ "), *errors.rest]) == message.strip()

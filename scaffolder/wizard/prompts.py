@@ -1,11 +1,13 @@
 """The wizard's prompts: questionary, made impossible to get stuck in.
 
 Every prompt raises `KeyboardInterrupt` on Ctrl-C *and* on Esc (questionary's `unsafe_ask`, plus
-an Esc binding), so the caller has one way out to handle. Text prompts validate as the
-person types: the validator runs on Enter, the error is shown inline under the input (wrapped to
-the terminal's width, which questionary's one-line error bar would cut off) and the answer stays
-editable. `NO_COLOR` is honoured by prompt_toolkit itself (it drops to 1-bit colour); the styles
-here only add attributes that degrade to plain text.
+an Esc binding), so the caller has one way out to handle. Text prompts validate as the person
+types: the validator runs on Enter, the answer stays editable, and the error is shown in
+prompt_toolkit's error bar, its first line there and the rest in the status line below it
+(the error bar is one row; at 80 columns a validator's message often needs two). The status
+line otherwise shows how to accept and cancel; terminals that do not answer cursor-position
+requests get only the error bar. `NO_COLOR` is honoured by prompt_toolkit itself (it drops to
+1-bit colour); the styles here only add attributes that degrade to plain text.
 
 questionary and prompt_toolkit are imported inside the methods, so importing this module is
 cheap and `scaffolder --help` never loads them.
