@@ -6,6 +6,7 @@ The python-service template's copier-level tests live in test_template_python_se
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -172,6 +173,10 @@ def test_template_validator_rejects_bad_names(copie, template: str, bad_name: st
 def test_python_project_installs_and_passes_its_tests(scaffold_copy, tmp_path: Path) -> None:
     """Install the project into a fresh venv (offline: the build backend comes from this
     environment, through a .pth file, with --no-build-isolation), then run its pytest."""
+    assert importlib.util.find_spec("hatchling"), (
+        "the generated project builds with hatchling: the test environment needs it "
+        "(pyproject.toml's [test] extra)"
+    )
     project = scaffold_copy("python-service", "production-system")
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp_path)
