@@ -36,7 +36,10 @@ def add_parser(subparsers: Any) -> None:
         help="answer a question (repeatable); wins over --data-file",
     )
     parser.add_argument("--data-file", type=Path, metavar="FILE", help="answers as YAML or JSON")
-    parser.add_argument("--defaults", action="store_true", help="accept every default; in a terminal, ask only what has none")
+    parser.add_argument(
+        "--defaults", action="store_true",
+        help="accept every default; in a terminal, ask only what has none",
+    )
     parser.add_argument("--no-input", action="store_true", help="never prompt (implied without a terminal)")
     parser.add_argument("--catalog", type=Path, metavar="FILE", help="catalog file (default: $SCAFFOLDER_CATALOG or the user data dir)")
     parser.add_argument("--no-register", action="store_true", help="do not register in the catalog")
