@@ -486,3 +486,60 @@ def test_ruleset_must_name_each_matrix_check_as_github_reports_it(scaffold_copy)
         '{"context": "test (3.11)"}, {"context": "test (3.12)"}',
     )
     assert audit(root).ok
+
+
+MALFORMED = {
+    "catalog-info.yaml": ["just", "a", "list"],
+    ".github/dependabot.yml": {"updates": [1, {"schedule": "weekly", "cooldown": 9}]},
+    ".github/rulesets/a.json": [],
+    ".github/rulesets/b.json": {
+        "conditions": {"ref_name": ["~DEFAULT_BRANCH"]},
+        "rules": {"type": "deletion"},
+    },
+    ".github/rulesets/c.json": {
+        "conditions": {"ref_name": {"include": [{"x": 1}]}},
+        "rules": [
+            "deletion",
+            {"type": "pull_request", "parameters": ["x"]},
+            {"type": "required_status_checks", "parameters": {"required_status_checks": "ci"}},
+        ],
+    },
+    ".github/workflows/a.yml": {"on": 5, "permissions": 5, "jobs": [1, 2]},
+    ".github/workflows/b.yml": {
+        "on": {"push": None},
+        "jobs": {
+            "x": {"steps": "run", "strategy": {"matrix": "x"}},
+            "y": {"steps": [1, {"uses": 5, "with": [1]}, {"run": ["x"]}], "name": 3},
+        },
+    },
+    ".github/workflows/c.yml": "just text",
+    "CODEOWNERS": "\\#escaped\n*\n",
+    "LICENSE": "\x00\x01",
+}
+
+
+def test_malformed_files_fail_checks_and_never_crash(tmp_path, run_cli) -> None:
+    root = tmp_path / "odd"
+    for rel, content in MALFORMED.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = content if isinstance(content, str) else json.dumps(content)
+        path.write_text(text)
+    (root / "SECURITY.md").write_bytes(b"\xff\xfe not utf-8")
+    (root / "package.json").write_text("{}")
+    result = run_cli(["audit", root, "--json"])
+    assert result.code == ExitCode.CHECKS_FAILED, result.stderr
+    report = result.json()
+    assert "Traceback" not in result.stderr
+    failed = {c["name"] for c in report["checks"] if not c["passed"]}
+    assert failed >= {
+        "catalog-info",
+        "dependabot",
+        "branch-ruleset",
+        "workflow-permissions",
+        "codeql",
+        "codeowners",
+        "license",
+        "security-policy",
+        "gitignore",
+    }

@@ -214,6 +214,11 @@ def check_gitignore(repo: Repository) -> Outcome:
     return problems, f".gitignore has {count(patterns, 'pattern')}"
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """`value` when it is a mapping, else an empty one: for reading files of any shape."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def _required_contexts(repo: Repository) -> dict[str, list[str]]:
     """Status checks the ruleset must require: the CI test jobs' and CodeQL jobs' names."""
     wanted: dict[str, list[str]] = {}
@@ -265,17 +270,15 @@ def _ruleset_problems(repo: Repository, data: Any, minimum: int) -> list[str]:
         problems.append(f"enforcement is {data.get('enforcement')!r}, not 'active'")
     if data.get("bypass_actors"):
         problems.append("it has bypass actors")
-    conditions = data.get("conditions") or {}
-    include = (
-        (conditions.get("ref_name") or {}).get("include")
-        if isinstance(conditions, Mapping)
-        else None
-    )
-    if not isinstance(include, list) or not {"~DEFAULT_BRANCH", "~ALL"} & set(include):
+    include = _mapping(_mapping(data.get("conditions")).get("ref_name")).get("include")
+    if not isinstance(include, list) or not {"~DEFAULT_BRANCH", "~ALL"} & {
+        i for i in include if isinstance(i, str)
+    }:
         problems.append("it does not cover the default branch (~DEFAULT_BRANCH)")
+    listed = data.get("rules")
     rules = {
-        r.get("type"): r.get("parameters") or {}
-        for r in data.get("rules") or []
+        r.get("type"): _mapping(r.get("parameters"))
+        for r in (listed if isinstance(listed, list) else [])
         if isinstance(r, Mapping)
     }
     for rule in ("deletion", "non_fast_forward", "pull_request", "required_status_checks"):
@@ -284,8 +287,12 @@ def _ruleset_problems(repo: Repository, data: Any, minimum: int) -> list[str]:
     if "pull_request" in rules:
         problems += _pull_request_problems(rules["pull_request"], minimum)
     if "required_status_checks" in rules:
-        checks = rules["required_status_checks"].get("required_status_checks") or []
-        contexts = {c.get("context") for c in checks if isinstance(c, Mapping)}
+        checks = rules["required_status_checks"].get("required_status_checks")
+        contexts = {
+            str(c.get("context"))
+            for c in (checks if isinstance(checks, list) else [])
+            if isinstance(c, Mapping) and c.get("context")
+        }
         if not contexts:
             problems.append("it requires no status checks")
         for what, names in _required_contexts(repo).items():
@@ -302,7 +309,7 @@ def check_branch_ruleset(repo: Repository) -> Outcome:
     files = sorted(folder.glob("*.json")) if folder.is_dir() else []
     if not files:
         return ["no ruleset in .github/rulesets/*.json"], ""
-    lifecycle = ((repo.component or {}).get("spec") or {}).get("lifecycle")
+    lifecycle = _mapping(_mapping(repo.component).get("spec")).get("lifecycle")
     minimum = 2 if lifecycle == "production" else 1
     failures = []
     for path in files:

@@ -29,6 +29,12 @@ TEST_COMMANDS = {
     "typescript": re.compile(r"\b(npm|pnpm|yarn|bun)\s+(run\s+)?(test|t)\b|\bnode\s+--test\b"),
     "go": re.compile(r"\bgo\s+test\b"),
 }
+#: The same, in words, for messages.
+TEST_HINTS = {
+    "python": "pytest, tox, nox or hatch test",
+    "typescript": "npm test, pnpm test, yarn test or node --test",
+    "go": "go test",
+}
 
 Outcome = tuple[list[str], str]
 
@@ -153,8 +159,7 @@ def check_ci_tests(repo: Repository) -> Outcome:
             where.append(f"{lang} in {hits[0]}")
         else:
             problems.append(
-                f"no workflow on push or pull_request runs the {lang} tests "
-                f"(looked for {TEST_COMMANDS[lang].pattern!r} in run steps)"
+                f"no workflow on push or pull_request runs the {lang} tests ({TEST_HINTS[lang]})"
             )
     return problems, "tests run on push and pull request: " + ", ".join(where)
 
@@ -227,7 +232,8 @@ def check_workflow_permissions(repo: Repository) -> Outcome:
             problems.append(f"{w.relpath} has no top-level permissions")
         elif not _readonly(w.data["permissions"]):
             problems.append(
-                f"{w.relpath}: top-level permissions grant write ({w.data['permissions']!r})"
+                f"{w.relpath}: top-level permissions are not empty or read-only "
+                f"({w.data['permissions']!r})"
             )
     return (
         problems,
