@@ -104,6 +104,28 @@ def test_action_pins_live_in_one_place() -> None:
     assert holders == {"_baseline/pins.yml"}
 
 
+def test_python_test_requirements_are_pinned_by_hash_and_complete() -> None:
+    """CI installs them with --require-hashes: every line pinned and hashed, none missing."""
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    text = (TEMPLATES / "python-service" / "template" / "requirements-test.txt").read_text()
+    entries = re.findall(
+        r"^([A-Za-z0-9_.-]+)==(\S+) \\\n\s+--hash=sha256:([0-9a-f]{64})$", text, re.M
+    )
+    lines = [ln for ln in text.splitlines() if ln and not ln.startswith(("#", " "))]
+    assert len(entries) == len(lines) >= 2
+    pinned = {name.lower() for name, _, _ in entries}
+    env = {"python_version": "3.11", "sys_platform": "linux", "platform_system": "Linux"}
+    needed = {
+        Requirement(r).name.lower()
+        for r in requires("pytest") or []
+        if not Requirement(r).marker or Requirement(r).marker.evaluate(env)
+    }
+    assert needed | {"pytest"} == pinned
+
+
 # --- Copier-level, with pytest-copie -------------------------------------------------------
 
 
