@@ -184,7 +184,18 @@ def test_scorecard_can_publish(scaffold: Scaffold) -> None:
     assert job["permissions"]["id-token"] == "write"
     assert job["permissions"]["security-events"] == "write"
     assert wf["permissions"] == {}
-    assert all("run" not in s for s in job["steps"])  # publishing allows no run steps
+    # What Scorecard's publishing API accepts: only these actions, no run steps, Ubuntu, no
+    # top-level env or defaults, and no containers or services.
+    assert all("run" not in s for s in job["steps"])
+    assert {s["uses"].split("@")[0] for s in job["steps"]} <= {
+        "actions/checkout",
+        "ossf/scorecard-action",
+        "actions/upload-artifact",
+        "github/codeql-action/upload-sarif",
+        "step-security/harden-runner",
+    }
+    assert job["runs-on"] == "ubuntu-latest"
+    assert not {"env", "defaults"} & set(wf) and not {"container", "services"} & set(job)
     (score,) = [s for s in job["steps"] if s["uses"].startswith("ossf/scorecard-action@")]
     assert score["with"]["publish_results"] is True
 
