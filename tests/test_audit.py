@@ -232,6 +232,15 @@ def test_audit_fails_exactly_the_broken_rule(check, template, scaffold_copy, run
             lambda r: edit(r / "catalog-info.yaml", "  owner:", "  owners:"),
             "spec.owner is required",
         ),
+        (
+            "scorecard",
+            lambda r: edit(
+                wf(r, "scorecard.yml"),
+                "      - name: Upload artifact\n",
+                "      - run: echo hi\n      - name: Upload artifact\n",
+            ),
+            "publishing refuses them",
+        ),
         ("catalog-info", lambda r: (r / "catalog-info.yaml").unlink(), "no catalog-info.yaml"),
         (
             "dependabot",

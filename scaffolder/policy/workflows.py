@@ -37,6 +37,14 @@ TEST_HINTS = {
 }
 
 Outcome = tuple[list[str], str]
+#: The only actions Scorecard's publishing API accepts in the job that runs it.
+SCORECARD_ALLOWED = {
+    "actions/checkout",
+    "actions/upload-artifact",
+    "github/codeql-action/upload-sarif",
+    "ossf/scorecard-action",
+    "step-security/harden-runner",
+}
 
 
 def _broken(repo: Repository) -> list[str]:
@@ -188,6 +196,15 @@ def check_scorecard(repo: Repository) -> Outcome:
         problems.append(f"{workflow.relpath}: job {job.id!r} lacks write for {', '.join(missing)}")
     if not _readonly(workflow.data.get("permissions") if workflow.data else None):
         problems.append(f"{workflow.relpath}: top-level permissions must be empty or read-only")
+    # Scorecard's API refuses results from a job that runs anything but these actions.
+    if any(s.run for s in job.steps):
+        problems.append(
+            f"{workflow.relpath}: job {job.id!r} has run: steps; publishing refuses them"
+        )
+    if others := sorted({s.action for s in job.steps if s.uses} - SCORECARD_ALLOWED):
+        problems.append(
+            f"{workflow.relpath}: job {job.id!r} uses {', '.join(others)}; publishing refuses them"
+        )
     return problems, f"{workflow.relpath} runs OpenSSF Scorecard and publishes the results"
 
 
