@@ -285,6 +285,25 @@ def test_catalog_info_needs_github_annotations_when_the_remote_is_github(scaffol
     assert not result.passed and "github.com/acme/defaults-go" in result.reason
 
 
+def test_catalog_info_slug_must_match_the_remote_and_the_source_location(scaffold_copy) -> None:
+    root = scaffold_copy("go-service", "experimental-system")
+    config = root / ".git" / "config"
+    config.write_text(
+        config.read_text() + '[remote "origin"]\n\turl = git@github.com:acme/moved.git\n'
+    )
+    result = audit(root).result("catalog-info")
+    assert not result.passed
+    assert (
+        "github.com/project-slug is 'acme/experimental-system-go', but origin is 'acme/moved'"
+        in (result.reason)
+    )
+    edit(root / "catalog-info.yaml", "acme/experimental-system-go", "acme/moved", count=1)
+    result = audit(root).result("catalog-info")
+    assert result.reason.endswith("is not github.com/acme/moved")
+    edit(root / "catalog-info.yaml", "acme/experimental-system-go", "acme/moved")
+    assert audit(root).result("catalog-info").passed
+
+
 def test_an_unparsable_workflow_fails_the_workflow_checks(scaffold_copy) -> None:
     root = scaffold_copy("typescript-service")
     wf(root, "broken.yml").write_text("on: [push\njobs: {")

@@ -90,6 +90,10 @@ def check_catalog_info(repo: Repository) -> Outcome:
             problems.append(
                 "backstage.io/source-location must be set (url:...) with github.com/project-slug"
             )
+        elif f"github.com/{slug}/".lower() not in f"{source}/".lower():
+            problems.append(f"backstage.io/source-location {source!r} is not github.com/{slug}")
+        if remote and isinstance(slug, str) and slug.lower() != remote.lower():
+            problems.append(f"github.com/project-slug is {slug!r}, but origin is {remote!r}")
     name = metadata.get("name")
     if problems:
         return problems, ""
