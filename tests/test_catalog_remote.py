@@ -270,3 +270,19 @@ def test_pending_pull_requests_merge_one_after_the_other(run_cli, github, servic
     github.merge("acme", "backstage-catalog", 2)  # raises if git finds a conflict
     merged = yaml.safe_load(github.read("acme", "backstage-catalog", "catalog/all.yaml"))
     assert merged["spec"]["targets"] == sorted([*existing, *services.values()])
+
+
+def test_transient_errors_are_retried_and_rate_limits_reported(run_cli, github, services):
+    for url in services.values():
+        assert run_cli(["catalog", "register", url]).code == 0
+    github.fail("GET", "/repos/acme/ledger/contents/catalog-info.yaml", status=503)
+    payload = run_cli(["catalog", "list", "--json"]).json()
+    assert sorted(r["name"] for r in payload["entities"]) == ["ledger", "payments-api"]
+    github.fail("GET", "/repos/acme/ledger/contents/catalog-info.yaml", status=403, times=10,
+                message="API rate limit exceeded",
+                headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "9999999999"})
+    payload = run_cli(["catalog", "list", "--json"]).json()
+    assert [r["name"] for r in payload["entities"]] == ["payments-api"]
+    (bad,) = payload["unreadable"]
+    assert bad["target"] == services["ledger"]
+    assert "rate limit" in bad["reason"]
