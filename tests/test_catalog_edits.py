@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 import yaml
 
 from scaffolder.catalog import locations
+from scaffolder.errors import CatalogFileError
 
 LISTED = """\
 apiVersion: backstage.io/v1alpha1
@@ -55,3 +59,13 @@ def test_edits_are_idempotent_and_reversible():
     back, found = locations.edit_unregister(once, url("ledger"))
     assert found and back == LISTED
     assert locations.edit_unregister(LISTED, url("ledger")) == (LISTED, False)
+
+
+def test_local_file_edits_refuse_a_github_catalog(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    remote = Path("github:acme/catalog/all.yaml")
+    with pytest.raises(CatalogFileError, match="catalog on GitHub"):
+        locations.register(remote, "/x/catalog-info.yaml", target_type="file")
+    with pytest.raises(CatalogFileError, match="catalog on GitHub"):
+        locations.unregister(remote, "/x/catalog-info.yaml")
+    assert not any(tmp_path.iterdir())  # no local file named after it

@@ -255,6 +255,15 @@ def locked(catalog: Path) -> Iterator[None]:
     """Hold the catalog's lock file while a change is read, made and written."""
     from filelock import FileLock
 
+    if str(catalog).startswith("github:"):
+        # A `--catalog github:OWNER/REPO/path` that reached the local-file code would otherwise
+        # create a local file of that name. Only `catalog.manage` writes to catalogs on GitHub.
+        raise CatalogFileError(
+            f"{catalog} is a catalog on GitHub, not a local file",
+            hint="register through a pull request: scaffolder catalog register URL "
+            f"--catalog {catalog}",
+        )
+
     catalog.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(catalog) + ".lock", timeout=60):
         yield
