@@ -229,3 +229,14 @@ def test_catalog_without_an_action_is_a_usage_error(run_cli):
     result = run_cli(["catalog"])
     assert result.code == 2
     assert "register, unregister, list or validate" in result.stderr
+
+
+def test_unregister_reports_the_entities_it_removes(run_cli, tmp_path):
+    info = component(tmp_path, "alpha")
+    assert run_cli(["catalog", "register", info]).code == 0
+    payload = run_cli(["catalog", "unregister", info.parent, "--json"]).json()
+    assert payload["entities"] == ["component:default/alpha"]
+    assert run_cli(["catalog", "register", info]).code == 0
+    info.unlink()  # a target whose file is gone can still be unregistered by its path
+    payload = run_cli(["catalog", "unregister", info, "--json"]).json()
+    assert payload["changed"] is True and payload["entities"] == []

@@ -171,6 +171,16 @@ def register(
     )
 
 
+def _refs_in(target: str, reader: Reader) -> tuple[str, ...]:
+    """The entities a target holds, for the report; none when it cannot be read any more."""
+    if not is_url(target) and not Path(target).is_absolute():
+        return ()
+    try:
+        return tuple(r for d in parse_documents(reader.read(target)) if (r := ref_of(d.data)))
+    except (TargetUnreadable, UnparsableError):
+        return ()
+
+
 def _find_target(catalog: Catalog, value: str, reader: Reader) -> tuple[str, str, tuple[str, ...]]:
     """The registered target meant by `value`: a target, a path to one, or an entity ref."""
     if isinstance(catalog, LocalCatalog):
@@ -188,7 +198,7 @@ def _find_target(catalog: Catalog, value: str, reader: Reader) -> tuple[str, str
             candidates += [str(path.resolve()), str(path.resolve() / CATALOG_INFO)]
     for candidate in candidates:
         if candidate in by_target:
-            return candidate, by_target[candidate].type, ()
+            return candidate, by_target[candidate].type, _refs_in(candidate, reader)
     try:
         ref = parse_entity_ref(value, default_kind="component")
     except ValueError:
