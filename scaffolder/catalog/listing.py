@@ -10,7 +10,7 @@ filter, as they are the same owner in Backstage.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from scaffolder.catalog.rules import EntityRef, parse_entity_ref
@@ -73,7 +73,6 @@ class Listing:
     unreadable: tuple[UnreadableRow, ...]
     #: How many entities the catalog holds before filtering.
     total: int = 0
-    warnings: tuple[str, ...] = field(default=())
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -38,7 +38,7 @@ def add_parser(subparsers: Any) -> None:
         "target, a broken catalog file: nothing is written), 5 GitHub refused.",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
-    parser.set_defaults(handler=_no_action(parser))
+    parser.set_defaults(handler=handle_no_action)
 
     register = actions.add_parser(
         "register",
@@ -95,16 +95,13 @@ def add_parser(subparsers: Any) -> None:
     validate.set_defaults(handler=handle_validate)
 
 
-def _no_action(parser: argparse.ArgumentParser) -> Any:
-    def handle(args: argparse.Namespace, out: Output) -> int:
-        from scaffolder.errors import UsageError
+def handle_no_action(args: argparse.Namespace, out: Output) -> int:
+    from scaffolder.errors import UsageError
 
-        raise UsageError(
-            "`scaffolder catalog` needs an action: register, unregister, list or validate",
-            hint="see `scaffolder catalog --help`",
-        )
-
-    return handle
+    raise UsageError(
+        "`scaffolder catalog` needs an action: register, unregister, list or validate",
+        hint="see `scaffolder catalog --help`",
+    )
 
 
 def _catalog(args: argparse.Namespace) -> Any:
