@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
 from tests.catalog_helpers import entity, write_entities
 
 LOCATION = """\
@@ -166,3 +168,38 @@ def test_a_scaffolded_service_validates(run_cli, new_service, catalog_file):
     result = run_cli(["catalog", "validate", "--json"])
     assert result.code == 0, result.stdout
     assert result.json()["entities"] == 1
+
+
+def test_an_entity_file_is_checked_as_one(run_cli, tmp_path):
+    info = write_entities(
+        tmp_path / "svc",
+        entity("payments", "Group", type="team", children=[]),
+        entity("svc", owner="group:payments", system="billing"),
+    )
+    result = run_cli(["catalog", "validate", info])
+    assert result.code == 0, result.stdout
+    assert result.stdout.strip() == f"{info}: valid (2 entities)"
+    assert "checked as an entity file" in result.stderr
+    broken = entity("svc", owner="group:nobody")
+    del broken["spec"]["type"]
+    write_entities(info.parent, entity("payments", "Group", type="team", children=[]), broken)
+    problems = run_cli(["catalog", "validate", info, "--json"]).json()["problems"]
+    assert [(p["line"], p["entity"], p["message"]) for p in problems] == [
+        (doc_line(info, "svc"), "component:default/svc", "spec.type is required"),
+        (
+            doc_line(info, "svc"),
+            "component:default/svc",
+            "spec.owner 'group:nobody' does not resolve: no Group default/nobody in the catalog",
+        ),
+    ]
+
+
+def test_a_catalog_mixing_locations_and_entities_is_refused(run_cli, tmp_path):
+    target = write_entities(tmp_path / "a", entity("a"))
+    catalog = make_catalog(tmp_path / "catalog.yaml", target)
+    catalog.write_text(catalog.read_text() + "---\n" + yaml.safe_dump(entity("inline")))
+    result = run_cli(["catalog", "validate", catalog, "--json"])
+    assert result.code == 1
+    (problem,) = result.json()["problems"]
+    assert problem["line"] == 10
+    assert "expected a Location entity" in problem["message"]

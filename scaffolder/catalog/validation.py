@@ -21,10 +21,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from scaffolder.catalog import locations
-from scaffolder.catalog.documents import entity_problems, kind_of, ref_of
+from scaffolder.catalog.documents import (
+    UnparsableError,
+    entity_problems,
+    kind_of,
+    parse_documents,
+    ref_of,
+)
 from scaffolder.catalog.rules import parse_entity_ref
 from scaffolder.catalog.sources import Catalog, LocalCatalog, Reader
-from scaffolder.catalog.walk import Found, walk
+from scaffolder.catalog.walk import Found, Target, walk
 from scaffolder.errors import CatalogFileError, UsageError
 
 
@@ -129,11 +135,62 @@ def _catalog_file_problem(catalog: str, exc: CatalogFileError) -> Problem:
     return Problem(catalog, None, "", exc.message.removeprefix(f"{catalog}: "))
 
 
+def _as_entity_file(text: str, location: str) -> Validation | None:
+    """A file of entities and no Location at all is a `catalog-info.yaml`: check it as one."""
+    try:
+        documents = parse_documents(text)
+    except UnparsableError:
+        return None
+    if not documents or any(
+        not isinstance(d.data, Mapping) or kind_of(d.data) == "location" for d in documents
+    ):
+        return None
+    target = Target("file", location, location, 0)
+    found = [Found(d.data, location, d.line, target) for d in documents]
+    problems = [
+        Problem(location, f.line, f.ref, p) for f in found for p in entity_problems(f.data)
+    ]
+    problems += _duplicates(found)
+    relation_problems, notes = check_relations(found)
+    return Validation(
+        catalog=location,
+        problems=tuple(problems + relation_problems),
+        entities=len(found),
+        targets=0,
+        notes=(f"{location} holds entities, not Locations: checked as an entity file", *notes),
+    )
+
+
+def _duplicates(found: list[Found]) -> list[Problem]:
+    first: dict[str, Found] = {}
+    problems = []
+    for item in found:
+        key = item.ref.lower()
+        if not key:
+            continue
+        if key in first:
+            seen = first[key]
+            problems.append(
+                Problem(
+                    item.origin,
+                    item.line,
+                    item.ref,
+                    f"defined twice; Backstage keeps only one (also at {seen.origin}:{seen.line})",
+                )
+            )
+        else:
+            first[key] = item
+    return problems
+
+
 def validate_text(text: str, location: str, reader: Reader) -> Validation:
     """Validate catalog text read from `location` (a path or URL) and all it reaches."""
     try:
         result = walk(text, location, reader)
     except CatalogFileError as exc:
+        entity_file = _as_entity_file(text, location)
+        if entity_file is not None:
+            return entity_file
         return Validation(location, (_catalog_file_problem(location, exc),), 0, 0)
     problems: list[Problem] = []
     for doc in result.own:
@@ -149,26 +206,11 @@ def validate_text(text: str, location: str, reader: Reader) -> Validation:
         problems.append(
             Problem(dup.listed_in, dup.line, "", f"target {dup.target} is listed more than once")
         )
-    first: dict[str, Found] = {}
     for found in result.found:
         problems += [
             Problem(found.origin, found.line, found.ref, p) for p in entity_problems(found.data)
         ]
-        key = found.ref.lower()
-        if not key:
-            continue
-        if key in first:
-            seen = first[key]
-            problems.append(
-                Problem(
-                    found.origin,
-                    found.line,
-                    found.ref,
-                    f"defined twice; Backstage keeps only one (also at {seen.origin}:{seen.line})",
-                )
-            )
-        else:
-            first[key] = found
+    problems += _duplicates(list(result.found))
     mappings = [f for f in result.found if isinstance(f.data, Mapping) and kind_of(f.data)]
     relation_problems, notes = check_relations(mappings)
     problems += relation_problems

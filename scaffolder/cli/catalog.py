@@ -205,10 +205,9 @@ def handle_validate(args: argparse.Namespace, out: Output) -> int:
         out.text(str(problem))
     for note in validation.notes:
         out.note(f"note: {note}")
-    counts = (
-        f"{validation.entities} entit{'y' if validation.entities == 1 else 'ies'}, "
-        f"{validation.targets} target{'' if validation.targets == 1 else 's'}"
-    )
+    counts = f"{validation.entities} entit{'y' if validation.entities == 1 else 'ies'}"
+    if validation.targets:
+        counts += f", {validation.targets} target{'' if validation.targets == 1 else 's'}"
     if validation.ok:
         out.text(f"{validation.catalog}: valid ({counts})")
     else:
