@@ -238,7 +238,10 @@ def test_typescript_project_passes_npm_ci_and_npm_test(scaffold_copy, tmp_path: 
 
 @pytest.mark.slow
 @pytest.mark.skipif(
-    shutil.which("go") is None, reason="Go is not installed (apt-get install golang-go)"
+    # Only where Go is missing on a developer's machine; CI installs it (.ci/run), and there a
+    # missing Go fails this test instead of hiding it.
+    shutil.which("go") is None and not os.environ.get("CI"),
+    reason="Go is not installed (apt-get install golang-go)",
 )
 def test_go_project_passes_go_vet_and_go_test(
     scaffold_copy, tmp_path_factory: pytest.TempPathFactory
