@@ -146,6 +146,9 @@ def test_enterprise_server(fake_ghes: FakeGitHub, new_service: Callable[..., Pat
     assert result.code == 0, result.stderr
     assert result.json()["api_url"].endswith("/api/v3")
     assert_fully_secured(fake_ghes, "alice", "payments-api")
+    repo = fake_ghes.state.repos[("alice", "payments-api")]
+    assert "main" in fake_ghes.state.branches(repo)
+    assert result.json()["repository"]["clone_url"] == f"{fake_ghes.web_url}/alice/payments-api.git"
     assert all(r.path.startswith("/repos") or r.path in ("/user", "/user/repos")
                or r.kind == "git" for r in fake_ghes.requests)
 
@@ -297,6 +300,10 @@ def test_publish_help_and_bad_flags(run_cli: Callable, tmp_path: Path,
     assert "--github-api-url" in capsys.readouterr().out
     both = run_cli_exit(run_cli, ["publish", str(tmp_path), "--public", "--private"])
     assert both == 2
+    bad_owner = run_cli(["publish", tmp_path, "--github-owner", "not an owner"])
+    assert bad_owner.code == 2 and "invalid GitHub owner" in bad_owner.stderr
+    bad_url = run_cli(["publish", tmp_path, "--github-api-url", "https://ghe.example.com"])
+    assert bad_url.code == 2 and "/api/v3" in bad_url.stderr
     missing = run_cli(["publish", tmp_path / "nowhere"])
     assert missing.code == 2 and "not created by scaffolder" in missing.stderr
 

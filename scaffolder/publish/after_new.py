@@ -64,6 +64,7 @@ class Publisher:
 def prepare(*, owner: str | None, private: bool, api_url: str | None, catalog: Path | None,
             given: Mapping[str, Any]) -> Publisher:
     """Check the token and settle the owner, before anything is written."""
+    PublishRequest(project=Path(), owner=owner)  # validates the owner before any call
     answered = str(given.get("github_owner") or "") or None
     if owner and answered and owner.lower() != answered.lower():
         raise UsageError(

@@ -20,11 +20,15 @@ JSON shape (pinned in tests/test_publish.py)::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from scaffolder.errors import UsageError
+
+GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](-?[A-Za-z0-9]){0,38}")
 StepStatus = Literal["done", "unchanged", "unavailable", "skipped", "planned", "failed"]
 STEPS = ("identity", "repository", "settings", "push", "protection", "security", "verify",
          "catalog")
@@ -41,6 +45,14 @@ class PublishRequest:
     api_url: str | None = None
     catalog: Path | None = None
     dry_run: bool = False
+
+    def __post_init__(self) -> None:
+        if self.owner is not None and not GITHUB_LOGIN.fullmatch(self.owner):
+            raise UsageError(
+                f"invalid GitHub owner {self.owner!r}",
+                hint="a GitHub login has letters, digits and single hyphens, at most 39 "
+                "characters",
+            )
 
     def resume_command(self, owner: str | None = None) -> str:
         parts = ["scaffolder", "publish", str(self.project)]
