@@ -54,7 +54,7 @@ def test_token_is_nowhere(fake_github: FakeGitHub, new_service: Callable[..., Pa
                           isolated_env: Path) -> None:
     project = new_service()
     # a failed push (its error text is shown to the user), then the resume, then a re-run
-    fake_github.fail("POST", "/alice/payments-api.git/git-receive-pack", status=500)
+    fake_github.fail("POST", "/alice/payments-api.git/git-receive-pack", status=500, times=4)
     runs = [run_cli(["publish", project, "--json"]), run_cli(["publish", project]),
             run_cli(["publish", project, "--json"]), run_cli(["publish", project, "--dry-run"])]
     assert [r.code for r in runs] == [3, 0, 0, 0], runs[0].stderr

@@ -247,7 +247,8 @@ class _Run:
         else:
             self.calls.append(Call("GIT", "push", {"url": url, "refspec": "main:main"}))
             if not self.dry:
-                push.push(self.project, url, self.client.token.value)
+                push.push(self.project, url, self.client.token.value,
+                          retry=self.client.settings.retry)
             detail = f"pushed main ({head[:12]})"
         if not self.dry and push.set_origin(self.project, url):
             detail += f"; origin is {url}"

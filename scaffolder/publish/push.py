@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import base64
 import os
+import re
+import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from scaffolder.errors import GitError, UsageError
+from scaffolder.github.settings import RetryPolicy
 from scaffolder.vcs import git
 
 BRANCH = "main"
@@ -77,12 +80,29 @@ def in_history(project: Path, sha: str) -> bool:
     return proc.returncode == 0
 
 
-def push(project: Path, clone_url: str, token: str) -> None:
+#: git's words for failures worth another try: a 5xx or 429 from the server, or the network.
+TRANSIENT = re.compile(
+    r"returned error: (5\d\d|429)|timed out|Failed to connect|Connection reset|"
+    r"Could not resolve host|unexpected disconnect|RPC failed|remote end hung up unexpectedly"
+)
+
+
+def push(project: Path, clone_url: str, token: str, *, retry: RetryPolicy | None = None,
+         sleep: Callable[[float], None] = time.sleep) -> None:
+    """`git push URL main:main`, retried like API calls when the failure is transient."""
     url = clean_url(clone_url)
     refspec = f"refs/heads/{BRANCH}:refs/heads/{BRANCH}"
     basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-    git.run_git(["push", "--porcelain", url, refspec], cwd=project,
-                env=auth_env(url, token), secrets=[token, basic])
+    policy = retry or RetryPolicy()
+    for attempt in range(policy.attempts):
+        try:
+            git.run_git(["push", "--porcelain", url, refspec], cwd=project,
+                        env=auth_env(url, token), secrets=[token, basic])
+            return
+        except GitError as exc:
+            if attempt + 1 >= policy.attempts or not TRANSIENT.search(exc.message):
+                raise
+            sleep(policy.backoff(attempt) * policy.scale)
 
 
 def set_origin(project: Path, clone_url: str) -> bool:
