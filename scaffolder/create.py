@@ -40,6 +40,9 @@ class NewRequest:
     catalog: Path | None
     dry_run: bool = False
     trust: bool = False
+    #: Where the project will be published, when known (`new --publish`): answers the
+    #: `github_owner` question when the template asks it and no answer was given.
+    github_owner: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,9 +105,10 @@ def create(request: NewRequest, progress: Progress = SILENT) -> ScaffoldResult:
     _check_destination(dst)
     with progress.step("resolve", f"{info.name} answers"):
         stack = layers.build_stack(info, trust=request.trust)
-        answers = Answers.from_mapping(
-            _resolve_checked(stack, request.given, dst),
-        )
+        given = dict(request.given)
+        if request.github_owner and any(q.name == "github_owner" for q in stack.questions):
+            given.setdefault("github_owner", request.github_owner)
+        answers = Answers.from_mapping(_resolve_checked(stack, given, dst))
     info = stack.template
     secret = tuple(layers.unrecorded_names(stack))
     created_dst = not dst.exists()

@@ -20,7 +20,10 @@ from scaffolder.cli import main as cli_main
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO_ROOT / "templates"
 
-pytest_plugins = ["tests.fakegithub.fixtures", "tests.baseline_fixtures"]  # fake_github, fake_ghes; scaffolds
+pytest_plugins = [
+    "tests.fakegithub.fixtures",
+    "tests.baseline_fixtures",
+]  # fake_github, fake_ghes; scaffolds
 
 
 @dataclass
@@ -36,7 +39,9 @@ class CliResult:
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_env(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("home")
     for var in list(os.environ):
         if var.startswith(("GH_", "GITHUB_", "SCAFFOLDER_", "COPIER_", "GIT_")):
@@ -82,8 +87,14 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[[Sequence[str]], Cli
 def run_subprocess() -> Callable[..., CliResult]:
     """Run `python -m scaffolder ARGS` in a real subprocess (for exit codes, stdin, signals)."""
 
-    def run(args: Sequence[str], *, input: str | None = None, cwd: Path | None = None,
-            env: dict[str, str] | None = None, timeout: float = 120) -> CliResult:
+    def run(
+        args: Sequence[str],
+        *,
+        input: str | None = None,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 120,
+    ) -> CliResult:
         proc = subprocess.run(
             [sys.executable, "-m", "scaffolder", *map(str, args)],
             input=input if input is not None else "",
@@ -103,12 +114,16 @@ STANDARD_ANSWERS = ("--set", "owner=group:default/payments")
 
 
 @pytest.fixture
-def new_service(run_cli: Callable[[Sequence[str]], CliResult], tmp_path: Path) -> Callable[..., Path]:
+def new_service(
+    run_cli: Callable[[Sequence[str]], CliResult], tmp_path: Path
+) -> Callable[..., Path]:
     """Scaffold a project with the CLI and return its folder; extra args are passed through."""
 
     def make(template: str = "python-service", *extra: str, name: str = "payments-api") -> Path:
         dst = tmp_path / name
-        result = run_cli(["new", template, "--output", dst, *STANDARD_ANSWERS, "--no-input", *extra])
+        result = run_cli(
+            ["new", template, "--output", dst, *STANDARD_ANSWERS, "--no-input", *extra]
+        )
         assert result.code == 0, result.stderr
         return dst
 

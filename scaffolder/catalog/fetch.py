@@ -157,13 +157,14 @@ class GitHubFetcher:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_environment(cls) -> GitHubFetcher:
+    def from_environment(cls, *, api_url: str | None = None) -> GitHubFetcher:
+        """Settings from the environment; `api_url` is a `--github-api-url` flag, if given."""
         from platformdirs import user_cache_path
 
         from scaffolder.github import GitHubSettings
 
         cache = user_cache_path("scaffolder", appauthor=False) / "catalog"
-        return cls(GitHubSettings.from_env(), cache)
+        return cls(GitHubSettings.from_env(api_url=api_url), cache)
 
     def client(self) -> GitHubClient:
         """This thread's client (PyGithub's requester must not be shared across threads)."""

@@ -29,44 +29,70 @@ def add_parser(subparsers: Any) -> None:
         "exit codes: 0 ok, 2 bad input, 3 partial success (see the hint to resume),\n"
         "4 untrusted template, 130 interrupted. `scaffolder --help` lists them all.",
     )
-    parser.add_argument("template", nargs="?", help="built-in template name, template folder or git URL")
-    parser.add_argument("--output", "-o", type=Path, help="destination folder (must be new or empty)")
     parser.add_argument(
-        "--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+        "template", nargs="?", help="built-in template name, template folder or git URL"
+    )
+    parser.add_argument(
+        "--output", "-o", type=Path, help="destination folder (must be new or empty)"
+    )
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="answer a question (repeatable); wins over --data-file",
     )
     parser.add_argument("--data-file", type=Path, metavar="FILE", help="answers as YAML or JSON")
     parser.add_argument(
-        "--defaults", action="store_true",
+        "--defaults",
+        action="store_true",
         help="accept every default; in a terminal, ask only what has none",
     )
-    parser.add_argument("--no-input", action="store_true", help="never prompt (implied without a terminal)")
-    parser.add_argument("--catalog", type=Path, metavar="FILE", help="catalog file (default: $SCAFFOLDER_CATALOG or the user data dir)")
+    parser.add_argument(
+        "--no-input", action="store_true", help="never prompt (implied without a terminal)"
+    )
+    parser.add_argument(
+        "--catalog",
+        metavar="FILE",
+        help="catalog file (default: $SCAFFOLDER_CATALOG or the user data dir), or "
+        "github:OWNER/REPO/path/to/all.yaml with --publish (registers by pull request)",
+    )
     parser.add_argument("--no-register", action="store_true", help="do not register in the catalog")
-    parser.add_argument("--trust", action="store_true", help="allow a non-built-in template's tasks, migrations and extensions")
-    parser.add_argument("--dry-run", action="store_true", help="validate everything and write nothing")
+    parser.add_argument(
+        "--trust",
+        action="store_true",
+        help="allow a non-built-in template's tasks, migrations and extensions",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="validate everything and write nothing"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.add_argument(
-        "--save-answers", type=Path, metavar="FILE",
+        "--save-answers",
+        type=Path,
+        metavar="FILE",
         help="save the wizard's answers (never secrets) for a replay with --data-file",
     )
     from scaffolder.cli.publish import add_github_flags
 
-    parser.add_argument("--publish", action="store_true",
-                        help="then publish to GitHub (see `scaffolder publish --help`)")
+    parser.add_argument(
+        "--publish",
+        action="store_true",
+        help="then publish to GitHub (see `scaffolder publish --help`)",
+    )
     add_github_flags(parser)
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
     from scaffolder.answers import load_data_file, merge_sources, parse_set_options
-    from scaffolder.config import default_catalog_path
     from scaffolder.create import NewRequest, create
     from scaffolder.wizard import command as wizard_cli
 
     sets = parse_set_options(args.sets)
     data = load_data_file(args.data_file) if args.data_file else {}
-    catalog = None if args.no_register else (args.catalog or default_catalog_path())
+    catalog, remote_catalog = _catalogs(args)
     given = merge_sources(data, sets)
     wizard = None
     if wizard_cli.interactive(args):
@@ -75,7 +101,11 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         wizard = wizard_cli.ask(args, out, given=given, catalog=catalog)
         given = dict(wizard.request.given)
     if args.template is None or args.output is None:
-        missing = [flag for flag, value in (("TEMPLATE", args.template), ("--output", args.output)) if value is None]
+        missing = [
+            flag
+            for flag, value in (("TEMPLATE", args.template), ("--output", args.output))
+            if value is None
+        ]
         raise UsageError(
             f"missing {' and '.join(missing)}",
             hint="run `scaffolder templates` to see the templates, then "
@@ -86,9 +116,13 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         from scaffolder.publish.after_new import prepare
 
         # The token is checked before anything is written; the owner becomes `github_owner`.
-        publisher = prepare(owner=args.github_owner, private=args.private,
-                            api_url=args.github_api_url, catalog=catalog, given=given)
-        given = dict(publisher.given)
+        publisher = prepare(
+            owner=args.github_owner,
+            private=args.private,
+            api_url=args.github_api_url,
+            catalog=remote_catalog or catalog,
+            given=given,
+        )
     request = NewRequest(
         template=args.template,
         output=args.output,
@@ -96,6 +130,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         catalog=catalog,
         dry_run=args.dry_run,
         trust=args.trust,
+        github_owner=publisher.owner if publisher else None,
     )
     with wizard_cli.running(wizard):
         result = create(request, progress=out)
@@ -106,6 +141,27 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     return ExitCode.OK
 
 
+def _catalogs(args: argparse.Namespace) -> tuple[Path | None, Any]:
+    """(local catalog file, catalog on GitHub): at most one is set; none with --no-register.
+
+    A catalog on GitHub lists published repositories, so it needs --publish: the project is
+    registered there by pull request once its repository exists, not as a local file.
+    """
+    from scaffolder.catalog.sources import RemoteCatalog, parse_catalog
+
+    if args.no_register:
+        return None, None
+    catalog = parse_catalog(args.catalog)
+    if isinstance(catalog, RemoteCatalog):
+        if not getattr(args, "publish", False):
+            raise UsageError(
+                f"{catalog} is a catalog on GitHub: it can only list published repositories",
+                hint="add --publish, or register locally (leave out --catalog)",
+            )
+        return None, catalog
+    return catalog.path, None
+
+
 def report(result: Any, out: Output) -> None:
     """Print a ScaffoldResult as JSON or as a short human summary."""
     for warning in result.warnings:
@@ -114,7 +170,10 @@ def report(result: Any, out: Output) -> None:
         out.json({"ok": True, **result.to_json()})
         return
     if result.dry_run:
-        out.text(f"Dry run: {result.template.name} would be rendered into {result.project}; nothing was written.")
+        out.text(
+            f"Dry run: {result.template.name} would be rendered into {result.project}; "
+            "nothing was written."
+        )
         return
     out.text(f"Created {result.answers.entity_ref} in {result.project}")
     if result.commit:

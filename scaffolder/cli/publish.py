@@ -54,8 +54,9 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("project", type=Path, help="the scaffolded project folder")
     add_github_flags(parser)
-    parser.add_argument("--catalog", type=Path, metavar="FILE",
-                        help="catalog file (default: $SCAFFOLDER_CATALOG or the user data dir)")
+    parser.add_argument("--catalog", metavar="FILE",
+                        help="catalog file (default: $SCAFFOLDER_CATALOG or the user data dir), "
+                        "or github:OWNER/REPO/path/to/all.yaml: a pull request there")
     parser.add_argument("--no-register", action="store_true",
                         help="leave the catalog alone")
     parser.add_argument("--dry-run", action="store_true",
@@ -65,15 +66,17 @@ def add_parser(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
-    from scaffolder.config import default_catalog_path
+    from scaffolder.catalog.sources import LocalCatalog, parse_catalog
     from scaffolder.publish import PublishRequest, publish
+
+    catalog = None if args.no_register else parse_catalog(args.catalog)
 
     request = PublishRequest(
         project=args.project,
         owner=args.github_owner,
         private=args.private,
         api_url=args.github_api_url,
-        catalog=None if args.no_register else (args.catalog or default_catalog_path()),
+        catalog=catalog.path if isinstance(catalog, LocalCatalog) else catalog,
         dry_run=args.dry_run,
     )
     result = publish(request, progress=out)

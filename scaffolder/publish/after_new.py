@@ -1,8 +1,9 @@
 """`scaffolder new --publish`: check the token before anything is written, publish after.
 
 `prepare()` runs before rendering: it asks GitHub who the token is (exit 5 on a missing or
-rejected token, with nothing written) and settles the owner, which becomes the `github_owner`
-answer so the first commit already carries the `github.com/project-slug` annotation.
+rejected token, with nothing written) and settles the owner, which `create()` gives as the
+`github_owner` answer (when the template asks it), so the first commit already carries the
+`github.com/project-slug` annotation.
 `Publisher.run()` runs after the scaffold is committed and registered; a failure there is a
 partial success whose hint is the `scaffolder publish` command that finishes the job.
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from scaffolder.catalog.sources import RemoteCatalog
 from scaffolder.errors import PartialSuccessError, ScaffolderError, UsageError
 from scaffolder.github import GitHubClient, GitHubSettings, connect
 from scaffolder.progress import SILENT, Progress
@@ -26,9 +28,9 @@ class Publisher:
     owner: str
     private: bool
     api_url: str | None
-    catalog: Path | None
-    #: The answers, with `github_owner` set to the owner.
-    given: Mapping[str, Any]
+    #: A catalog on GitHub, where the published repository is proposed by pull request; or
+    #: the local catalog file, whose entry moves from the project folder to the repository.
+    catalog: Path | RemoteCatalog | None
 
     def run(self, result: Any, progress: Progress = SILENT) -> Any:
         """Publish a finished `ScaffoldResult`; returns it with `repository` filled in."""
@@ -38,9 +40,10 @@ class Publisher:
             return replace(result, warnings=(*result.warnings, (
                 f"dry run: the token may publish to {self.owner}; run `scaffolder publish "
                 f"{result.project} --dry-run` after creating to see every GitHub call")))
+        remote = self.catalog if isinstance(self.catalog, RemoteCatalog) else None
         request = PublishRequest(project=result.project, owner=self.owner,
                                  private=self.private, api_url=self.api_url,
-                                 catalog=result.catalog if result.registered else None)
+                                 catalog=remote or (result.catalog if result.registered else None))
         try:
             published = publish(request, progress, client=self.client)
         except PartialSuccessError as exc:
@@ -61,8 +64,8 @@ class Publisher:
         )
 
 
-def prepare(*, owner: str | None, private: bool, api_url: str | None, catalog: Path | None,
-            given: Mapping[str, Any]) -> Publisher:
+def prepare(*, owner: str | None, private: bool, api_url: str | None,
+            catalog: Path | RemoteCatalog | None, given: Mapping[str, Any]) -> Publisher:
     """Check the token and settle the owner, before anything is written."""
     PublishRequest(project=Path(), owner=owner)  # validates the owner before any call
     answered = str(given.get("github_owner") or "") or None
@@ -78,4 +81,4 @@ def prepare(*, owner: str | None, private: bool, api_url: str | None, catalog: P
         org = client.rest("GET", f"/orgs/{chosen}", what=f"look up organisation {chosen}")
         chosen = str(org["login"])
     return Publisher(client=client, owner=chosen, private=private, api_url=api_url,
-                     catalog=catalog, given={**given, "github_owner": chosen})
+                     catalog=catalog)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from scaffolder.catalog.sources import RemoteCatalog
 from scaffolder.errors import UsageError
 
 GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](-?[A-Za-z0-9]){0,38}")
@@ -43,7 +44,8 @@ class PublishRequest:
     private: bool = True
     #: `--github-api-url` as given (None: environment, then https://api.github.com).
     api_url: str | None = None
-    catalog: Path | None = None
+    #: The local catalog file, or a catalog on GitHub (registered by pull request).
+    catalog: Path | RemoteCatalog | None = None
     dry_run: bool = False
 
     def __post_init__(self) -> None:

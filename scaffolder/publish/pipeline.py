@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from scaffolder.catalog import locations
+from scaffolder.catalog.sources import RemoteCatalog
 from scaffolder.errors import (
     GitHubError,
     GitHubPermissionError,
@@ -65,7 +66,8 @@ class _Run:
         self.client = client
         self.progress = progress
         self.project = request.project.expanduser().absolute()
-        self.scaffold = load_project(self.project, request.catalog)
+        local = request.catalog if isinstance(request.catalog, Path) else None
+        self.scaffold = load_project(self.project, local)
         self.answers = dict(self.scaffold.answers.all)
         self.name = self.scaffold.answers.name
         self.steps: list[StepReport] = []
@@ -385,6 +387,8 @@ class _Run:
             return StepReport("catalog", "skipped", "not registering (no catalog)")
         html = self.repo_info.html_url if self.repo_info else f"<html_url of {self.full_name}>"
         url = f"{html}/blob/{push.BRANCH}/{CATALOG_INFO}"
+        if isinstance(self.request.catalog, RemoteCatalog):
+            return self._propose_to_remote_catalog(self.request.catalog, url)
         self.catalog = {"file": str(self.request.catalog), "target": url,
                         "replaced": str(info_file)}
         if self.dry:
@@ -393,6 +397,22 @@ class _Run:
                                      replaces=(str(info_file),))
         return StepReport("catalog", "done" if changed else "unchanged",
                           f"{self.request.catalog}: {url}")
+
+    def _propose_to_remote_catalog(self, catalog: RemoteCatalog, url: str) -> StepReport:
+        """A catalog repository on GitHub: propose the repository's URL by pull request."""
+        from scaffolder.catalog import manage
+        from scaffolder.catalog.fetch import GitHubFetcher
+        from scaffolder.catalog.sources import Reader
+
+        self.catalog = {"file": str(catalog), "target": url, "replaced": None}
+        if self.dry:
+            return StepReport("catalog", "planned", f"pull request to {catalog}: {url}")
+        fetcher = GitHubFetcher.from_environment(api_url=self.request.api_url)
+        with Reader(fetcher) as reader:
+            change = manage.register(catalog, url, reader=reader)
+        self.catalog["pull_request"] = change.pull_request
+        return StepReport("catalog", "done" if change.changed else "unchanged",
+                          f"{catalog}: {url} (pull request {change.pull_request})")
 
     def _check_annotations(self, info_file: Path) -> None:
         text = info_file.read_text(encoding="utf-8")
