@@ -54,13 +54,20 @@ def run_git(
     except OSError as exc:
         raise GitError(f"could not run git in {cwd}: {exc}") from exc
     if check and proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout).strip().splitlines()
-        message = detail[-1] if detail else f"exit status {proc.returncode}"
+        message = failure_reason(proc)
         for secret in secrets:
             if secret:
                 message = message.replace(secret, "***")
         raise GitError(f"git {args[0]} failed: {message}")
     return proc
+
+
+def failure_reason(proc: subprocess.CompletedProcess[str]) -> str:
+    """What git said went wrong: its `error:`/`fatal:` lines (a failed push prints the HTTP
+    status on one and "the remote end hung up" on the next), else its last line."""
+    lines = [line.strip() for line in (proc.stderr or proc.stdout).splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith(("error:", "fatal:"))]
+    return "; ".join(errors[-3:] or lines[-1:]) or f"exit status {proc.returncode}"
 
 
 def _config_value(key: str, cwd: Path) -> str:
@@ -116,8 +123,7 @@ def initial_commit(path: Path, message: str, *, branch: str = "main") -> str:
         # Git knows nobody: fall back for this one commit, without touching any config.
         proc = run_git(commit, cwd=path, env=identity_env(path), check=False)
     if proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout).strip().splitlines()
-        raise GitError(f"git commit failed: {detail[-1] if detail else proc.returncode}")
+        raise GitError(f"git commit failed: {failure_reason(proc)}")
     sha = head_commit(path)
     if sha is None:
         raise GitError(f"git commit in {path} left no commit")
