@@ -164,10 +164,7 @@ def _catalogs(args: argparse.Namespace) -> tuple[Path | None, Any]:
 
 def report(result: Any, out: Output) -> None:
     """Print a ScaffoldResult as JSON or as a short human summary."""
-    for warning in result.warnings:
-        out.warn(warning)
-    if out.json_mode:
-        out.json({"ok": True, **result.to_json()})
+    if out.result(result):
         return
     if result.dry_run:
         out.text(

@@ -62,6 +62,14 @@ class Output:
         self.stdout.write(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
         self.stdout.flush()
 
+    def result(self, result: Any) -> bool:
+        """Show a result's warnings; in JSON mode also print it, and return True (done)."""
+        for warning in result.warnings:
+            self.warn(warning)
+        if self.json_mode:
+            self.json({"ok": True, **result.to_json()})
+        return self.json_mode
+
     def text(self, message: str = "") -> None:
         """Human-readable results: stdout, so they can be piped when not in JSON mode."""
         self.stdout.write(message + "\n")

@@ -86,10 +86,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
 
 def report(result: Any, out: Output) -> None:
     """Print a PublishResult as JSON or as a step-by-step summary."""
-    for warning in result.warnings:
-        out.warn(warning)
-    if out.json_mode:
-        out.json({"ok": True, **result.to_json()})
+    if out.result(result):
         return
     out.text(render_text(result))
 
