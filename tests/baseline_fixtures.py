@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import isolate_environment
+
 TEMPLATE_NAMES = ("python-service", "typescript-service", "go-service")
 #: The baseline's language for each template, and CodeQL's name for it.
 LANGUAGE = {"python-service": "python", "typescript-service": "typescript", "go-service": "go"}
@@ -90,26 +92,6 @@ class Scaffold:
         return LANGUAGE[self.template]
 
 
-def _isolated(mp: pytest.MonkeyPatch, home: Path) -> None:
-    import os
-
-    for var in list(os.environ):
-        if var.startswith(("GH_", "GITHUB_", "SCAFFOLDER_", "COPIER_", "GIT_")):
-            mp.delenv(var, raising=False)
-    gitconfig = home / ".gitconfig"
-    gitconfig.write_text(
-        "[user]\n\tname = Test Author\n\temail = test.author@example.com\n"
-        "[init]\n\tdefaultBranch = main\n"
-    )
-    mp.setenv("HOME", str(home))
-    mp.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
-    mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    mp.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
-    mp.setenv("XDG_CACHE_HOME", str(home / ".cache"))
-    mp.setenv("COPIER_SETTINGS_PATH", str(home / "copier-settings.yml"))
-
-
 def render_scaffold(template: str, cell: Cell, dst: Path) -> Scaffold:
     from scaffolder.create import NewRequest, create
 
@@ -128,7 +110,7 @@ def scaffolds(
     home = tmp_path_factory.mktemp("scaffold-home")
     out = tmp_path_factory.mktemp("scaffolds")
     with pytest.MonkeyPatch.context() as mp:
-        _isolated(mp, home)
+        isolate_environment(mp, home)
         yield {
             (template, cell.id): render_scaffold(template, cell, out)
             for template in TEMPLATE_NAMES

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from scaffolder.cli import main as cli_main
+from tests.helpers import isolate_environment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = REPO_ROOT / "templates"
@@ -43,25 +44,7 @@ def isolated_env(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Path]:
     home = tmp_path_factory.mktemp("home")
-    for var in list(os.environ):
-        if var.startswith(("GH_", "GITHUB_", "SCAFFOLDER_", "COPIER_", "GIT_")):
-            monkeypatch.delenv(var, raising=False)
-    gitconfig = home / ".gitconfig"
-    gitconfig.write_text(
-        "[user]\n\tname = Test Author\n\temail = test.author@example.com\n"
-        "[init]\n\tdefaultBranch = main\n"
-    )
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
-    # An empty copier settings file: no user defaults or trust leak in (pytest-copie reads it).
-    (home / "copier-settings.yml").write_text("{}\n")
-    monkeypatch.setenv("COPIER_SETTINGS_PATH", str(home / "copier-settings.yml"))
-    monkeypatch.setenv("SCAFFOLDER_CATALOG", str(home / "catalog.yaml"))
-    monkeypatch.setenv("NO_COLOR", "1")
+    isolate_environment(monkeypatch, home)
     yield home
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
+
+import pytest
 
 STANDARD_QUESTIONS_YAML = """\
 name:
@@ -46,3 +49,26 @@ def make_template(
         **(files or {}),
     }
     return build_file_tree(root, tree)
+
+
+def isolate_environment(mp: pytest.MonkeyPatch, home: Path) -> None:
+    """Point HOME, XDG dirs, git and copier config at `home`; drop every token and override."""
+    for var in list(os.environ):
+        if var.startswith(("GH_", "GITHUB_", "SCAFFOLDER_", "COPIER_", "GIT_")):
+            mp.delenv(var, raising=False)
+    gitconfig = home / ".gitconfig"
+    gitconfig.write_text(
+        "[user]\n\tname = Test Author\n\temail = test.author@example.com\n"
+        "[init]\n\tdefaultBranch = main\n"
+    )
+    mp.setenv("HOME", str(home))
+    mp.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    mp.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    mp.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    mp.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    # An empty copier settings file: no user defaults or trust leak in (pytest-copie reads it).
+    (home / "copier-settings.yml").write_text("{}\n")
+    mp.setenv("COPIER_SETTINGS_PATH", str(home / "copier-settings.yml"))
+    mp.setenv("SCAFFOLDER_CATALOG", str(home / "catalog.yaml"))
+    mp.setenv("NO_COLOR", "1")
