@@ -1,6 +1,7 @@
 """Every error scaffolder raises on purpose, and the exit code each one maps to.
 
-The tree::
+The tree (checks that fail, in `audit` and `catalog validate`, are results, not errors:
+those commands exit 1 with `ExitCode.CHECKS_FAILED`)::
 
     ScaffolderError                      base; `.hint` says what to do next
     ├── UsageError                       exit 2: the user asked for something impossible
@@ -13,7 +14,6 @@ The tree::
     │   ├── CatalogFileError             the catalog file is not a Location file (names the line)
     │   └── CatalogTargetError           a target to (un)register is missing, unreadable or invalid
     ├── UntrustedTemplateError           exit 4: unsafe features without --trust
-    ├── ChecksFailedError                exit 1: audit / validate found problems
     ├── GitError                         a git command failed
     ├── GitHubError                      the GitHub API refused or failed (exit 5 before any write)
     │   ├── GitHubAuthError              no token found, or GitHub rejected it (401)
@@ -143,11 +143,6 @@ class CatalogTargetError(UsageError):
 class UntrustedTemplateError(ScaffolderError):
     exit_code = ExitCode.UNTRUSTED
     kind = "untrusted-template"
-
-
-class ChecksFailedError(ScaffolderError):
-    exit_code = ExitCode.CHECKS_FAILED
-    kind = "checks-failed"
 
 
 class GitError(ScaffolderError):
