@@ -198,14 +198,26 @@ def _worker(src: str, dst: Path, **options: Any) -> Worker:
     env = _environments.get(id(template))
     if env is None:
         env = _environments[id(template)] = worker.jinja_env
-        compile_once = functools.lru_cache(maxsize=4096)(env.from_string)
-        env.from_string = lambda source, globals=None, template_class=None: (  # type: ignore[method-assign]
-            compile_once(source)
-            if globals is None and template_class is None
-            else type(env).from_string(env, source, globals, template_class)
-        )
+        _compile_strings_once(env)
     worker.__dict__["jinja_env"] = env
     return worker
+
+
+def _compile_strings_once(env: Any) -> None:
+    """Memoise `env.from_string` for plain calls, the only kind copier makes.
+
+    copier renders every default, `when`, validator and help text through `from_string`, which
+    compiles anew each time; a template's strings are few and fixed, so compile each once.
+    """
+    plain = type(env).from_string
+    compiled = functools.lru_cache(maxsize=4096)(lambda source: plain(env, source))
+
+    def from_string(source: Any, globals: Any = None, template_class: Any = None) -> Any:
+        if globals is None and template_class is None and isinstance(source, str):
+            return compiled(source)
+        return plain(env, source, globals, template_class)
+
+    env.from_string = from_string
 
 
 def read_template(src: str) -> TemplateConfig:
