@@ -4,14 +4,13 @@ repository changed through pull requests. GitHub is the fake on 127.0.0.1; PyGit
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.catalog_helpers import entity
 from tests.fakegithub.catalog_routes import CatalogFakeGitHub
-from tests.fakegithub.fixtures import TOKEN
+from tests.fakegithub.fixtures import TOKEN, start_fake
 
 CATALOG = "github:acme/backstage-catalog/catalog/all.yaml"
 HAND_WRITTEN = """\
@@ -31,20 +30,12 @@ def _doc(*docs: dict) -> str:
     return yaml.safe_dump_all(list(docs), sort_keys=False)
 
 
-def _start(root: Path, monkeypatch: pytest.MonkeyPatch, prefix: str) -> CatalogFakeGitHub:
-    fake = CatalogFakeGitHub(root, prefix=prefix).start()
-    fake.state.add_user("alice", TOKEN, plan="pro")
-    fake.state.add_org("acme", members={"alice"}, plan="team")
-    monkeypatch.setenv("SCAFFOLDER_GITHUB_API_URL", fake.api_url)
-    monkeypatch.setenv("GH_TOKEN", TOKEN)
-    monkeypatch.setenv("SCAFFOLDER_GITHUB_BACKOFF_SCALE", "0.001")
-    monkeypatch.setenv("SCAFFOLDER_GITHUB_TIMEOUT", "5")
-    return fake
-
-
 @pytest.fixture(params=["", "/api/v3"], ids=["github.com", "enterprise-server"])
 def github(request, tmp_path_factory, monkeypatch, isolated_env) -> Iterator[CatalogFakeGitHub]:
-    fake = _start(tmp_path_factory.mktemp("fake"), monkeypatch, request.param)
+    fake = start_fake(
+        tmp_path_factory.mktemp("fake"), monkeypatch, request.param, cls=CatalogFakeGitHub,
+        timeout="5",
+    )
     yield fake
     fake.stop()
     assert not fake.violations, fake.violations

@@ -11,7 +11,7 @@ import yaml
 
 from tests.conftest import STANDARD_ANSWERS
 from tests.fakegithub.catalog_routes import CatalogFakeGitHub
-from tests.fakegithub.fixtures import TOKEN
+from tests.fakegithub.fixtures import start_fake
 from tests.helpers import make_template
 
 CATALOG = "github:acme/backstage-catalog/catalog/all.yaml"
@@ -19,13 +19,9 @@ CATALOG = "github:acme/backstage-catalog/catalog/all.yaml"
 
 @pytest.fixture
 def github(tmp_path_factory, monkeypatch, isolated_env) -> Iterator[CatalogFakeGitHub]:
-    fake = CatalogFakeGitHub(tmp_path_factory.mktemp("fake")).start()
-    fake.state.add_user("alice", TOKEN, plan="pro")
-    fake.state.add_org("acme", members={"alice"}, plan="team")
+    fake = start_fake(tmp_path_factory.mktemp("fake"), monkeypatch, cls=CatalogFakeGitHub,
+                      timeout="5")
     fake.seed("acme", "backstage-catalog", {"catalog/all.yaml": "# reviewed by platform\n"})
-    monkeypatch.setenv("SCAFFOLDER_GITHUB_API_URL", fake.api_url)
-    monkeypatch.setenv("GH_TOKEN", TOKEN)
-    monkeypatch.setenv("SCAFFOLDER_GITHUB_BACKOFF_SCALE", "0.001")
     yield fake
     fake.stop()
     assert not fake.violations, fake.violations

@@ -27,7 +27,6 @@ import subprocess
 import tempfile
 import threading
 import weakref
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -88,20 +87,7 @@ class _CatalogHandler(_Handler):
 class CatalogFakeGitHub(FakeGitHub):
     """The fake GitHub, with the catalog's endpoints answering ETags and query strings."""
 
-    def start(self) -> CatalogFakeGitHub:
-        fake = self
-
-        class Handler(_CatalogHandler):
-            github = fake
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        web = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self.state = State(self.root / "git", web_url=web, api_url=web + self.prefix)
-        threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        ).start()
-        return self
+    handler_class = _CatalogHandler
 
     # -- test helpers ---------------------------------------------------------------------
     def seed(self, owner: str, name: str, files: dict[str, str], *, branch: str = "main",

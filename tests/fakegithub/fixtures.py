@@ -20,22 +20,30 @@ TOKEN = "ghp_FAKEtoken0123456789abcdefABCDEF0123"
 OTHER_TOKEN = "ghp_OTHERtoken0123456789abcdefABCDEF012"
 
 
-def _start(root: Path, monkeypatch: pytest.MonkeyPatch, prefix: str) -> FakeGitHub:
-    fake = FakeGitHub(root, prefix=prefix).start()
+def start_fake(
+    root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    prefix: str = "",
+    *,
+    cls: type[FakeGitHub] = FakeGitHub,
+    timeout: str = "1",
+) -> FakeGitHub:
+    """Start a fake with users alice and bob and the org acme, and point scaffolder at it."""
+    fake = cls(root, prefix=prefix).start()
     fake.state.add_user("alice", TOKEN, plan="pro")
     fake.state.add_user("bob", OTHER_TOKEN, plan="pro")
     fake.state.add_org("acme", members={"alice"}, plan="team")
     monkeypatch.setenv("SCAFFOLDER_GITHUB_API_URL", fake.api_url)
     monkeypatch.setenv("GH_TOKEN", TOKEN)
     monkeypatch.setenv("SCAFFOLDER_GITHUB_BACKOFF_SCALE", "0.001")
-    monkeypatch.setenv("SCAFFOLDER_GITHUB_TIMEOUT", "1")
+    monkeypatch.setenv("SCAFFOLDER_GITHUB_TIMEOUT", timeout)
     return fake
 
 
 @pytest.fixture
 def fake_github(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
                 isolated_env: Path) -> Iterator[FakeGitHub]:
-    fake = _start(tmp_path_factory.mktemp("fakegithub"), monkeypatch, "")
+    fake = start_fake(tmp_path_factory.mktemp("fakegithub"), monkeypatch, "")
     yield fake
     fake.stop()
     assert not fake.violations, f"requests that break GitHub's API description: {fake.violations}"
@@ -45,7 +53,7 @@ def fake_github(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
 def fake_ghes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
               isolated_env: Path) -> Iterator[FakeGitHub]:
     """The same, served the way GitHub Enterprise Server is: the API under /api/v3."""
-    fake = _start(tmp_path_factory.mktemp("fakeghes"), monkeypatch, "/api/v3")
+    fake = start_fake(tmp_path_factory.mktemp("fakeghes"), monkeypatch, "/api/v3")
     yield fake
     fake.stop()
     assert not fake.violations, f"requests that break GitHub's API description: {fake.violations}"

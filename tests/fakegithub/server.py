@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -69,11 +69,13 @@ class FakeGitHub:
     faults: list[Fault] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The request handler; a subclass of the fake may serve more routes with its own.
+    handler_class: ClassVar[type[BaseHTTPRequestHandler]]
 
-    def start(self) -> FakeGitHub:
+    def start(self) -> Self:
         fake = self
 
-        class Handler(_Handler):
+        class Handler(self.handler_class):  # this server's handler knows its fake
             github = fake
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -301,3 +303,6 @@ class _Handler(BaseHTTPRequestHandler):
                 headers[key] = value.strip()
         record.status = status
         self._send(status, None, headers, raw=payload)
+
+
+FakeGitHub.handler_class = _Handler
