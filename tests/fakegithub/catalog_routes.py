@@ -10,7 +10,7 @@ Added to the fake in `server.py`/`state.py` without changing them:
   headers and lets them send response headers: the contents API answers with an `ETag` and
   `304 Not Modified` for a matching `If-None-Match`, as GitHub does.
 * request-body checks for these writes against GitHub's OpenAPI description, vendored in
-  `openapi/catalog-request-bodies.json` (regenerate with `openapi/extract_catalog.py`).
+  `openapi/catalog-request-bodies.json` (regenerate with `openapi/extract.py`).
 
 Test helpers: `seed()` commits files, `read()` reads one at a ref, `pulls()` lists pull
 requests, `merge()` merges one the way the web UI's merge button does.

@@ -1,7 +1,10 @@
-"""Regenerate `request-bodies.json` from GitHub's REST API description.
+"""Regenerate `request-bodies.json` and `catalog-request-bodies.json` from GitHub's REST API
+description.
 
 Only the request-body schemas of the endpoints scaffolder writes to are kept (about 70 kB of
-the 73 MB description), converted from OpenAPI 3.0 (`nullable`) to JSON Schema.
+the 73 MB description), converted from OpenAPI 3.0 (`nullable`) to JSON Schema: publishing's
+endpoints in one file, the remote catalog's (a branch, a file commit, a pull request) in the
+other.
 
     npm pack @octokit/openapi@23.0.2 && tar xzf octokit-openapi-23.0.2.tgz
     python tests/fakegithub/openapi/extract.py package/generated/api.github.com.deref.json
@@ -30,6 +33,14 @@ ENDPOINTS = [
     ("PATCH", "/repos/{owner}/{repo}/code-scanning/default-setup"),
 ]
 
+CATALOG_ENDPOINTS = [
+    ("POST", "/repos/{owner}/{repo}/git/refs"),
+    ("PUT", "/repos/{owner}/{repo}/contents/{path}"),
+    ("POST", "/repos/{owner}/{repo}/pulls"),
+]
+
+OUTPUTS = {"request-bodies.json": ENDPOINTS, "catalog-request-bodies.json": CATALOG_ENDPOINTS}
+
 
 def to_json_schema(node: Any) -> Any:
     if isinstance(node, list):
@@ -51,17 +62,17 @@ def to_json_schema(node: Any) -> Any:
 
 def main(source: str) -> None:
     spec = json.loads(Path(source).read_text(encoding="utf-8"))
-    bodies: dict[str, Any] = {"_source": f"@octokit/openapi {spec['info']['version']}"}
-    for method, path in ENDPOINTS:
-        op = spec["paths"][path][method.lower()]
-        body = op.get("requestBody")
-        schema = body["content"]["application/json"]["schema"] if body else None
-        bodies[f"{method} {path}"] = {
-            "required": bool(body and body.get("required")),
-            "schema": to_json_schema(schema),
-        }
-    out = Path(__file__).with_name("request-bodies.json")
-    out.write_text(json.dumps(bodies, sort_keys=True) + "\n", encoding="utf-8")
+    for name, endpoints in OUTPUTS.items():
+        bodies: dict[str, Any] = {"_source": f"@octokit/openapi {spec['info']['version']}"}
+        for method, path in endpoints:
+            body = spec["paths"][path][method.lower()].get("requestBody")
+            schema = body["content"]["application/json"]["schema"] if body else None
+            bodies[f"{method} {path}"] = {
+                "required": bool(body and body.get("required")),
+                "schema": to_json_schema(schema),
+            }
+        out = Path(__file__).with_name(name)
+        out.write_text(json.dumps(bodies, sort_keys=True) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
