@@ -80,7 +80,10 @@ def median(fn: Callable[[], object], runs: int) -> tuple[float, object]:
 def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "scaffolder", *args],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -95,8 +98,10 @@ def main() -> None:
         root = Path(tmp_str)
         start = time.perf_counter()
         catalog = build(root, args.entries)
-        print(f"built {args.entries} entity files and the catalog in "
-              f"{time.perf_counter() - start:.1f}s ({catalog.stat().st_size // 1024} KiB)")
+        print(
+            f"built {args.entries} entity files and the catalog in "
+            f"{time.perf_counter() - start:.1f}s ({catalog.stat().st_size // 1024} KiB)"
+        )
         env = {**os.environ, "SCAFFOLDER_CATALOG": str(catalog), "NO_COLOR": "1"}
 
         extra = root / "projects" / "extra"
@@ -130,13 +135,17 @@ def main() -> None:
         print(f"list {' '.join(filters)}, process: {t_list:8.2f} s ({shown} rows shown)")
         wanted = Filters(lifecycle=("production",), owner=("group:team-7",))
         t_core_list, listing = median(lambda: list_catalog(LocalCatalog(catalog), wanted), 3)
-        print(f"list, core call (list_catalog): {t_core_list:8.2f} s "
-              f"({getattr(listing, 'total', 0)} entities read)")
+        print(
+            f"list, core call (list_catalog): {t_core_list:8.2f} s "
+            f"({getattr(listing, 'total', 0)} entities read)"
+        )
 
         t_validate, proc = median(lambda: cli(["catalog", "validate"], env), 3)
         assert isinstance(proc, subprocess.CompletedProcess), proc
-        print(f"validate, process: {t_validate:8.2f} s (exit {proc.returncode}; "
-              f"{proc.stdout.strip().splitlines()[-1]})")
+        print(
+            f"validate, process: {t_validate:8.2f} s (exit {proc.returncode}; "
+            f"{proc.stdout.strip().splitlines()[-1]})"
+        )
 
         print()
         verdict = "met" if t_cli < 0.5 and t_core < 0.25 else "MISSED"

@@ -4,14 +4,33 @@ from __future__ import annotations
 
 from tests.catalog_helpers import component
 
-CHANGE_KEYS = {"ok", "action", "catalog", "target", "type", "entities", "changed",
-               "pull_request", "notes"}
+CHANGE_KEYS = {
+    "ok",
+    "action",
+    "catalog",
+    "target",
+    "type",
+    "entities",
+    "changed",
+    "pull_request",
+    "notes",
+}
 LIST_KEYS = {"ok", "catalog", "filters", "total", "count", "entities", "unreadable"}
-ROW_KEYS = {"ref", "name", "namespace", "kind", "type", "lifecycle", "owner", "system",
-            "repository", "source", "target"}
+ROW_KEYS = {
+    "ref",
+    "name",
+    "namespace",
+    "kind",
+    "type",
+    "lifecycle",
+    "owner",
+    "system",
+    "repository",
+    "source",
+    "target",
+}
 UNREADABLE_KEYS = {"target", "type", "reason", "listed_at"}
-VALIDATE_KEYS = {"ok", "exit_code", "catalog", "valid", "entities", "targets", "problems",
-                 "notes"}
+VALIDATE_KEYS = {"ok", "exit_code", "catalog", "valid", "entities", "targets", "problems", "notes"}
 PROBLEM_KEYS = {"file", "line", "entity", "message"}
 ERROR_KEYS = {"ok", "exit_code", "error"}
 

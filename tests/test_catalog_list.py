@@ -50,7 +50,13 @@ def test_table_shows_every_column(run_cli, populated):
     assert len(rows) == 3
     search = next(r for r in rows if r.startswith("search "))
     assert search.split() == [
-        "search", "Component", "service", "production", "group:discovery", "-", "-"
+        "search",
+        "Component",
+        "service",
+        "production",
+        "group:discovery",
+        "-",
+        "-",
     ]
     assert summary.startswith("3 of 6 entities in ")
 

@@ -110,10 +110,13 @@ def test_empty_target_is_refused(run_cli, tmp_path, catalog_file):
 BROKEN_CATALOGS = {
     "not-yaml": ("apiVersion: backstage.io/v1alpha1\nkind: Location\nspec: {targets: [a, b\n", 4),
     "not-a-location": (HAND_WRITTEN + "---\n" + yaml.safe_dump(entity("x")), 11),
-    "targets-not-a-list": (HAND_WRITTEN.replace(
-        "  targets:\n    - ./legacy/catalog-info.yaml  # the old monolith\n",
-        "  targets: {a: b}\n",
-    ), 8),
+    "targets-not-a-list": (
+        HAND_WRITTEN.replace(
+            "  targets:\n    - ./legacy/catalog-info.yaml  # the old monolith\n",
+            "  targets: {a: b}\n",
+        ),
+        8,
+    ),
 }
 
 

@@ -33,7 +33,10 @@ def _doc(*docs: dict) -> str:
 @pytest.fixture(params=["", "/api/v3"], ids=["github.com", "enterprise-server"])
 def github(request, tmp_path_factory, monkeypatch, isolated_env) -> Iterator[CatalogFakeGitHub]:
     fake = start_fake(
-        tmp_path_factory.mktemp("fake"), monkeypatch, request.param, cls=CatalogFakeGitHub,
+        tmp_path_factory.mktemp("fake"),
+        monkeypatch,
+        request.param,
+        cls=CatalogFakeGitHub,
         timeout="5",
     )
     yield fake
@@ -46,13 +49,19 @@ def services(github: CatalogFakeGitHub) -> dict[str, str]:
     """Two published services and a systems file; returns name -> catalog-info URL."""
     urls = {}
     for name, lifecycle in (("payments-api", "production"), ("ledger", "experimental")):
-        github.seed("acme", name, {"catalog-info.yaml": _doc(
-            entity(name, lifecycle=lifecycle, system="billing")
-        )})
+        github.seed(
+            "acme",
+            name,
+            {"catalog-info.yaml": _doc(entity(name, lifecycle=lifecycle, system="billing"))},
+        )
         urls[name] = f"{github.web_url}/acme/{name}/blob/main/catalog-info.yaml"
-    github.seed("acme", "backstage-catalog", {
-        "catalog/systems.yaml": _doc(entity("billing", "System", owner="group:payments")),
-    })
+    github.seed(
+        "acme",
+        "backstage-catalog",
+        {
+            "catalog/systems.yaml": _doc(entity("billing", "System", owner="group:payments")),
+        },
+    )
     return urls
 
 
@@ -87,13 +96,18 @@ def test_reads_are_cached_and_revalidated_with_etags(run_cli, github, services, 
     github.requests.clear()
     assert run_cli(["catalog", "list"]).code == 0
     assert contents_statuses(github) == [304, 304]  # register already cached both
-    github.seed("acme", "ledger", {"catalog-info.yaml": _doc(
-        entity("ledger", lifecycle="production", system="billing")
-    )})
+    github.seed(
+        "acme",
+        "ledger",
+        {"catalog-info.yaml": _doc(entity("ledger", lifecycle="production", system="billing"))},
+    )
     github.requests.clear()
-    names = [r["name"] for r in run_cli(
-        ["catalog", "list", "--lifecycle", "production", "--json"]
-    ).json()["entities"]]
+    names = [
+        r["name"]
+        for r in run_cli(["catalog", "list", "--lifecycle", "production", "--json"]).json()[
+            "entities"
+        ]
+    ]
     assert sorted(names) == ["ledger", "payments-api"]  # the change is seen at once
     assert sorted(contents_statuses(github)) == [200, 304]
     conditional = [r for r in github.requests if r.status == 304]
@@ -107,8 +121,13 @@ def test_unreadable_url_targets_are_listed_not_fatal(run_cli, github, services, 
         services["payments-api"], services["payments-api"] + "\n    - " + gone
     )
     catalog_file.write_text(text)
-    github.fail("GET", "/repos/acme/payments-api/contents/old/catalog-info.yaml", status=404,
-                message="Not Found", times=10)
+    github.fail(
+        "GET",
+        "/repos/acme/payments-api/contents/old/catalog-info.yaml",
+        status=404,
+        message="Not Found",
+        times=10,
+    )
     payload = run_cli(["catalog", "list", "--json"]).json()
     assert [r["name"] for r in payload["entities"]] == ["payments-api"]
     (bad,) = payload["unreadable"]
@@ -129,8 +148,9 @@ def test_register_refuses_a_url_that_does_not_exist(run_cli, github, services, c
 def test_register_opens_a_pull_request(run_cli, github, services):
     github.seed("acme", "backstage-catalog", {"catalog/all.yaml": HAND_WRITTEN})
     before = github.read("acme", "backstage-catalog", "catalog/all.yaml")
-    result = run_cli(["catalog", "register", services["payments-api"], "--catalog", CATALOG,
-                      "--json"])
+    result = run_cli(
+        ["catalog", "register", services["payments-api"], "--catalog", CATALOG, "--json"]
+    )
     assert result.code == 0, result.stderr
     payload = result.json()
     (pull,) = github.pulls("acme", "backstage-catalog")
@@ -196,8 +216,9 @@ def test_unregister_opens_a_pull_request_too(run_cli, github, services):
 
 def test_remote_catalog_lists_relative_targets_in_the_same_repository(run_cli, github, services):
     github.seed("acme", "backstage-catalog", {"catalog/all.yaml": HAND_WRITTEN})
-    payload = run_cli(["catalog", "list", "--catalog", CATALOG, "--kind", "system",
-                       "--json"]).json()
+    payload = run_cli(
+        ["catalog", "list", "--catalog", CATALOG, "--kind", "system", "--json"]
+    ).json()
     assert [r["name"] for r in payload["entities"]] == ["billing"]
     assert payload["entities"][0]["source"] == (
         f"{github.web_url}/acme/backstage-catalog/blob/main/catalog/systems.yaml"
@@ -220,7 +241,8 @@ def test_a_server_error_on_the_pull_request_is_retried_once(run_cli, github, ser
     assert result.code == 0, result.stderr
     assert len(github.pulls("acme", "backstage-catalog")) == 1
     assert [r.status for r in github.calls("POST", "/repos/acme/backstage-catalog/pulls")] == [
-        502, 201,
+        502,
+        201,
     ]
 
 
@@ -239,8 +261,16 @@ def test_a_leftover_branch_is_left_alone(run_cli, github, services):
 def test_without_access_to_the_catalog_repository_github_refuses(run_cli, github, services):
     github.state.add_org("platform", members=set())
     github.state.add_repo("platform", "catalog", private=True)
-    result = run_cli(["catalog", "register", services["ledger"], "--catalog",
-                      "github:platform/catalog/all.yaml", "--json"])
+    result = run_cli(
+        [
+            "catalog",
+            "register",
+            services["ledger"],
+            "--catalog",
+            "github:platform/catalog/all.yaml",
+            "--json",
+        ]
+    )
     assert result.code == 5
     assert result.json()["error"]["status"] == 404
     assert TOKEN not in result.stdout + result.stderr
@@ -248,12 +278,20 @@ def test_without_access_to_the_catalog_repository_github_refuses(run_cli, github
 
 def test_pending_pull_requests_merge_one_after_the_other(run_cli, github, services):
     """Each proposal inserts its target in sorted place, so pending ones do not conflict."""
-    existing = [f"{github.web_url}/acme/{n}/blob/main/catalog-info.yaml"
-                for n in ("billing", "orders", "search")]
-    github.seed("acme", "backstage-catalog", {"catalog/all.yaml": HAND_WRITTEN.replace(
-        "    - ./systems.yaml  # relative to this file\n",
-        "".join(f"    - {u}\n" for u in existing),
-    )})
+    existing = [
+        f"{github.web_url}/acme/{n}/blob/main/catalog-info.yaml"
+        for n in ("billing", "orders", "search")
+    ]
+    github.seed(
+        "acme",
+        "backstage-catalog",
+        {
+            "catalog/all.yaml": HAND_WRITTEN.replace(
+                "    - ./systems.yaml  # relative to this file\n",
+                "".join(f"    - {u}\n" for u in existing),
+            )
+        },
+    )
     for name in ("payments-api", "ledger"):
         assert run_cli(["catalog", "register", services[name], "--catalog", CATALOG]).code == 0
     assert [p["state"] for p in github.pulls("acme", "backstage-catalog")] == ["open", "open"]
@@ -269,9 +307,14 @@ def test_transient_errors_are_retried_and_rate_limits_reported(run_cli, github, 
     github.fail("GET", "/repos/acme/ledger/contents/catalog-info.yaml", status=503)
     payload = run_cli(["catalog", "list", "--json"]).json()
     assert sorted(r["name"] for r in payload["entities"]) == ["ledger", "payments-api"]
-    github.fail("GET", "/repos/acme/ledger/contents/catalog-info.yaml", status=403, times=10,
-                message="API rate limit exceeded",
-                headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "9999999999"})
+    github.fail(
+        "GET",
+        "/repos/acme/ledger/contents/catalog-info.yaml",
+        status=403,
+        times=10,
+        message="API rate limit exceeded",
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "9999999999"},
+    )
     payload = run_cli(["catalog", "list", "--json"]).json()
     assert [r["name"] for r in payload["entities"]] == ["payments-api"]
     (bad,) = payload["unreadable"]

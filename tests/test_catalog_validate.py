@@ -48,8 +48,13 @@ def test_a_clean_catalog_is_valid(run_cli, tmp_path, catalog_file):
         tmp_path / "api",
         entity("payments-api", system="billing", providesApis=["payments"]),
         entity(
-            "payments", "API", type="openapi", lifecycle="production", owner="user:jdoe",
-            definition={"$text": "./openapi.yaml"}, system="billing",
+            "payments",
+            "API",
+            type="openapi",
+            lifecycle="production",
+            owner="user:jdoe",
+            definition={"$text": "./openapi.yaml"},
+            system="billing",
         ),
     )
     make_catalog(catalog_file, org(tmp_path), api)

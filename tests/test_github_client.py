@@ -72,8 +72,9 @@ def test_identity_on_enterprise_server_prefix(fake_ghes: FakeGitHub) -> None:
     assert fake_ghes.requests[-1].path == "/user"
 
 
-def test_missing_token_fails_before_any_request(fake_github: FakeGitHub,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_token_fails_before_any_request(
+    fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("GH_TOKEN")
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(GitHubAuthError, match="no GitHub token") as info:
@@ -96,10 +97,18 @@ def test_bad_token_is_an_auth_error_without_the_token(fake_github: FakeGitHub) -
     [
         {"status": 502},
         {"status": 503, "headers": {"Retry-After": "1"}},
-        {"status": 403, "headers": {"Retry-After": "2"},
-         "message": "You have exceeded a secondary rate limit."},
-        {"status": 429, "headers": {"x-ratelimit-remaining": "0",
-                                    "x-ratelimit-reset": str(int(time.time()) + 3)}},
+        {
+            "status": 403,
+            "headers": {"Retry-After": "2"},
+            "message": "You have exceeded a secondary rate limit.",
+        },
+        {
+            "status": 429,
+            "headers": {
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset": str(int(time.time()) + 3),
+            },
+        },
         {"status": None, "delay": 1.3},  # the client times out after 1 s
     ],
     ids=["502", "503-retry-after", "403-secondary", "429-reset", "timeout"],
@@ -126,8 +135,14 @@ def test_retry_budget_is_bounded(fake_github: FakeGitHub) -> None:
 
 def test_rate_limit_longer_than_the_budget_fails_at_once(fake_github: FakeGitHub) -> None:
     reset = str(int(time.time()) + 3600)
-    fake_github.fail("GET", "/user", status=403, times=5, message="API rate limit exceeded",
-                     headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset})
+    fake_github.fail(
+        "GET",
+        "/user",
+        status=403,
+        times=5,
+        message="API rate limit exceeded",
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset},
+    )
     with pytest.raises(GitHubRateLimitError, match="rate limit") as info:
         client_for(fake_github).identity()
     assert "resets at" in (info.value.hint or "")
@@ -154,8 +169,9 @@ def test_raw_rest_call_and_pygithub_call_share_the_boundary(fake_github: FakeGit
     assert info.value.status == 404 and "read alice/nope" in str(info.value)
 
 
-def test_token_not_in_pygithub_debug_log(fake_github: FakeGitHub,
-                                         caplog: pytest.LogCaptureFixture) -> None:
+def test_token_not_in_pygithub_debug_log(
+    fake_github: FakeGitHub, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level("DEBUG", logger="github")
     client_for(fake_github).identity()
     assert caplog.records, "PyGithub logs requests at DEBUG"

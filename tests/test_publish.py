@@ -14,15 +14,34 @@ from scaffolder.catalog.locations import read_entries
 from tests.fakegithub import UPGRADE, FakeGitHub
 from tests.fakegithub.fixtures import TOKEN
 
-RESULT_KEYS = {"repository", "identity", "api_url", "steps", "protection", "applied", "catalog",
-               "calls", "warnings", "dry_run"}
-STEP_NAMES = ["identity", "repository", "settings", "push", "protection", "security", "verify",
-              "catalog"]
+RESULT_KEYS = {
+    "repository",
+    "identity",
+    "api_url",
+    "steps",
+    "protection",
+    "applied",
+    "catalog",
+    "calls",
+    "warnings",
+    "dry_run",
+}
+STEP_NAMES = [
+    "identity",
+    "repository",
+    "settings",
+    "push",
+    "protection",
+    "security",
+    "verify",
+    "catalog",
+]
 
 
 def git(project: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=project, capture_output=True, text=True,
-                          check=True).stdout.strip()
+    return subprocess.run(
+        ["git", *args], cwd=project, capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def assert_fully_secured(fake: FakeGitHub, owner: str, name: str, *, private: bool = True) -> None:
@@ -30,16 +49,19 @@ def assert_fully_secured(fake: FakeGitHub, owner: str, name: str, *, private: bo
     assert repo.private is private
     assert repo.delete_branch_on_merge
     assert repo.vulnerability_alerts and repo.automated_security_fixes
-    assert repo.workflow_permissions == {"default_workflow_permissions": "read",
-                                         "can_approve_pull_request_reviews": False}
+    assert repo.workflow_permissions == {
+        "default_workflow_permissions": "read",
+        "can_approve_pull_request_reviews": False,
+    }
     assert repo.default_setup == "not-configured"
     assert [r["name"] for r in repo.rulesets] == ["default-branch-protection"]
     rules = {r["type"] for r in repo.rulesets[0]["rules"]}
     assert {"deletion", "non_fast_forward", "pull_request", "required_status_checks"} <= rules
 
 
-def test_publish_user_repository(fake_github: FakeGitHub, new_service: Callable[..., Path],
-                                 run_cli: Callable, catalog_file: Path) -> None:
+def test_publish_user_repository(
+    fake_github: FakeGitHub, new_service: Callable[..., Path], run_cli: Callable, catalog_file: Path
+) -> None:
     project = new_service()
     head = git(project, "rev-parse", "HEAD")
     result = run_cli(["publish", project, "--json"])
@@ -76,8 +98,9 @@ def test_publish_user_repository(fake_github: FakeGitHub, new_service: Callable[
     assert any(r.kind == "git" for r in fake_github.requests)
 
 
-def test_publish_twice_changes_nothing(fake_github: FakeGitHub, new_service: Callable[..., Path],
-                                       run_cli: Callable) -> None:
+def test_publish_twice_changes_nothing(
+    fake_github: FakeGitHub, new_service: Callable[..., Path], run_cli: Callable
+) -> None:
     project = new_service()
     assert run_cli(["publish", project]).code == 0
     writes_before = len(fake_github.writes())
@@ -92,12 +115,27 @@ def test_publish_twice_changes_nothing(fake_github: FakeGitHub, new_service: Cal
     assert len(fake_github.state.repos[("alice", "payments-api")].rulesets) == 1
 
 
-def test_new_publish_for_an_organisation(fake_github: FakeGitHub, run_cli: Callable,
-                                         tmp_path: Path) -> None:
+def test_new_publish_for_an_organisation(
+    fake_github: FakeGitHub, run_cli: Callable, tmp_path: Path
+) -> None:
     dst = tmp_path / "ledger"
-    result = run_cli(["new", "python-service", "--output", dst, "--set",
-                      "owner=group:default/payments", "--set", "description=Keeps the ledger",
-                      "--no-input", "--publish", "--github-owner", "acme", "--json"])
+    result = run_cli(
+        [
+            "new",
+            "python-service",
+            "--output",
+            dst,
+            "--set",
+            "owner=group:default/payments",
+            "--set",
+            "description=Keeps the ledger",
+            "--no-input",
+            "--publish",
+            "--github-owner",
+            "acme",
+            "--json",
+        ]
+    )
     assert result.code == 0, result.stderr
     data = result.json()
     repository = data["repository"]
@@ -115,9 +153,9 @@ def test_new_publish_for_an_organisation(fake_github: FakeGitHub, run_cli: Calla
     assert any("secret scanning" in w and "unavailable" in w for w in repository["warnings"])
 
 
-def test_dry_run_plans_every_write_and_makes_none(fake_github: FakeGitHub,
-                                                 new_service: Callable[..., Path],
-                                                 run_cli: Callable, tmp_path: Path) -> None:
+def test_dry_run_plans_every_write_and_makes_none(
+    fake_github: FakeGitHub, new_service: Callable[..., Path], run_cli: Callable, tmp_path: Path
+) -> None:
     project = new_service()
     plan = run_cli(["publish", project, "--dry-run", "--json"])
     assert plan.code == 0, plan.stderr
@@ -132,15 +170,17 @@ def test_dry_run_plans_every_write_and_makes_none(fake_github: FakeGitHub,
     real = run_cli(["publish", project, "--json"])
     assert real.code == 0, real.stderr
     made = [(r.method, r.path, r.body) for r in fake_github.writes()]
-    api_plan = [(c["method"], c["path"], c["body"]) for c in planned["calls"]
-                if c["method"] != "GIT"]
+    api_plan = [
+        (c["method"], c["path"], c["body"]) for c in planned["calls"] if c["method"] != "GIT"
+    ]
     # a new repository starts with CodeQL default setup off, so no PATCH is needed or planned
     assert made == api_plan
     assert [c["method"] for c in planned["calls"]].count("GIT") == 1
 
 
-def test_enterprise_server(fake_ghes: FakeGitHub, new_service: Callable[..., Path],
-                           run_cli: Callable) -> None:
+def test_enterprise_server(
+    fake_ghes: FakeGitHub, new_service: Callable[..., Path], run_cli: Callable
+) -> None:
     project = new_service()
     result = run_cli(["publish", project, "--github-api-url", fake_ghes.api_url, "--json"])
     assert result.code == 0, result.stderr
@@ -149,12 +189,15 @@ def test_enterprise_server(fake_ghes: FakeGitHub, new_service: Callable[..., Pat
     repo = fake_ghes.state.repos[("alice", "payments-api")]
     assert "main" in fake_ghes.state.branches(repo)
     assert result.json()["repository"]["clone_url"] == f"{fake_ghes.web_url}/alice/payments-api.git"
-    assert all(r.path.startswith("/repos") or r.path in ("/user", "/user/repos")
-               or r.kind == "git" for r in fake_ghes.requests)
+    assert all(
+        r.path.startswith("/repos") or r.path in ("/user", "/user/repos") or r.kind == "git"
+        for r in fake_ghes.requests
+    )
 
 
 def test_older_enterprise_server_without_rulesets_gets_classic_protection(
-        fake_ghes: FakeGitHub, new_service: Callable[..., Path], run_cli: Callable) -> None:
+    fake_ghes: FakeGitHub, new_service: Callable[..., Path], run_cli: Callable
+) -> None:
     fake_ghes.state.rulesets_supported = False
     project = new_service()
     result = run_cli(["publish", project, "--json"])
@@ -175,9 +218,9 @@ def test_older_enterprise_server_without_rulesets_gets_classic_protection(
     assert len(fake_ghes.state.repos) == 1
 
 
-def test_private_repository_on_free_plan_says_so(fake_github: FakeGitHub,
-                                                  new_service: Callable[..., Path],
-                                                  run_cli: Callable) -> None:
+def test_private_repository_on_free_plan_says_so(
+    fake_github: FakeGitHub, new_service: Callable[..., Path], run_cli: Callable
+) -> None:
     fake_github.state.accounts["alice"].plan = "free"
     project = new_service()
     result = run_cli(["publish", project, "--json"])
@@ -198,9 +241,9 @@ def test_private_repository_on_free_plan_says_so(fake_github: FakeGitHub,
     assert "left as it is" in " ".join(again.json()["result"]["warnings"])
 
 
-def test_public_repository_on_free_plan_is_fully_protected(fake_github: FakeGitHub,
-                                                           new_service: Callable[..., Path],
-                                                           run_cli: Callable) -> None:
+def test_public_repository_on_free_plan_is_fully_protected(
+    fake_github: FakeGitHub, new_service: Callable[..., Path], run_cli: Callable
+) -> None:
     fake_github.state.accounts["alice"].plan = "free"
     project = new_service()
     result = run_cli(["publish", project, "--public", "--json"])
@@ -212,8 +255,8 @@ def test_public_repository_on_free_plan_is_fully_protected(fake_github: FakeGitH
 
 
 def test_existing_repository_of_someone_else_is_left_alone(
-        fake_github: FakeGitHub, new_service: Callable[..., Path], run_cli: Callable,
-        tmp_path: Path) -> None:
+    fake_github: FakeGitHub, new_service: Callable[..., Path], run_cli: Callable, tmp_path: Path
+) -> None:
     other = fake_github.state.add_repo("acme", "payments-api", private=False)
     seed = tmp_path / "seed"
     seed.mkdir()
@@ -233,9 +276,9 @@ def test_existing_repository_of_someone_else_is_left_alone(
     assert git(project, "remote") == ""
 
 
-def test_repository_owned_by_another_user(fake_github: FakeGitHub,
-                                          new_service: Callable[..., Path],
-                                          run_cli: Callable) -> None:
+def test_repository_owned_by_another_user(
+    fake_github: FakeGitHub, new_service: Callable[..., Path], run_cli: Callable
+) -> None:
     fake_github.state.add_repo("bob", "payments-api", private=False)
     project = new_service()
     result = run_cli(["publish", project, "--github-owner", "bob"])
@@ -244,8 +287,12 @@ def test_repository_owned_by_another_user(fake_github: FakeGitHub,
     assert fake_github.writes() == []
 
 
-def test_bad_token(fake_github: FakeGitHub, new_service: Callable[..., Path], run_cli: Callable,
-                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_token(
+    fake_github: FakeGitHub,
+    new_service: Callable[..., Path],
+    run_cli: Callable,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     project = new_service()
     monkeypatch.setenv("GH_TOKEN", "ghp_wrong000000000000000000000000000000")
     result = run_cli(["publish", project])
@@ -256,22 +303,32 @@ def test_bad_token(fake_github: FakeGitHub, new_service: Callable[..., Path], ru
 
 
 def test_new_publish_checks_the_token_before_writing_anything(
-        fake_github: FakeGitHub, run_cli: Callable, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_github: FakeGitHub, run_cli: Callable, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("GH_TOKEN")
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no `gh` to fall back on
     dst = tmp_path / "svc"
-    result = run_cli(["new", "python-service", "--output", dst, "--set", "owner=group:x",
-                      "--no-input", "--publish"])
+    result = run_cli(
+        [
+            "new",
+            "python-service",
+            "--output",
+            dst,
+            "--set",
+            "owner=group:x",
+            "--no-input",
+            "--publish",
+        ]
+    )
     assert result.code == 5
     assert "no GitHub token" in result.stderr
     assert not dst.exists()
     assert fake_github.requests == []
 
 
-def test_publish_a_project_rendered_without_owner_warns(fake_github: FakeGitHub,
-                                                        new_service: Callable[..., Path],
-                                                        run_cli: Callable) -> None:
+def test_publish_a_project_rendered_without_owner_warns(
+    fake_github: FakeGitHub, new_service: Callable[..., Path], run_cli: Callable
+) -> None:
     project = new_service()
     head = git(project, "rev-parse", "HEAD")
     result = run_cli(["publish", project, "--json"])
@@ -281,9 +338,9 @@ def test_publish_a_project_rendered_without_owner_warns(fake_github: FakeGitHub,
     assert TOKEN not in result.stdout + result.stderr
 
 
-def test_organisation_the_token_cannot_create_in(fake_github: FakeGitHub,
-                                                 new_service: Callable[..., Path],
-                                                 run_cli: Callable) -> None:
+def test_organisation_the_token_cannot_create_in(
+    fake_github: FakeGitHub, new_service: Callable[..., Path], run_cli: Callable
+) -> None:
     fake_github.state.add_org("elsewhere", members={"bob"})
     project = new_service()
     result = run_cli(["publish", project, "--github-owner", "elsewhere", "--json"])
@@ -294,8 +351,9 @@ def test_organisation_the_token_cannot_create_in(fake_github: FakeGitHub,
     assert fake_github.state.repos == {}
 
 
-def test_publish_help_and_bad_flags(run_cli: Callable, tmp_path: Path,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_publish_help_and_bad_flags(
+    run_cli: Callable, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run_cli_exit(run_cli, ["publish", "--help"]) == 0
     assert "--github-api-url" in capsys.readouterr().out
     both = run_cli_exit(run_cli, ["publish", str(tmp_path), "--public", "--private"])

@@ -19,8 +19,9 @@ CATALOG = "github:acme/backstage-catalog/catalog/all.yaml"
 
 @pytest.fixture
 def github(tmp_path_factory, monkeypatch, isolated_env) -> Iterator[CatalogFakeGitHub]:
-    fake = start_fake(tmp_path_factory.mktemp("fake"), monkeypatch, cls=CatalogFakeGitHub,
-                      timeout="5")
+    fake = start_fake(
+        tmp_path_factory.mktemp("fake"), monkeypatch, cls=CatalogFakeGitHub, timeout="5"
+    )
     fake.seed("acme", "backstage-catalog", {"catalog/all.yaml": "# reviewed by platform\n"})
     yield fake
     fake.stop()

@@ -45,8 +45,12 @@ def finished(fake: FakeGitHub) -> None:
 
 @pytest.mark.parametrize("step", list(FAILURES))
 def test_each_step_fails_once_then_resume_finishes(
-        step: str, fake_github: FakeGitHub, new_service: Callable[..., Path],
-        run_cli: Callable, catalog_file: Path) -> None:
+    step: str,
+    fake_github: FakeGitHub,
+    new_service: Callable[..., Path],
+    run_cli: Callable,
+    catalog_file: Path,
+) -> None:
     method, path, status, code = FAILURES[step]
     fake_github.state.new_repo_defaults = {"default_setup": "configured"}
     project = new_service()
@@ -74,9 +78,9 @@ def test_each_step_fails_once_then_resume_finishes(
     assert catalog_file.read_text().count("payments-api/blob/main/catalog-info.yaml") == 1
 
 
-def test_catalog_step_fails_then_resume_finishes(fake_github: FakeGitHub,
-                                                 new_service: Callable[..., Path],
-                                                 run_cli: Callable, catalog_file: Path) -> None:
+def test_catalog_step_fails_then_resume_finishes(
+    fake_github: FakeGitHub, new_service: Callable[..., Path], run_cli: Callable, catalog_file: Path
+) -> None:
     project = new_service()
     good = catalog_file.read_text()
     catalog_file.write_text("kind: [not a catalog\n")
@@ -94,8 +98,8 @@ def test_catalog_step_fails_then_resume_finishes(fake_github: FakeGitHub,
 
 @pytest.mark.parametrize("step", ["repository", "protection", "security: Actions", "push"])
 def test_transient_failure_is_retried_within_the_run(
-        step: str, fake_github: FakeGitHub, new_service: Callable[..., Path],
-        run_cli: Callable) -> None:
+    step: str, fake_github: FakeGitHub, new_service: Callable[..., Path], run_cli: Callable
+) -> None:
     method, path, _, _ = FAILURES[step]
     project = new_service()
     fake_github.fail(method, path, status=502, times=1)
@@ -107,8 +111,12 @@ def test_transient_failure_is_retried_within_the_run(
 
 @pytest.mark.parametrize("method,path", [("POST", "/user/repos"), ("POST", f"{R}/rulesets")])
 def test_create_that_timed_out_but_landed_is_not_repeated(
-        method: str, path: str, fake_github: FakeGitHub, new_service: Callable[..., Path],
-        run_cli: Callable) -> None:
+    method: str,
+    path: str,
+    fake_github: FakeGitHub,
+    new_service: Callable[..., Path],
+    run_cli: Callable,
+) -> None:
     project = new_service()
     # The fake answers after 1.3 s; the client gives up after 1 s, but the write lands.
     fake_github.fail(method, path, status=None, delay=1.3, times=1)
@@ -117,13 +125,18 @@ def test_create_that_timed_out_but_landed_is_not_repeated(
     finished(fake_github)
 
 
-def test_rate_limited_write_waits_and_succeeds(fake_github: FakeGitHub,
-                                               new_service: Callable[..., Path],
-                                               run_cli: Callable) -> None:
+def test_rate_limited_write_waits_and_succeeds(
+    fake_github: FakeGitHub, new_service: Callable[..., Path], run_cli: Callable
+) -> None:
     project = new_service()
-    fake_github.fail("PUT", f"{R}/vulnerability-alerts", status=403, times=2,
-                     headers={"Retry-After": "1"},
-                     message="You have exceeded a secondary rate limit.")
+    fake_github.fail(
+        "PUT",
+        f"{R}/vulnerability-alerts",
+        status=403,
+        times=2,
+        headers={"Retry-After": "1"},
+        message="You have exceeded a secondary rate limit.",
+    )
     result = run_cli(["publish", project])
     assert result.code == 0, result.stderr
     assert len(fake_github.calls("PUT", f"{R}/vulnerability-alerts")) == 3
@@ -131,11 +144,23 @@ def test_rate_limited_write_waits_and_succeeds(fake_github: FakeGitHub,
 
 
 def test_new_publish_that_fails_partway_resumes_with_publish(
-        fake_github: FakeGitHub, run_cli: Callable, tmp_path: Path) -> None:
+    fake_github: FakeGitHub, run_cli: Callable, tmp_path: Path
+) -> None:
     dst = tmp_path / "payments-api"
     fake_github.fail("PUT", f"{R}/vulnerability-alerts", status=403, message="injected failure")
-    first = run_cli(["new", "python-service", "--output", dst, "--set", "owner=group:x",
-                     "--no-input", "--publish", "--json"])
+    first = run_cli(
+        [
+            "new",
+            "python-service",
+            "--output",
+            dst,
+            "--set",
+            "owner=group:x",
+            "--no-input",
+            "--publish",
+            "--json",
+        ]
+    )
     assert first.code == 3, first.stderr
     data = first.json()
     assert data["error"]["failed"] == "publish: security"

@@ -20,7 +20,8 @@ SECRETS = [TOKEN.encode(), base64.b64encode(f"x-access-token:{TOKEN}".encode())]
 def git_argv_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A `git` first on PATH that records the argv of every git call, then runs the real git."""
     real = next(
-        Path(d) / "git" for d in os.environ["PATH"].split(os.pathsep)
+        Path(d) / "git"
+        for d in os.environ["PATH"].split(os.pathsep)
         if (Path(d) / "git").is_file() and os.access(Path(d) / "git", os.X_OK)
     )
     shim_dir = tmp_path / "shim"
@@ -49,14 +50,23 @@ def files_holding_a_secret(*roots: Path) -> list[str]:
     return found
 
 
-def test_token_is_nowhere(fake_github: FakeGitHub, new_service: Callable[..., Path],
-                          run_cli: Callable, git_argv_log: Path, catalog_file: Path,
-                          isolated_env: Path) -> None:
+def test_token_is_nowhere(
+    fake_github: FakeGitHub,
+    new_service: Callable[..., Path],
+    run_cli: Callable,
+    git_argv_log: Path,
+    catalog_file: Path,
+    isolated_env: Path,
+) -> None:
     project = new_service()
     # a failed push (its error text is shown to the user), then the resume, then a re-run
     fake_github.fail("POST", "/alice/payments-api.git/git-receive-pack", status=500, times=4)
-    runs = [run_cli(["publish", project, "--json"]), run_cli(["publish", project]),
-            run_cli(["publish", project, "--json"]), run_cli(["publish", project, "--dry-run"])]
+    runs = [
+        run_cli(["publish", project, "--json"]),
+        run_cli(["publish", project]),
+        run_cli(["publish", project, "--json"]),
+        run_cli(["publish", project, "--dry-run"]),
+    ]
     assert [r.code for r in runs] == [3, 0, 0, 0], runs[0].stderr
 
     argv = git_argv_log.read_bytes()
@@ -72,16 +82,20 @@ def test_token_is_nowhere(fake_github: FakeGitHub, new_service: Callable[..., Pa
     assert git_calls and all(r.authorized for r in git_calls)
 
 
-def test_git_without_the_token_is_refused_by_the_fake(fake_github: FakeGitHub,
-                                                      new_service: Callable[..., Path]) -> None:
+def test_git_without_the_token_is_refused_by_the_fake(
+    fake_github: FakeGitHub, new_service: Callable[..., Path]
+) -> None:
     """The fake really checks git's Authorization header (so the test above means something)."""
     import subprocess
 
     fake_github.state.add_repo("alice", "empty")
     project = new_service()
     proc = subprocess.run(
-        ["git", "push", f"{fake_github.web_url}/alice/empty.git", "main"], cwd=project,
-        capture_output=True, text=True, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        ["git", "push", f"{fake_github.web_url}/alice/empty.git", "main"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
         check=False,
     )
     assert proc.returncode != 0

@@ -144,7 +144,9 @@ def register(
         checked = check_target(value, reader)
     if isinstance(catalog, RemoteCatalog):
         if checked.type != "url":
-            example = checked.published_url or f"https://github.com/OWNER/REPO/blob/main/{CATALOG_INFO}"
+            example = (
+                checked.published_url or f"https://github.com/OWNER/REPO/blob/main/{CATALOG_INFO}"
+            )
             raise CatalogTargetError(
                 f"{catalog} is on GitHub; it cannot list the local file {checked.target}",
                 hint=f"publish the project, then register its URL: {example}",
@@ -238,8 +240,10 @@ def unregister(
             return unregister(catalog, value, reader=own, progress=progress)
     target, target_type, entities = _find_target(catalog, value, reader)
     notes = (
-        (f"{target} holds {len(entities)} entities; all leave the catalog with it: "
-         + ", ".join(entities),)
+        (
+            f"{target} holds {len(entities)} entities; all leave the catalog with it: "
+            + ", ".join(entities),
+        )
         if len(entities) > 1
         else ()
     )

@@ -147,9 +147,7 @@ def _as_entity_file(text: str, location: str) -> Validation | None:
         return None
     target = Target("file", location, location, 0)
     found = [Found(d.data, location, d.line, target) for d in documents]
-    problems = [
-        Problem(location, f.line, f.ref, p) for f in found for p in entity_problems(f.data)
-    ]
+    problems = [Problem(location, f.line, f.ref, p) for f in found for p in entity_problems(f.data)]
     problems += _duplicates(found)
     relation_problems, notes = check_relations(found)
     return Validation(

@@ -95,9 +95,7 @@ class Walk:
     @property
     def entities(self) -> tuple[Found, ...]:
         """Every entity reached except Locations (documents that are not mappings excluded)."""
-        return tuple(
-            f for f in self.found if isinstance(f.data, Mapping) and f.kind != "location"
-        )
+        return tuple(f for f in self.found if isinstance(f.data, Mapping) and f.kind != "location")
 
 
 def _nested_targets(doc: Found, parent_type: str) -> Iterable[Target]:

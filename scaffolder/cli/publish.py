@@ -9,23 +9,41 @@ from typing import Any
 from scaffolder.cli.output import Output
 from scaffolder.errors import ExitCode
 
-MARKS = {"done": "✓", "unchanged": "=", "planned": "→", "skipped": "-", "unavailable": "!",
-         "failed": "✗"}
+MARKS = {
+    "done": "✓",
+    "unchanged": "=",
+    "planned": "→",
+    "skipped": "-",
+    "unavailable": "!",
+    "failed": "✗",
+}
 
 
 def add_github_flags(parser: argparse.ArgumentParser) -> None:
     """The GitHub flags `publish` and `new --publish` share (visibility lands in `private`)."""
-    parser.add_argument("--github-owner", metavar="OWNER",
-                        help="GitHub user or organisation (default: the project's github_owner "
-                        "answer, else the token's account)")
+    parser.add_argument(
+        "--github-owner",
+        metavar="OWNER",
+        help="GitHub user or organisation (default: the project's github_owner "
+        "answer, else the token's account)",
+    )
     vis = parser.add_mutually_exclusive_group()
-    vis.add_argument("--private", dest="private", action="store_true", default=True,
-                     help="create a private repository (the default)")
-    vis.add_argument("--public", dest="private", action="store_false",
-                     help="create a public repository")
-    parser.add_argument("--github-api-url", metavar="URL",
-                        help="GitHub API URL (default: $SCAFFOLDER_GITHUB_API_URL or "
-                        "https://api.github.com; Enterprise Server: https://HOST/api/v3)")
+    vis.add_argument(
+        "--private",
+        dest="private",
+        action="store_true",
+        default=True,
+        help="create a private repository (the default)",
+    )
+    vis.add_argument(
+        "--public", dest="private", action="store_false", help="create a public repository"
+    )
+    parser.add_argument(
+        "--github-api-url",
+        metavar="URL",
+        help="GitHub API URL (default: $SCAFFOLDER_GITHUB_API_URL or "
+        "https://api.github.com; Enterprise Server: https://HOST/api/v3)",
+    )
 
 
 def add_parser(subparsers: Any) -> None:
@@ -54,13 +72,18 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("project", type=Path, help="the scaffolded project folder")
     add_github_flags(parser)
-    parser.add_argument("--catalog", metavar="FILE",
-                        help="catalog file (default: $SCAFFOLDER_CATALOG or the user data dir), "
-                        "or github:OWNER/REPO/path/to/all.yaml: a pull request there")
-    parser.add_argument("--no-register", action="store_true",
-                        help="leave the catalog alone")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="print every API call and body that would be made; write nothing")
+    parser.add_argument(
+        "--catalog",
+        metavar="FILE",
+        help="catalog file (default: $SCAFFOLDER_CATALOG or the user data dir), "
+        "or github:OWNER/REPO/path/to/all.yaml: a pull request there",
+    )
+    parser.add_argument("--no-register", action="store_true", help="leave the catalog alone")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print every API call and body that would be made; write nothing",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     parser.set_defaults(handler=handle)
 
@@ -99,8 +122,9 @@ def render_text(result: Any) -> str:
     elif repo is not None:
         lines.append(f"Published {repo.full_name}: {repo.html_url}")
     for step in result.steps:
-        lines.append(f"  {MARKS.get(step.status, '?')} {step.name:<11} {step.status:<11} "
-                     f"{step.detail}")
+        lines.append(
+            f"  {MARKS.get(step.status, '?')} {step.name:<11} {step.status:<11} {step.detail}"
+        )
     if result.dry_run:
         lines.append("calls:")
         for call in result.calls:

@@ -204,14 +204,16 @@ class GitHubClient:
         if rate_wait is not None:
             resets = time.strftime("%H:%M:%S UTC", time.gmtime(time.time() + rate_wait))
             return GitHubRateLimitError(
-                text, hint=f"GitHub's rate limit resets at about {resets}; run again then",
+                text,
+                hint=f"GitHub's rate limit resets at about {resets}; run again then",
                 status=status,
             )
         if status == 403:
             limited = any(m in message.lower() for m in PLAN_LIMIT_MARKERS)
             hint = (
                 "this needs a paid plan for private repositories, or a public repository"
-                if limited else PERMISSION_HINT
+                if limited
+                else PERMISSION_HINT
             )
             return GitHubPermissionError(text, hint=hint, status=status, plan_limited=limited)
         return GitHubError(text, status=status)

@@ -37,35 +37,59 @@ class Publisher:
         from scaffolder.publish.pipeline import publish
 
         if result.dry_run:
-            return replace(result, warnings=(*result.warnings, (
-                f"dry run: the token may publish to {self.owner}; run `scaffolder publish "
-                f"{result.project} --dry-run` after creating to see every GitHub call")))
+            return replace(
+                result,
+                warnings=(
+                    *result.warnings,
+                    (
+                        f"dry run: the token may publish to {self.owner}; run `scaffolder publish "
+                        f"{result.project} --dry-run` after creating to see every GitHub call"
+                    ),
+                ),
+            )
         remote = self.catalog if isinstance(self.catalog, RemoteCatalog) else None
-        request = PublishRequest(project=result.project, owner=self.owner,
-                                 private=self.private, api_url=self.api_url,
-                                 catalog=remote or (result.catalog if result.registered else None))
+        request = PublishRequest(
+            project=result.project,
+            owner=self.owner,
+            private=self.private,
+            api_url=self.api_url,
+            catalog=remote or (result.catalog if result.registered else None),
+        )
         try:
             published = publish(request, progress, client=self.client)
         except PartialSuccessError as exc:
             partial = exc.result.to_json() if isinstance(exc.result, PublishResult) else None
             raise PartialSuccessError(
                 done=[*result.steps, *(f"publish: {s}" for s in exc.done)],
-                failed=f"publish: {exc.failed}", cause=exc.cause, resume=exc.resume,
+                failed=f"publish: {exc.failed}",
+                cause=exc.cause,
+                resume=exc.resume,
                 result=replace(result, repository=partial),
             ) from exc
         except ScaffolderError as exc:
             raise PartialSuccessError(
-                done=list(result.steps), failed="publish", cause=exc,
-                resume=request.resume_command(), result=result,
+                done=list(result.steps),
+                failed="publish",
+                cause=exc,
+                resume=request.resume_command(),
+                result=result,
             ) from exc
         return replace(
-            result, repository=published.to_json(), steps=(*result.steps, "publish"),
+            result,
+            repository=published.to_json(),
+            steps=(*result.steps, "publish"),
             warnings=(*result.warnings, *published.warnings),
         )
 
 
-def prepare(*, owner: str | None, private: bool, api_url: str | None,
-            catalog: Path | RemoteCatalog | None, given: Mapping[str, Any]) -> Publisher:
+def prepare(
+    *,
+    owner: str | None,
+    private: bool,
+    api_url: str | None,
+    catalog: Path | RemoteCatalog | None,
+    given: Mapping[str, Any],
+) -> Publisher:
     """Check the token and settle the owner, before anything is written."""
     PublishRequest(project=Path(), owner=owner)  # validates the owner before any call
     answered = str(given.get("github_owner") or "") or None
@@ -80,5 +104,4 @@ def prepare(*, owner: str | None, private: bool, api_url: str | None,
     if chosen.lower() != login.lower():
         org = client.rest("GET", f"/orgs/{chosen}", what=f"look up organisation {chosen}")
         chosen = str(org["login"])
-    return Publisher(client=client, owner=chosen, private=private, api_url=api_url,
-                     catalog=catalog)
+    return Publisher(client=client, owner=chosen, private=private, api_url=api_url, catalog=catalog)

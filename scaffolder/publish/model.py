@@ -31,8 +31,16 @@ from scaffolder.errors import UsageError
 
 GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](-?[A-Za-z0-9]){0,38}")
 StepStatus = Literal["done", "unchanged", "unavailable", "skipped", "planned", "failed"]
-STEPS = ("identity", "repository", "settings", "push", "protection", "security", "verify",
-         "catalog")
+STEPS = (
+    "identity",
+    "repository",
+    "settings",
+    "push",
+    "protection",
+    "security",
+    "verify",
+    "catalog",
+)
 
 
 @dataclass(frozen=True)
@@ -52,8 +60,7 @@ class PublishRequest:
         if self.owner is not None and not GITHUB_LOGIN.fullmatch(self.owner):
             raise UsageError(
                 f"invalid GitHub owner {self.owner!r}",
-                hint="a GitHub login has letters, digits and single hyphens, at most 39 "
-                "characters",
+                hint="a GitHub login has letters, digits and single hyphens, at most 39 characters",
             )
 
     def resume_command(self, owner: str | None = None) -> str:

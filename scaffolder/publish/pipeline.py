@@ -94,8 +94,14 @@ class _Run:
     def dry(self) -> bool:
         return self.request.dry_run
 
-    def write(self, what: str, method: str, path: str, body: Any = None,
-              via: Callable[[Any], Any] | None = None) -> Any:
+    def write(
+        self,
+        what: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        via: Callable[[Any], Any] | None = None,
+    ) -> Any:
         """Make (or, in a dry run, only record) one write."""
         self.calls.append(Call(method, path, body))
         if self.dry:
@@ -105,7 +111,7 @@ class _Run:
         return self.client.call(what, via)
 
     def status(self, changed: bool = True) -> StepStatus:
-        """"planned" in a dry run, else "done" or "unchanged"."""
+        """ "planned" in a dry run, else "done" or "unchanged"."""
         if self.dry:
             return "planned"
         return "done" if changed else "unchanged"
@@ -123,10 +129,16 @@ class _Run:
 
     def result(self) -> PublishResult:
         return PublishResult(
-            project=self.project, api_url=self.client.api_url, dry_run=self.dry,
+            project=self.project,
+            api_url=self.client.api_url,
+            dry_run=self.dry,
             identity=self.identity.login if self.identity else None,
-            repository=self.repo_info, steps=tuple(self.steps), protection=self.protection,
-            applied=dict(self.applied), catalog=self.catalog, calls=tuple(self.calls),
+            repository=self.repo_info,
+            steps=tuple(self.steps),
+            protection=self.protection,
+            applied=dict(self.applied),
+            catalog=self.catalog,
+            calls=tuple(self.calls),
             warnings=tuple(self.warnings),
         )
 
@@ -146,8 +158,9 @@ class _Run:
             self.org = True
         source = self.client.token.source
         kind = "organisation" if self.org else "user"
-        return StepReport("identity", "done", f"{login} (token from {source}); owner "
-                          f"{self.owner} ({kind})")
+        return StepReport(
+            "identity", "done", f"{login} (token from {source}); owner {self.owner} ({kind})"
+        )
 
     def step_repository(self) -> StepReport:
         full = self.full_name
@@ -180,8 +193,11 @@ class _Run:
                 return StepReport("repository", "done", f"created {full} ({self._vis()})")
         self._check_ours(existing)
         self._set_repo(existing)
-        return StepReport("repository", "unchanged", f"{full} exists and holds only this "
-                          "project's commits: continuing")
+        return StepReport(
+            "repository",
+            "unchanged",
+            f"{full} exists and holds only this project's commits: continuing",
+        )
 
     def _vis(self) -> str:
         return "private" if self.request.private else "public"
@@ -189,9 +205,12 @@ class _Run:
     def _set_repo(self, data: dict[str, Any]) -> None:
         self.repo = data
         self.repo_info = RepositoryInfo(
-            owner=str(data["owner"]["login"]), name=str(data["name"]),
-            html_url=str(data["html_url"]), clone_url=push.clean_url(str(data["clone_url"])),
-            private=bool(data["private"]), created=self.created,
+            owner=str(data["owner"]["login"]),
+            name=str(data["name"]),
+            html_url=str(data["html_url"]),
+            clone_url=push.clean_url(str(data["clone_url"])),
+            private=bool(data["private"]),
+            created=self.created,
         )
         self.owner = self.repo_info.owner
 
@@ -225,8 +244,9 @@ class _Run:
         if patch and self.repo is not None:
             self.write(f"update {full}", "PATCH", f"/repos/{full}", patch)
             done.append(", ".join(sorted(patch)))
-        topics = topics_for(self.answers, self.scaffold.template.name,
-                            self.scaffold.template.languages)
+        topics = topics_for(
+            self.answers, self.scaffold.template.name, self.scaffold.template.languages
+        )
         if sorted(repo.get("topics") or []) != sorted(topics):
             self.write(f"set topics of {full}", "PUT", f"/repos/{full}/topics", {"names": topics})
             done.append("topics " + ", ".join(topics))
@@ -237,20 +257,24 @@ class _Run:
         push.check_pushable(self.project)
         if self.repo_info is None:  # dry run, repository not created yet
             url = f"{urllib.parse.urlsplit(self.client.api_url).hostname}/{self.full_name}.git"
-            self.calls.append(Call("GIT", "push", {"url": f"clone_url of {url}",
-                                                   "refspec": "main:main"}))
+            self.calls.append(
+                Call("GIT", "push", {"url": f"clone_url of {url}", "refspec": "main:main"})
+            )
             return StepReport("push", "planned", f"push main ({head[:12]})")
         url = self.repo_info.clone_url
-        remote = {b["name"]: b["commit"]["sha"] for b in self.get(f"/repos/{self.full_name}/"
-                                                                  "branches") or []}
+        remote = {
+            b["name"]: b["commit"]["sha"]
+            for b in self.get(f"/repos/{self.full_name}/branches") or []
+        }
         status = self.status(remote.get(push.BRANCH) != head)
         if status == "unchanged":
             detail = f"main is already at {head[:12]}"
         else:
             self.calls.append(Call("GIT", "push", {"url": url, "refspec": "main:main"}))
             if not self.dry:
-                push.push(self.project, url, self.client.token.value,
-                          retry=self.client.settings.retry)
+                push.push(
+                    self.project, url, self.client.token.value, retry=self.client.settings.retry
+                )
             detail = f"pushed main ({head[:12]})"
         if not self.dry and push.set_origin(self.project, url):
             detail += f"; origin is {url}"
@@ -275,15 +299,19 @@ class _Run:
             names.append(body["name"])
             self._apply_ruleset(full, body, existing)
         self.protection = "ruleset"
-        return StepReport("protection", self.status(len(self.calls) > before),
-                          f"ruleset {', '.join(names)} on {full}")
+        return StepReport(
+            "protection",
+            self.status(len(self.calls) > before),
+            f"ruleset {', '.join(names)} on {full}",
+        )
 
     def _apply_ruleset(self, full: str, body: dict[str, Any], existing: list[Any]) -> None:
         match = next((r for r in existing if r.get("name") == body["name"]), None)
         if match is None:
             try:
-                self.write(f"create ruleset {body['name']}", "POST", f"/repos/{full}/rulesets",
-                           body)
+                self.write(
+                    f"create ruleset {body['name']}", "POST", f"/repos/{full}/rulesets", body
+                )
                 return
             except GitHubError as exc:
                 if exc.status != 422:  # 422: a create that timed out but landed
@@ -294,8 +322,12 @@ class _Run:
                     raise
         current = self.get(f"/repos/{full}/rulesets/{match['id']}")
         if not protection.same_ruleset(body, current):
-            self.write(f"update ruleset {body['name']}", "PUT",
-                       f"/repos/{full}/rulesets/{match['id']}", body)
+            self.write(
+                f"update ruleset {body['name']}",
+                "PUT",
+                f"/repos/{full}/rulesets/{match['id']}",
+                body,
+            )
 
     def _classic(self, reason: str) -> StepReport:
         full = self.full_name
@@ -312,15 +344,24 @@ class _Run:
             if not protection.plan_limited(exc):
                 raise
             self.protection = "unavailable"
-            return StepReport("protection", "unavailable", (
-                f"GitHub offers neither rulesets nor branch protection for {full} on this plan "
-                f"({exc.message.split(': ', 1)[-1]}); make the repository public "
-                "(--public) or upgrade the plan, then publish again"))
+            return StepReport(
+                "protection",
+                "unavailable",
+                (
+                    f"GitHub offers neither rulesets nor branch protection for {full} on this plan "
+                    f"({exc.message.split(': ', 1)[-1]}); make the repository public "
+                    "(--public) or upgrade the plan, then publish again"
+                ),
+            )
         for rule in lost:
             self.warnings.append(f"rule {rule!r} has no classic branch protection equivalent")
         self.protection = "branch-protection"
-        return StepReport("protection", self.status(), f"classic branch protection on {branch} "
-                          f"(rulesets unavailable: {reason.split(': ', 1)[-1]})")
+        return StepReport(
+            "protection",
+            self.status(),
+            f"classic branch protection on {branch} "
+            f"(rulesets unavailable: {reason.split(': ', 1)[-1]})",
+        )
 
     def step_security(self) -> StepReport:
         full = self.full_name
@@ -342,8 +383,7 @@ class _Run:
                 raise
             state = "not-configured"  # code scanning is not on for this repository at all
         if state not in (None, "not-configured"):
-            self.write("CodeQL default setup off", "PATCH", setup_path,
-                       security.DEFAULT_SETUP_BODY)
+            self.write("CodeQL default setup off", "PATCH", setup_path, security.DEFAULT_SETUP_BODY)
         done.append("CodeQL default setup not configured (CodeQL runs from the workflow)")
         self.warnings.extend(f"{s}" for s in skipped)
         return StepReport("security", self.status(), "; ".join(done + skipped))
@@ -357,7 +397,8 @@ class _Run:
             found = {r["name"]: r for r in self.get(f"/repos/{full}/rulesets")}
             self.applied["rulesets"] = [
                 {"name": body["name"], "enforcement": found[body["name"]]["enforcement"]}
-                for body in self.rulesets if body["name"] in found
+                for body in self.rulesets
+                if body["name"] in found
             ]
         elif self.protection == "branch-protection":
             branch = str((self.repo or {}).get("default_branch") or push.BRANCH)
@@ -366,7 +407,8 @@ class _Run:
                 "branch": branch,
                 "enforce_admins": (got.get("enforce_admins") or {}).get("enabled"),
                 "required_reviews": (got.get("required_pull_request_reviews") or {}).get(
-                    "required_approving_review_count"),
+                    "required_approving_review_count"
+                ),
                 "required_checks": (got.get("required_status_checks") or {}).get("contexts"),
                 "allow_force_pushes": (got.get("allow_force_pushes") or {}).get("enabled"),
                 "allow_deletions": (got.get("allow_deletions") or {}).get("enabled"),
@@ -389,14 +431,19 @@ class _Run:
         url = f"{html}/blob/{push.BRANCH}/{CATALOG_INFO}"
         if isinstance(self.request.catalog, RemoteCatalog):
             return self._propose_to_remote_catalog(self.request.catalog, url)
-        self.catalog = {"file": str(self.request.catalog), "target": url,
-                        "replaced": str(info_file)}
+        self.catalog = {
+            "file": str(self.request.catalog),
+            "target": url,
+            "replaced": str(info_file),
+        }
         if self.dry:
             return StepReport("catalog", "planned", f"{info_file} → {url}")
-        changed = locations.register(self.request.catalog, url, target_type="url",
-                                     replaces=(str(info_file),))
-        return StepReport("catalog", "done" if changed else "unchanged",
-                          f"{self.request.catalog}: {url}")
+        changed = locations.register(
+            self.request.catalog, url, target_type="url", replaces=(str(info_file),)
+        )
+        return StepReport(
+            "catalog", "done" if changed else "unchanged", f"{self.request.catalog}: {url}"
+        )
 
     def _propose_to_remote_catalog(self, catalog: RemoteCatalog, url: str) -> StepReport:
         """A catalog repository on GitHub: propose the repository's URL by pull request."""
@@ -411,8 +458,11 @@ class _Run:
         with Reader(fetcher) as reader:
             change = manage.register(catalog, url, reader=reader)
         self.catalog["pull_request"] = change.pull_request
-        return StepReport("catalog", "done" if change.changed else "unchanged",
-                          f"{catalog}: {url} (pull request {change.pull_request})")
+        return StepReport(
+            "catalog",
+            "done" if change.changed else "unchanged",
+            f"{catalog}: {url} (pull request {change.pull_request})",
+        )
 
     def _check_annotations(self, info_file: Path) -> None:
         text = info_file.read_text(encoding="utf-8")
@@ -421,18 +471,20 @@ class _Run:
             self.warnings.append(
                 f"{CATALOG_INFO} has no github.com/project-slug annotation (the project was "
                 f"created without --github-owner); history was not rewritten: add "
-                f"`github.com/project-slug: {self.full_name}` in a new commit")
+                f"`github.com/project-slug: {self.full_name}` in a new commit"
+            )
         elif slug.group(1).strip() != self.full_name:
-            self.warnings.append(f"{CATALOG_INFO} names {slug.group(1).strip()}, but the "
-                                 f"repository is {self.full_name}")
+            self.warnings.append(
+                f"{CATALOG_INFO} names {slug.group(1).strip()}, but the "
+                f"repository is {self.full_name}"
+            )
 
     # -- driver --------------------------------------------------------------------------
     def execute(self) -> PublishResult:
         steps: list[tuple[str, Callable[[], StepReport], Callable[[], str]]] = [
             ("identity", self.step_identity, lambda: self.client.api_url),
             ("repository", self.step_repository, lambda: self.full_name),
-            ("settings", self.step_settings, lambda: "description, topics, delete branch on "
-             "merge"),
+            ("settings", self.step_settings, lambda: "description, topics, delete branch on merge"),
             ("push", self.step_push, lambda: "main over HTTPS"),
             ("protection", self.step_protection, lambda: str(protection.RULESETS_DIR)),
             ("security", self.step_security, lambda: "alerts, updates, scanning, Actions"),
@@ -449,7 +501,10 @@ class _Run:
                 if self.repo is None and not self.dry:
                     raise  # nothing was written on GitHub: exit 5 (or 2 for bad input)
                 raise PartialSuccessError(
-                    done=done, failed=name, cause=exc, result=self.result(),
+                    done=done,
+                    failed=name,
+                    cause=exc,
+                    result=self.result(),
                     resume=self.request.resume_command(self.owner),
                 ) from exc
             self.steps.append(report)
@@ -460,15 +515,23 @@ class _Run:
         result = self.result()
         if self.protection == "unavailable":
             cause = GitHubPermissionError(
-                next(s.detail for s in self.steps if s.name == "protection"), status=403,
-                plan_limited=True)
-            raise PartialSuccessError(done=done, failed="protection", cause=cause, result=result,
-                                      resume=self.request.resume_command(self.owner))
+                next(s.detail for s in self.steps if s.name == "protection"),
+                status=403,
+                plan_limited=True,
+            )
+            raise PartialSuccessError(
+                done=done,
+                failed="protection",
+                cause=cause,
+                result=result,
+                resume=self.request.resume_command(self.owner),
+            )
         return result
 
 
-def publish(request: PublishRequest, progress: Progress = SILENT, *,
-            client: GitHubClient | None = None) -> PublishResult:
+def publish(
+    request: PublishRequest, progress: Progress = SILENT, *, client: GitHubClient | None = None
+) -> PublishResult:
     """Publish `request.project`. `client` defaults to one built from the environment."""
     client = client or connect(GitHubSettings.from_env(api_url=request.api_url))
     try:

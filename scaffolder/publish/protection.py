@@ -20,8 +20,14 @@ RULESETS_DIR = Path(".github") / "rulesets"
 #: Fields of an exported ruleset that the create/update endpoints accept.
 RULESET_FIELDS = ("name", "target", "enforcement", "bypass_actors", "conditions", "rules")
 #: Rule types that classic branch protection can express.
-CLASSIC_RULES = ("deletion", "non_fast_forward", "required_linear_history",
-                 "required_signatures", "pull_request", "required_status_checks")
+CLASSIC_RULES = (
+    "deletion",
+    "non_fast_forward",
+    "required_linear_history",
+    "required_signatures",
+    "pull_request",
+    "required_status_checks",
+)
 
 
 def load_rulesets(project: Path) -> list[dict[str, Any]]:
@@ -32,11 +38,15 @@ def load_rulesets(project: Path) -> list[dict[str, Any]]:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise UsageError(f"cannot read ruleset {path}: {exc}",
-                             hint="fix the JSON (GitHub's ruleset export format)") from exc
+            raise UsageError(
+                f"cannot read ruleset {path}: {exc}",
+                hint="fix the JSON (GitHub's ruleset export format)",
+            ) from exc
         if not isinstance(data, dict) or not data.get("name") or not data.get("enforcement"):
-            raise UsageError(f"{path} is not a ruleset: it needs `name` and `enforcement`",
-                             hint="use GitHub's ruleset export format")
+            raise UsageError(
+                f"{path} is not a ruleset: it needs `name` and `enforcement`",
+                hint="use GitHub's ruleset export format",
+            )
         bodies.append({k: data[k] for k in RULESET_FIELDS if k in data})
     return bodies
 
@@ -45,8 +55,9 @@ def _rules(ruleset: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return {r["type"]: r.get("parameters") or {} for r in ruleset.get("rules", [])}
 
 
-def classic_protection(rulesets: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], bool,
-                                                                       list[str]]:
+def classic_protection(
+    rulesets: Sequence[Mapping[str, Any]],
+) -> tuple[dict[str, Any], bool, list[str]]:
     """The classic protection body with the rulesets' meaning for the default branch.
 
     Returns (body for PUT .../branches/{b}/protection, whether signatures are required, the
@@ -62,13 +73,17 @@ def classic_protection(rulesets: Sequence[Mapping[str, Any]]) -> tuple[dict[str,
     pr = rules.get("pull_request")
     checks = rules.get("required_status_checks")
     body: dict[str, Any] = {
-        "required_status_checks": None if checks is None else {
+        "required_status_checks": None
+        if checks is None
+        else {
             "strict": bool(checks.get("strict_required_status_checks_policy", False)),
             "contexts": [c["context"] for c in checks.get("required_status_checks", [])],
         },
         # A ruleset without bypass actors binds administrators too.
         "enforce_admins": not bypass,
-        "required_pull_request_reviews": None if pr is None else {
+        "required_pull_request_reviews": None
+        if pr is None
+        else {
             "dismiss_stale_reviews": bool(pr.get("dismiss_stale_reviews_on_push", False)),
             "require_code_owner_reviews": bool(pr.get("require_code_owner_review", False)),
             "required_approving_review_count": int(pr.get("required_approving_review_count", 0)),

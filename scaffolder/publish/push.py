@@ -57,8 +57,11 @@ def auth_env(url: str, token: str, base: Mapping[str, str] | None = None) -> dic
 
 def local_head(project: Path) -> str:
     """The commit of local `main`; a project without one has not been committed yet."""
-    proc = git.run_git(["rev-parse", "--verify", "--quiet", f"refs/heads/{BRANCH}^{{commit}}"],
-                       cwd=project, check=False)
+    proc = git.run_git(
+        ["rev-parse", "--verify", "--quiet", f"refs/heads/{BRANCH}^{{commit}}"],
+        cwd=project,
+        check=False,
+    )
     sha = proc.stdout.strip()
     if not git.is_repository(project) or proc.returncode != 0 or not sha:
         raise UsageError(
@@ -75,8 +78,9 @@ def in_history(project: Path, sha: str) -> bool:
     known = git.run_git(["cat-file", "-e", f"{sha}^{{commit}}"], cwd=project, check=False)
     if known.returncode != 0:
         return False
-    proc = git.run_git(["merge-base", "--is-ancestor", sha, f"refs/heads/{BRANCH}"],
-                       cwd=project, check=False)
+    proc = git.run_git(
+        ["merge-base", "--is-ancestor", sha, f"refs/heads/{BRANCH}"], cwd=project, check=False
+    )
     return proc.returncode == 0
 
 
@@ -87,8 +91,14 @@ TRANSIENT = re.compile(
 )
 
 
-def push(project: Path, clone_url: str, token: str, *, retry: RetryPolicy | None = None,
-         sleep: Callable[[float], None] = time.sleep) -> None:
+def push(
+    project: Path,
+    clone_url: str,
+    token: str,
+    *,
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
     """`git push URL main:main`, retried like API calls when the failure is transient."""
     url = clean_url(clone_url)
     refspec = f"refs/heads/{BRANCH}:refs/heads/{BRANCH}"
@@ -96,8 +106,12 @@ def push(project: Path, clone_url: str, token: str, *, retry: RetryPolicy | None
     policy = retry or RetryPolicy()
     for attempt in range(policy.attempts):
         try:
-            git.run_git(["push", "--porcelain", url, refspec], cwd=project,
-                        env=auth_env(url, token), secrets=[token, basic])
+            git.run_git(
+                ["push", "--porcelain", url, refspec],
+                cwd=project,
+                env=auth_env(url, token),
+                secrets=[token, basic],
+            )
             return
         except GitError as exc:
             if attempt + 1 >= policy.attempts or not TRANSIENT.search(exc.message):
@@ -126,5 +140,7 @@ def check_pushable(project: Path) -> None:
     except (IndexError, ValueError):
         return
     if (major, minor) < (2, 31):
-        raise GitError(f"git {out[2]} is too old to push without writing the token to disk",
-                       hint="install git 2.31 or newer")
+        raise GitError(
+            f"git {out[2]} is too old to push without writing the token to disk",
+            hint="install git 2.31 or newer",
+        )

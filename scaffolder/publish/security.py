@@ -44,17 +44,46 @@ class Switch:
 def switches(full_name: str) -> list[Switch]:
     r = f"/repos/{full_name}"
     return [
-        Switch("vulnerability alerts", "PUT", f"{r}/vulnerability-alerts", None, False,
-               ("vulnerability_alerts",)),
-        Switch("Dependabot security updates", "PUT", f"{r}/automated-security-fixes", None, False,
-               ("automated_security_fixes",)),
-        Switch("secret scanning and push protection", "PATCH", r, SECRET_SCANNING_BODY, True,
-               ("secret_scanning", "secret_scanning_push_protection")),
-        Switch("private vulnerability reporting", "PUT", f"{r}/private-vulnerability-reporting",
-               None, True, ("private_vulnerability_reporting",)),
-        Switch("Actions: read-only token, no PR approvals", "PUT",
-               f"{r}/actions/permissions/workflow", WORKFLOW_BODY, False,
-               ("default_workflow_permissions", "can_approve_pull_request_reviews")),
+        Switch(
+            "vulnerability alerts",
+            "PUT",
+            f"{r}/vulnerability-alerts",
+            None,
+            False,
+            ("vulnerability_alerts",),
+        ),
+        Switch(
+            "Dependabot security updates",
+            "PUT",
+            f"{r}/automated-security-fixes",
+            None,
+            False,
+            ("automated_security_fixes",),
+        ),
+        Switch(
+            "secret scanning and push protection",
+            "PATCH",
+            r,
+            SECRET_SCANNING_BODY,
+            True,
+            ("secret_scanning", "secret_scanning_push_protection"),
+        ),
+        Switch(
+            "private vulnerability reporting",
+            "PUT",
+            f"{r}/private-vulnerability-reporting",
+            None,
+            True,
+            ("private_vulnerability_reporting",),
+        ),
+        Switch(
+            "Actions: read-only token, no PR approvals",
+            "PUT",
+            f"{r}/actions/permissions/workflow",
+            WORKFLOW_BODY,
+            False,
+            ("default_workflow_permissions", "can_approve_pull_request_reviews"),
+        ),
     ]
 
 
@@ -88,20 +117,25 @@ def read_back(get: Callable[[str], Any], full_name: str) -> dict[str, Any]:
         "delete_branch_on_merge": repo.get("delete_branch_on_merge"),
         "topics": list(repo.get("topics") or []),
         "vulnerability_alerts": safe(f"{r}/vulnerability-alerts", lambda d: True),
-        "automated_security_fixes": safe(f"{r}/automated-security-fixes",
-                                         lambda d: bool(d.get("enabled"))),
+        "automated_security_fixes": safe(
+            f"{r}/automated-security-fixes", lambda d: bool(d.get("enabled"))
+        ),
         "secret_scanning": (sa.get("secret_scanning") or {}).get("status", "unavailable"),
-        "secret_scanning_push_protection": (
-            sa.get("secret_scanning_push_protection") or {}
-        ).get("status", "unavailable"),
-        "private_vulnerability_reporting": safe(f"{r}/private-vulnerability-reporting",
-                                                lambda d: bool(d.get("enabled"))),
+        "secret_scanning_push_protection": (sa.get("secret_scanning_push_protection") or {}).get(
+            "status", "unavailable"
+        ),
+        "private_vulnerability_reporting": safe(
+            f"{r}/private-vulnerability-reporting", lambda d: bool(d.get("enabled"))
+        ),
         "default_workflow_permissions": workflow.get("default_workflow_permissions")
-        if isinstance(workflow, dict) else workflow,
+        if isinstance(workflow, dict)
+        else workflow,
         "can_approve_pull_request_reviews": workflow.get("can_approve_pull_request_reviews")
-        if isinstance(workflow, dict) else workflow,
-        "code_scanning_default_setup": safe(f"{r}/code-scanning/default-setup",
-                                            lambda d: d.get("state")),
+        if isinstance(workflow, dict)
+        else workflow,
+        "code_scanning_default_setup": safe(
+            f"{r}/code-scanning/default-setup", lambda d: d.get("state")
+        ),
     }
 
 

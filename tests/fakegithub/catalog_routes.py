@@ -64,8 +64,13 @@ class _CatalogHandler(_Handler):
         _request.reply_headers = {}
         super()._handle()
 
-    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None,
-              raw: bytes | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        payload: Any,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> None:
         merged = {**getattr(_request, "reply_headers", {}), **(headers or {})}
         _request.reply_headers = {}
         super()._send(status, payload, merged, raw)
@@ -90,8 +95,15 @@ class CatalogFakeGitHub(FakeGitHub):
     handler_class = _CatalogHandler
 
     # -- test helpers ---------------------------------------------------------------------
-    def seed(self, owner: str, name: str, files: dict[str, str], *, branch: str = "main",
-             message: str = "seed") -> str:
+    def seed(
+        self,
+        owner: str,
+        name: str,
+        files: dict[str, str],
+        *,
+        branch: str = "main",
+        message: str = "seed",
+    ) -> str:
         """Commit `files` (path -> text) on `branch`, creating the repo if needed."""
         repo = self.state.repos.get((owner.lower(), name.lower()))
         if repo is None:
@@ -120,16 +132,30 @@ class CatalogFakeGitHub(FakeGitHub):
         base = _resolve(self.state, repo, f"refs/heads/{pull['base']['ref']}")
         head = _resolve(self.state, repo, f"refs/heads/{pull['head']['ref']}")
         assert base and head
-        ff = subprocess.run(
-            ["git", "merge-base", "--is-ancestor", base, head],
-            cwd=self.state.bare_path(repo.owner.login, repo.name), check=False,
-        ).returncode == 0
+        ff = (
+            subprocess.run(
+                ["git", "merge-base", "--is-ancestor", base, head],
+                cwd=self.state.bare_path(repo.owner.login, repo.name),
+                check=False,
+            ).returncode
+            == 0
+        )
         if ff:
             merged = head
         else:
             tree = _git(self.state, repo, "merge-tree", "--write-tree", base, head)
-            merged = _git(self.state, repo, "commit-tree", tree.split()[0], "-p", base, "-p", head,
-                          "-m", f"Merge pull request #{number}")
+            merged = _git(
+                self.state,
+                repo,
+                "commit-tree",
+                tree.split()[0],
+                "-p",
+                base,
+                "-p",
+                head,
+                "-m",
+                f"Merge pull request #{number}",
+            )
         _git(self.state, repo, "update-ref", f"refs/heads/{pull['base']['ref']}", merged, base)
         pull.update(state="closed", merged=True)
         return merged
@@ -137,16 +163,27 @@ class CatalogFakeGitHub(FakeGitHub):
 
 # -- git plumbing on the bare repositories --------------------------------------------------
 _IDENTITY = {
-    "GIT_AUTHOR_NAME": "GitHub", "GIT_AUTHOR_EMAIL": "noreply@github.com",
-    "GIT_COMMITTER_NAME": "GitHub", "GIT_COMMITTER_EMAIL": "noreply@github.com",
+    "GIT_AUTHOR_NAME": "GitHub",
+    "GIT_AUTHOR_EMAIL": "noreply@github.com",
+    "GIT_COMMITTER_NAME": "GitHub",
+    "GIT_COMMITTER_EMAIL": "noreply@github.com",
 }
 
 
-def _git(state: State, repo: Repo, *args: str, input: bytes | None = None,
-         env: dict[str, str] | None = None) -> str:
+def _git(
+    state: State,
+    repo: Repo,
+    *args: str,
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
+) -> str:
     proc = subprocess.run(
-        ["git", *args], cwd=state.bare_path(repo.owner.login, repo.name), input=input,
-        capture_output=True, check=False, env={**os.environ, **_IDENTITY, **(env or {})},
+        ["git", *args],
+        cwd=state.bare_path(repo.owner.login, repo.name),
+        input=input,
+        capture_output=True,
+        check=False,
+        env={**os.environ, **_IDENTITY, **(env or {})},
     )
     if proc.returncode:
         raise RuntimeError(f"git {' '.join(args)}: {proc.stderr.decode()}")
@@ -156,7 +193,9 @@ def _git(state: State, repo: Repo, *args: str, input: bytes | None = None,
 def _resolve(state: State, repo: Repo, ref: str) -> str | None:
     proc = subprocess.run(
         ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-        cwd=state.bare_path(repo.owner.login, repo.name), capture_output=True, check=False,
+        cwd=state.bare_path(repo.owner.login, repo.name),
+        capture_output=True,
+        check=False,
     )
     return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
@@ -164,7 +203,9 @@ def _resolve(state: State, repo: Repo, ref: str) -> str | None:
 def _blob(state: State, repo: Repo, commit: str, path: str) -> tuple[str, bytes] | None:
     proc = subprocess.run(
         ["git", "rev-parse", "--verify", "--quiet", f"{commit}:{path}"],
-        cwd=state.bare_path(repo.owner.login, repo.name), capture_output=True, check=False,
+        cwd=state.bare_path(repo.owner.login, repo.name),
+        capture_output=True,
+        check=False,
     )
     if proc.returncode:
         return None
@@ -172,14 +213,23 @@ def _blob(state: State, repo: Repo, commit: str, path: str) -> tuple[str, bytes]
     if _git(state, repo, "cat-file", "-t", sha) != "blob":
         return None
     data = subprocess.run(
-        ["git", "cat-file", "blob", sha], cwd=state.bare_path(repo.owner.login, repo.name),
-        capture_output=True, check=True,
+        ["git", "cat-file", "blob", sha],
+        cwd=state.bare_path(repo.owner.login, repo.name),
+        capture_output=True,
+        check=True,
     ).stdout
     return sha, data
 
 
-def _commit_file(state: State, repo: Repo, branch: str, path: str, content: bytes,
-                 message: str, parent: str | None) -> str:
+def _commit_file(
+    state: State,
+    repo: Repo,
+    branch: str,
+    path: str,
+    content: bytes,
+    message: str,
+    parent: str | None,
+) -> str:
     with _write_lock, tempfile.TemporaryDirectory() as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         if parent:
@@ -196,30 +246,41 @@ def _commit_file(state: State, repo: Repo, branch: str, path: str, content: byte
 
 
 # -- JSON ----------------------------------------------------------------------------------
-def _file_json(state: State, repo: Repo, path: str, sha: str, data: bytes | None,
-               ref: str) -> dict[str, Any]:
+def _file_json(
+    state: State, repo: Repo, path: str, sha: str, data: bytes | None, ref: str
+) -> dict[str, Any]:
     api = f"{state.api_url}/repos/{repo.full_name}/contents/{path}?ref={ref}"
     html = f"{state.web_url}/{repo.full_name}/blob/{ref}/{path}"
     out: dict[str, Any] = {
-        "type": "file", "name": path.rsplit("/", 1)[-1], "path": path, "sha": sha,
-        "size": len(data or b""), "url": api, "html_url": html,
+        "type": "file",
+        "name": path.rsplit("/", 1)[-1],
+        "path": path,
+        "sha": sha,
+        "size": len(data or b""),
+        "url": api,
+        "html_url": html,
         "git_url": f"{state.api_url}/repos/{repo.full_name}/git/blobs/{sha}",
-        "download_url": None, "_links": {"self": api, "git": None, "html": html},
+        "download_url": None,
+        "_links": {"self": api, "git": None, "html": html},
     }
     if data is not None:
         encoded = base64.b64encode(data).decode()
         # GitHub wraps the base64 text at 60 characters.
-        out["content"] = "\n".join(encoded[i:i + 60] for i in range(0, len(encoded), 60)) + "\n"
+        out["content"] = "\n".join(encoded[i : i + 60] for i in range(0, len(encoded), 60)) + "\n"
         out["encoding"] = "base64"
     return out
 
 
 def _ref_json(state: State, repo: Repo, ref: str, sha: str) -> dict[str, Any]:
     return {
-        "ref": ref, "node_id": f"REF_{sha[:8]}",
+        "ref": ref,
+        "node_id": f"REF_{sha[:8]}",
         "url": f"{state.api_url}/repos/{repo.full_name}/git/{ref}",
-        "object": {"type": "commit", "sha": sha,
-                   "url": f"{state.api_url}/repos/{repo.full_name}/git/commits/{sha}"},
+        "object": {
+            "type": "commit",
+            "sha": sha,
+            "url": f"{state.api_url}/repos/{repo.full_name}/git/commits/{sha}",
+        },
     }
 
 
@@ -274,7 +335,8 @@ def put_contents(state: State, login: str, p: dict[str, str], body: Any) -> tupl
     return (200 if current else 201), {
         "content": _file_json(state, repo, path, sha[0], None, branch),
         "commit": {
-            "sha": commit, "message": body["message"],
+            "sha": commit,
+            "message": body["message"],
             "url": f"{state.api_url}/repos/{repo.full_name}/git/commits/{commit}",
             "html_url": f"{state.web_url}/{repo.full_name}/commit/{commit}",
         },
@@ -318,7 +380,8 @@ def list_pulls(state: State, login: str, p: dict[str, str], body: Any) -> tuple[
     wanted = query.get("state", "open")
     pulls = _pulls.setdefault(state, {}).setdefault(repo.full_name.lower(), [])
     out = [
-        _pull_json(state, repo, pull) for pull in pulls
+        _pull_json(state, repo, pull)
+        for pull in pulls
         if (wanted == "all" or pull["state"] == wanted)
         and (not query.get("head") or pull["head"]["label"] == query["head"])
         and (not query.get("base") or pull["base"]["ref"] == query["base"])
@@ -334,27 +397,62 @@ def create_pull(state: State, login: str, p: dict[str, str], body: Any) -> tuple
     head = _resolve(state, repo, f"refs/heads/{head_ref}")
     base = _resolve(state, repo, f"refs/heads/{base_ref}")
     if head is None or base is None:
-        raise ApiError(422, "Validation Failed", errors=[
-            {"resource": "PullRequest", "field": "head" if head is None else "base",
-             "code": "invalid"}])
+        raise ApiError(
+            422,
+            "Validation Failed",
+            errors=[
+                {
+                    "resource": "PullRequest",
+                    "field": "head" if head is None else "base",
+                    "code": "invalid",
+                }
+            ],
+        )
     pulls = _pulls.setdefault(state, {}).setdefault(repo.full_name.lower(), [])
     label = f"{repo.owner.login}:{head_ref}"
-    if any(x["state"] == "open" and x["head"]["label"] == label and x["base"]["ref"] == base_ref
-           for x in pulls):
-        raise ApiError(422, "Validation Failed", errors=[
-            {"resource": "PullRequest", "code": "custom",
-             "message": f"A pull request already exists for {label}."}])
-    if head == base or subprocess.run(
-        ["git", "merge-base", "--is-ancestor", head, base],
-        cwd=state.bare_path(repo.owner.login, repo.name), check=False,
-    ).returncode == 0:
-        raise ApiError(422, "Validation Failed", errors=[
-            {"resource": "PullRequest", "code": "custom",
-             "message": f"No commits between {base_ref} and {head_ref}"}])
+    if any(
+        x["state"] == "open" and x["head"]["label"] == label and x["base"]["ref"] == base_ref
+        for x in pulls
+    ):
+        raise ApiError(
+            422,
+            "Validation Failed",
+            errors=[
+                {
+                    "resource": "PullRequest",
+                    "code": "custom",
+                    "message": f"A pull request already exists for {label}.",
+                }
+            ],
+        )
+    if (
+        head == base
+        or subprocess.run(
+            ["git", "merge-base", "--is-ancestor", head, base],
+            cwd=state.bare_path(repo.owner.login, repo.name),
+            check=False,
+        ).returncode
+        == 0
+    ):
+        raise ApiError(
+            422,
+            "Validation Failed",
+            errors=[
+                {
+                    "resource": "PullRequest",
+                    "code": "custom",
+                    "message": f"No commits between {base_ref} and {head_ref}",
+                }
+            ],
+        )
     number = len(pulls) + 1
     pull = {
-        "id": 5000 + number, "number": number, "state": "open", "merged": False,
-        "title": body.get("title", ""), "body": body.get("body"),
+        "id": 5000 + number,
+        "number": number,
+        "state": "open",
+        "merged": False,
+        "title": body.get("title", ""),
+        "body": body.get("body"),
         "url": f"{state.api_url}/repos/{repo.full_name}/pulls/{number}",
         "html_url": f"{state.web_url}/{repo.full_name}/pull/{number}",
         "user": state.account_json(state.accounts[login]),

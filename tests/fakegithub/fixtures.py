@@ -41,8 +41,9 @@ def start_fake(
 
 
 @pytest.fixture
-def fake_github(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
-                isolated_env: Path) -> Iterator[FakeGitHub]:
+def fake_github(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, isolated_env: Path
+) -> Iterator[FakeGitHub]:
     fake = start_fake(tmp_path_factory.mktemp("fakegithub"), monkeypatch, "")
     yield fake
     fake.stop()
@@ -50,8 +51,9 @@ def fake_github(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
 
 
 @pytest.fixture
-def fake_ghes(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
-              isolated_env: Path) -> Iterator[FakeGitHub]:
+def fake_ghes(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, isolated_env: Path
+) -> Iterator[FakeGitHub]:
     """The same, served the way GitHub Enterprise Server is: the API under /api/v3."""
     fake = start_fake(tmp_path_factory.mktemp("fakeghes"), monkeypatch, "/api/v3")
     yield fake

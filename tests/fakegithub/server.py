@@ -174,8 +174,13 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None,
-              raw: bytes | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        payload: Any,
+        headers: dict[str, str] | None = None,
+        raw: bytes | None = None,
+    ) -> None:
         data = raw if raw is not None else b""
         if raw is None and payload is not None:
             data = json.dumps(payload).encode()
@@ -214,7 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
             if not path.startswith(fake.prefix):
                 self._send(404, {"message": "Not Found"})
                 return
-            path = path[len(fake.prefix):] or "/"
+            path = path[len(fake.prefix) :] or "/"
         login = self._login_from(self.headers.get("Authorization"), basic=bool(git))
         body: Any = None
         if kind == "api" and body_bytes:
@@ -265,8 +270,9 @@ class _Handler(BaseHTTPRequestHandler):
             return f"{'/'.join(map(str, exc.absolute_path))}: {exc.message}"
         return None
 
-    def _git(self, record: Request, login: str | None, match: re.Match[str], query: str,
-             body: bytes) -> None:
+    def _git(
+        self, record: Request, login: str | None, match: re.Match[str], query: str, body: bytes
+    ) -> None:
         state = self.github.state
         repo = state.repos.get((match["owner"].lower(), match["repo"].lower()))
         if login is None:
@@ -278,11 +284,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(record.status, None, raw=b"Repository not found.\n")
             return
         env = {
-            "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/"),
-            "GIT_CONFIG_NOSYSTEM": "1", "GIT_PROJECT_ROOT": str(state.git_root),
-            "GIT_HTTP_EXPORT_ALL": "1", "REMOTE_USER": login, "REMOTE_ADDR": "127.0.0.1",
+            "PATH": os.environ["PATH"],
+            "HOME": os.environ.get("HOME", "/"),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_PROJECT_ROOT": str(state.git_root),
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "REMOTE_USER": login,
+            "REMOTE_ADDR": "127.0.0.1",
             "PATH_INFO": f"/{repo.owner.login}/{repo.name}.git{match['rest']}",
-            "QUERY_STRING": query, "REQUEST_METHOD": self.command,
+            "QUERY_STRING": query,
+            "REQUEST_METHOD": self.command,
             "CONTENT_TYPE": self.headers.get("Content-Type", ""),
             "CONTENT_LENGTH": str(len(body)),
         }

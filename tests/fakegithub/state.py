@@ -119,7 +119,9 @@ class State:
         proc = subprocess.run(
             ["git", "for-each-ref", "refs/heads", "--format=%(refname:short) %(objectname)"],
             cwd=self.bare_path(repo.owner.login, repo.name),
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return dict(line.split(" ", 1) for line in proc.stdout.splitlines() if line)
 
@@ -138,9 +140,11 @@ class State:
     # -- JSON -----------------------------------------------------------------------------
     def account_json(self, account: Account) -> dict[str, Any]:
         return {
-            "login": account.login, "id": account.id, "type": account.type,
+            "login": account.login,
+            "id": account.id,
+            "type": account.type,
             "url": f"{self.api_url}/{'orgs' if account.type == 'Organization' else 'users'}/"
-                   f"{account.login}",
+            f"{account.login}",
             "html_url": f"{self.web_url}/{account.login}",
             "name": account.login.title(),
             "plan": {"name": account.plan},
@@ -149,14 +153,21 @@ class State:
     def repo_json(self, repo: Repo, login: str) -> dict[str, Any]:
         admin = self.can_admin(login, repo)
         return {
-            "id": repo.id, "node_id": f"R_{repo.id}", "name": repo.name,
-            "full_name": repo.full_name, "owner": self.account_json(repo.owner),
-            "private": repo.private, "visibility": "private" if repo.private else "public",
+            "id": repo.id,
+            "node_id": f"R_{repo.id}",
+            "name": repo.name,
+            "full_name": repo.full_name,
+            "owner": self.account_json(repo.owner),
+            "private": repo.private,
+            "visibility": "private" if repo.private else "public",
             "html_url": f"{self.web_url}/{repo.full_name}",
             "url": f"{self.api_url}/repos/{repo.full_name}",
             "clone_url": f"{self.web_url}/{repo.full_name}.git",
-            "description": repo.description, "homepage": repo.homepage, "fork": False,
-            "default_branch": "main", "delete_branch_on_merge": repo.delete_branch_on_merge,
+            "description": repo.description,
+            "homepage": repo.homepage,
+            "fork": False,
+            "default_branch": "main",
+            "delete_branch_on_merge": repo.delete_branch_on_merge,
             "topics": list(repo.topics),
             "permissions": {"admin": admin, "push": admin, "pull": True},
             "security_and_analysis": {
@@ -199,8 +210,11 @@ def get_user(state: State, login: str, p: dict[str, str], body: Any) -> tuple[in
 
 @route("GET", "/user/orgs")
 def list_my_orgs(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    return 200, [state.account_json(a) for a in state.accounts.values()
-                 if a.type == "Organization" and login in a.members]
+    return 200, [
+        state.account_json(a)
+        for a in state.accounts.values()
+        if a.type == "Organization" and login in a.members
+    ]
 
 
 @route("GET", "/orgs/(?P<org>[^/]+)")
@@ -215,9 +229,16 @@ def _create(state: State, owner: Account, login: str, body: dict[str, Any]) -> t
     name = body["name"]
     if (owner.login.lower(), name.lower()) in state.repos:
         raise ApiError(
-            422, "Repository creation failed.",
-            errors=[{"resource": "Repository", "code": "custom", "field": "name",
-                     "message": "name already exists on this account"}],
+            422,
+            "Repository creation failed.",
+            errors=[
+                {
+                    "resource": "Repository",
+                    "code": "custom",
+                    "field": "name",
+                    "message": "name already exists on this account",
+                }
+            ],
         )
     repo = state.add_repo(owner.login, name, private=bool(body.get("private", False)))
     repo.description = body.get("description")
@@ -361,8 +382,10 @@ def put_protection(state: State, login: str, p: dict[str, str], body: Any) -> tu
     repo = _protection_repo(state, login, p)
     checks = body["required_status_checks"]
     stored = {
-        "required_status_checks": checks and {
-            "strict": checks["strict"], "contexts": list(checks.get("contexts", [])),
+        "required_status_checks": checks
+        and {
+            "strict": checks["strict"],
+            "contexts": list(checks.get("contexts", [])),
         },
         "enforce_admins": _enabled(body["enforce_admins"]),
         "required_pull_request_reviews": body["required_pull_request_reviews"],
