@@ -14,7 +14,7 @@ from typing import Any, Literal, cast, get_args
 
 import yaml
 
-from scaffolder.catalog.rules import (
+from scaffolder.backstage.rules import (
     EntityRef,
     component_name_problem,
     parse_entity_ref,

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scaffolder.audit import audit, check_names
 from scaffolder.errors import ExitCode
-from scaffolder.policy import audit, check_names
 from tests.baseline_fixtures import TEMPLATE_NAMES
 from tests.helpers import build_file_tree
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scaffolder.catalog.entity import validate_entity
+from scaffolder.backstage.entity import validate_entity
 from tests.baseline_fixtures import CELL_IDS, CODEQL, TEMPLATE_NAMES, Scaffold
 from tests.conftest import TEMPLATES
 

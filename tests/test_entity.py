@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from scaffolder.catalog.entity import (
+from scaffolder.backstage.entity import (
     KIND_SPECS,
     is_valid_api_version,
     is_valid_tag,

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scaffolder.catalog.rules import EntityRef, parse_entity_ref
+from scaffolder.backstage.rules import EntityRef, parse_entity_ref
 from scaffolder.catalog.sources import Catalog, Reader
 from scaffolder.catalog.walk import Found, Walk, load
 from scaffolder.errors import UsageError
@@ -103,7 +103,7 @@ def _repository(meta: Mapping[str, Any], found: Found) -> str:
         if slug:
             return f"https://github.com/{slug}"
     if found.origin.startswith(("https://", "http://")):
-        from scaffolder.catalog.fetch import repository_of_url
+        from scaffolder.github.contents import repository_of_url
 
         return repository_of_url(found.origin)
     return ""

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from scaffolder.backstage.documents import UnparsableError, entity_problems, parse_documents, ref_of
+from scaffolder.backstage.rules import parse_entity_ref
 from scaffolder.catalog import locations
-from scaffolder.catalog.documents import UnparsableError, entity_problems, parse_documents, ref_of
-from scaffolder.catalog.rules import parse_entity_ref
 from scaffolder.catalog.sources import (
     Catalog,
     LocalCatalog,
@@ -188,7 +188,7 @@ def _find_target(catalog: Catalog, value: str, reader: Reader) -> tuple[str, str
     if isinstance(catalog, LocalCatalog):
         text = locations.read_text(catalog.path)
     else:
-        text, _ = reader.fetcher().read_catalog(catalog)
+        text, _ = reader.read_catalog(catalog)
     entries = locations.entries_in(text, source=str(catalog))
     by_target = {e.target: e for e in entries}
     candidates = [value.strip()]

@@ -22,9 +22,9 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from scaffolder.catalog.fetch import FileAddress, GitHubFetcher
 from scaffolder.catalog.sources import RemoteCatalog
 from scaffolder.errors import GitHubError
+from scaffolder.github.contents import FileAddress, GitHubFetcher
 from scaffolder.progress import SILENT, Progress
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ A catalog is a local file (`LocalCatalog`) or a file in a repository on GitHub
 (`RemoteCatalog`, written `github:OWNER/REPO/path/to/all.yaml`). Its targets are local paths
 (type `file`) or URLs (type `url`); relative targets are resolved against the file that lists
 them, as Backstage does. Local files are read directly; GitHub URLs through the GitHub API
-(`catalog/fetch.py`: cached, revalidated with ETags).
+(`github/contents.py`: cached, revalidated with ETags).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from scaffolder.errors import UsageError
 
 if TYPE_CHECKING:
-    from scaffolder.catalog.fetch import GitHubFetcher
+    from scaffolder.github.contents import GitHubFetcher
 
 _REMOTE = re.compile(r"^github:(?P<owner>[A-Za-z0-9_.-]+)/(?P<repo>[A-Za-z0-9_.-]+)/(?P<path>.+)$")
 
@@ -122,7 +122,7 @@ class Reader:
     def fetcher(self) -> GitHubFetcher:
         with self._lock:
             if self._fetcher is None:
-                from scaffolder.catalog.fetch import GitHubFetcher
+                from scaffolder.github.contents import GitHubFetcher
 
                 self._fetcher = GitHubFetcher.from_environment()
             return self._fetcher
@@ -142,5 +142,24 @@ class Reader:
     def read(self, location: str) -> str:
         """The text at a path or URL; raises TargetUnreadable with the reason."""
         if is_url(location):
-            return self.fetcher().read_url(location)
+            return self.read_url(location)
         return read_local(location)
+
+    def read_url(self, url: str) -> str:
+        """A `url` target's text, read through the GitHub contents API."""
+        from scaffolder.errors import GitHubError
+        from scaffolder.github.contents import NotAGitHubFile, parse_github_url
+
+        fetcher = self.fetcher()
+        try:
+            address = parse_github_url(url, fetcher.settings.api_url)
+            found = fetcher.get_file(address)
+        except (NotAGitHubFile, GitHubError) as exc:
+            raise TargetUnreadable(str(getattr(exc, "message", exc))) from None
+        if found is None:
+            raise TargetUnreadable(f"not found on GitHub ({address.owner}/{address.repo})")
+        return found.text
+
+    def read_catalog(self, catalog: RemoteCatalog) -> tuple[str, str]:
+        """A remote catalog's text ('' when the file does not exist yet) and its web URL."""
+        return self.fetcher().read_default_branch_file(catalog.owner, catalog.repo, catalog.path)

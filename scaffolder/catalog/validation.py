@@ -20,15 +20,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scaffolder.catalog import locations
-from scaffolder.catalog.documents import (
+from scaffolder.backstage.documents import (
     UnparsableError,
     entity_problems,
     kind_of,
     parse_documents,
     ref_of,
 )
-from scaffolder.catalog.rules import parse_entity_ref
+from scaffolder.backstage.rules import parse_entity_ref
+from scaffolder.catalog import locations
 from scaffolder.catalog.sources import Catalog, LocalCatalog, Reader
 from scaffolder.catalog.walk import Found, Target, walk
 from scaffolder.errors import CatalogFileError, UsageError
@@ -83,14 +83,14 @@ def _ref_values(spec: Mapping[str, Any], name: str) -> Iterator[str]:
 
 
 def _kind_label(kind: str) -> str:
-    from scaffolder.catalog.entity import KIND_NAMES
+    from scaffolder.backstage.entity import KIND_NAMES
 
     return KIND_NAMES.get(kind, kind.capitalize())
 
 
 def check_relations(entities: list[Found]) -> tuple[list[Problem], list[str]]:
     """Unresolved references, and notes on the kinds that could not be checked."""
-    from scaffolder.catalog.entity import KIND_SPECS
+    from scaffolder.backstage.entity import KIND_SPECS
 
     present = {f.ref.lower() for f in entities if f.ref}
     kinds = {f.kind for f in entities}
@@ -238,5 +238,5 @@ def validate_catalog(catalog: Catalog, reader: Reader | None = None) -> Validati
                 hint="give the catalog file to check: scaffolder catalog validate FILE",
             )
         return validate_text(locations.read_text(catalog.path), str(catalog.path), reader)
-    text, url = reader.fetcher().read_catalog(catalog)
+    text, url = reader.read_catalog(catalog)
     return validate_text(text, url, reader)

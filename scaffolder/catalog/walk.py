@@ -16,14 +16,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from scaffolder.catalog import locations
-from scaffolder.catalog.documents import (
+from scaffolder.backstage.documents import (
     Document,
     UnparsableError,
     kind_of,
     parse_documents,
     ref_of,
 )
+from scaffolder.catalog import locations
 from scaffolder.catalog.sources import (
     Catalog,
     LocalCatalog,
@@ -183,5 +183,5 @@ def load(catalog: Catalog, reader: Reader) -> Walk:
     """Walk a local catalog file (an absent one is empty) or one in a repository on GitHub."""
     if isinstance(catalog, LocalCatalog):
         return walk(locations.read_text(catalog.path), str(catalog.path), reader)
-    text, url = reader.fetcher().read_catalog(catalog)
+    text, url = reader.read_catalog(catalog)
     return walk(text, url, reader)

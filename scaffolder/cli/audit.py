@@ -27,7 +27,7 @@ def add_parser(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
-    from scaffolder.policy import audit
+    from scaffolder.audit import audit
 
     report = audit(args.path)
     code = ExitCode.OK if report.ok else ExitCode.CHECKS_FAILED

@@ -448,8 +448,8 @@ class _Run:
     def _propose_to_remote_catalog(self, catalog: RemoteCatalog, url: str) -> StepReport:
         """A catalog repository on GitHub: propose the repository's URL by pull request."""
         from scaffolder.catalog import manage
-        from scaffolder.catalog.fetch import GitHubFetcher
         from scaffolder.catalog.sources import Reader
+        from scaffolder.github.contents import GitHubFetcher
 
         self.catalog = {"file": str(catalog), "target": url, "replaced": None}
         if self.dry:

@@ -15,7 +15,7 @@ from typing import Any
 
 from scaffolder import __version__
 from scaffolder.answers import STANDARD_QUESTIONS
-from scaffolder.catalog.rules import is_valid_object_name
+from scaffolder.backstage.rules import is_valid_object_name
 from scaffolder.errors import TemplateError, UntrustedTemplateError
 from scaffolder.render import copier_adapter
 from scaffolder.render.copier_adapter import QuestionSpec

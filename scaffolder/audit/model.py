@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scaffolder.policy.repo import Repository
+from scaffolder.audit.repo import Repository
 
 
 @dataclass(frozen=True)

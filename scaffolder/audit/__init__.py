@@ -32,11 +32,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scaffolder.audit.files import FILE_CHECKS
+from scaffolder.audit.model import AuditReport, Check, CheckResult
+from scaffolder.audit.repo import Repository
+from scaffolder.audit.workflows import WORKFLOW_CHECKS
 from scaffolder.errors import UsageError
-from scaffolder.policy.files import FILE_CHECKS
-from scaffolder.policy.model import AuditReport, Check, CheckResult
-from scaffolder.policy.repo import Repository
-from scaffolder.policy.workflows import WORKFLOW_CHECKS
 
 __all__ = ["CHECKS", "AuditReport", "Check", "CheckResult", "audit", "check_names"]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from scaffolder.catalog.rules import DEFAULT_NAMESPACE
+from scaffolder.backstage.rules import DEFAULT_NAMESPACE
 
 try:
     _Loader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader
@@ -84,7 +84,7 @@ def ref_of(data: object) -> str:
 
 def entity_problems(data: object) -> list[str]:
     """Why Backstage would reject `data` as an entity; empty when it is valid."""
-    from scaffolder.catalog.entity import validate_entity
+    from scaffolder.backstage.entity import validate_entity
 
     if not isinstance(data, Mapping):
         return [f"a document must be a mapping (an entity), not {type(data).__name__}"]

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from scaffolder.catalog.sources import RemoteCatalog, TargetUnreadable
 from scaffolder.errors import GitHubError
 
 if TYPE_CHECKING:
@@ -51,8 +50,12 @@ class FileAddress:
     ref: str | None
 
 
+class NotAGitHubFile(ValueError):
+    """A URL that names no file on the GitHub scaffolder reads; the message says why."""
+
+
 def parse_github_url(url: str, api_url: str) -> FileAddress:
-    """The repository file a web URL points at; TargetUnreadable if it is not on this GitHub."""
+    """The repository file a web URL points at; NotAGitHubFile if it is not on this GitHub."""
     parts = urllib.parse.urlsplit(url)
     segments = [urllib.parse.unquote(s) for s in parts.path.split("/") if s]
     base = urllib.parse.urlsplit(web_base(api_url))
@@ -63,11 +66,11 @@ def parse_github_url(url: str, api_url: str) -> FileAddress:
         if len(segments) >= 5 and segments[2] in ("blob", "tree"):
             return FileAddress(segments[0], segments[1], "/".join(segments[4:]), segments[3])
     else:
-        raise TargetUnreadable(
+        raise NotAGitHubFile(
             f"not a file on {base.netloc} (the GitHub scaffolder reads; set "
             "SCAFFOLDER_GITHUB_API_URL for an Enterprise Server)"
         )
-    raise TargetUnreadable("not a GitHub file URL (expected .../OWNER/REPO/blob/REF/PATH)")
+    raise NotAGitHubFile("not a GitHub file URL (expected .../OWNER/REPO/blob/REF/PATH)")
 
 
 def repository_of_url(url: str) -> str:
@@ -225,26 +228,15 @@ class GitHubFetcher:
             self.cache.put(key, etag, sha, text)
         return RemoteFile(text, sha, address)
 
-    def read_url(self, url: str) -> str:
-        """A `url` target's text; TargetUnreadable with the reason when it cannot be read."""
-        address = parse_github_url(url, self.settings.api_url)
-        try:
-            found = self.get_file(address)
-        except GitHubError as exc:
-            raise TargetUnreadable(exc.message) from None
-        if found is None:
-            raise TargetUnreadable(f"not found on GitHub ({address.owner}/{address.repo})")
-        return found.text
-
     def default_branch(self, owner: str, repo: str) -> str:
         data = self.client().rest("GET", f"/repos/{owner}/{repo}", what=f"read {owner}/{repo}")
         return str(data.get("default_branch") or "main")
 
-    def read_catalog(self, catalog: RemoteCatalog) -> tuple[str, str]:
-        """A remote catalog's text ('' when the file does not exist yet) and its web URL."""
-        branch = self.default_branch(catalog.owner, catalog.repo)
-        found = self.get_file(FileAddress(catalog.owner, catalog.repo, catalog.path, branch))
-        url = self.blob_url(catalog.owner, catalog.repo, branch, catalog.path)
+    def read_default_branch_file(self, owner: str, repo: str, path: str) -> tuple[str, str]:
+        """A file on the default branch: its text ('' when it does not exist yet), its web URL."""
+        branch = self.default_branch(owner, repo)
+        found = self.get_file(FileAddress(owner, repo, path, branch))
+        url = self.blob_url(owner, repo, branch, path)
         return (found.text if found else ""), url
 
     def blob_url(self, owner: str, repo: str, ref: str, path: str) -> str:

@@ -9,10 +9,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from scaffolder.catalog.entity import validate_entities
-from scaffolder.policy.model import count
-from scaffolder.policy.repo import COMMUNITY_DIRS, Repository, find_file, read_text
-from scaffolder.policy.workflows import TEST_COMMANDS, _steps_using
+from scaffolder.audit.model import count
+from scaffolder.audit.repo import COMMUNITY_DIRS, Repository, find_file, read_text
+from scaffolder.audit.workflows import TEST_COMMANDS, _steps_using
+from scaffolder.backstage.entity import validate_entities
 
 Outcome = tuple[list[str], str]
 

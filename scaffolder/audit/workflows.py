@@ -8,8 +8,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from scaffolder.policy.model import count
-from scaffolder.policy.repo import Job, Repository, Step, Workflow
+from scaffolder.audit.model import count
+from scaffolder.audit.repo import Job, Repository, Step, Workflow
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _VERSION_COMMENT = re.compile(r"^v?\d+(\.\d+)*\b")

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from scaffolder.catalog.rules import (
+from scaffolder.backstage.rules import (
     is_valid_dns_subdomain,
     is_valid_kind,
     is_valid_namespace,

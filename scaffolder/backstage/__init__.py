@@ -1,0 +1,1 @@
+"""Backstage's entity model: names, references, entity validation. Pure functions, no I/O."""
