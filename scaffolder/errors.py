@@ -1,4 +1,8 @@
-"""Every error scaffolder raises on purpose, and the exit code each one maps to.
+"""Every error scaffolder raises on purpose, the exit codes, and the one table that documents them.
+
+Exit codes (`EXIT_CODES`; printed by `--help`, listed in the README), the same for every
+command. Where two apply, the more serious wins: 70 over 3, 3 over 1 (an incomplete result is
+not a clean finding) — see `more_serious()`.
 
 The tree (checks that fail, in `audit` and `catalog validate`, are results, not errors:
 those commands exit 1 with `ExitCode.CHECKS_FAILED`)::
@@ -20,7 +24,9 @@ those commands exit 1 with `ExitCode.CHECKS_FAILED`)::
     │   ├── GitHubPermissionError        403/404: not allowed, or not on this plan (`.plan_limited`)
     │   ├── GitHubRateLimitError         rate limited for longer than the retry budget allows
     │   └── RepositoryConflictError      the repository exists and holds someone else's work
-    └── PartialSuccessError              exit 3: some steps ran; wraps the cause, says how to resume
+    ├── PartialSuccessError              exit 3: some steps ran; wraps the cause, says how to resume
+    ├── Interrupted                      exit 130: Ctrl-C; says what was undone or how to resume
+    └── InternalError                    exit 70: a bug; wraps the unexpected exception
 
 Third-party errors (copier's, git's, PyGithub's) are translated into this tree at exactly one
 boundary each: `render/copier_adapter.py`, `vcs/git.py` and the GitHub client.
@@ -33,7 +39,7 @@ from collections.abc import Sequence
 
 
 class ExitCode(enum.IntEnum):
-    """Shell-friendly exit codes. Documented in `--help` and the README."""
+    """Shell-friendly exit codes. Documented in `--help` and the README (`EXIT_CODES`)."""
 
     OK = 0
     CHECKS_FAILED = 1
@@ -41,14 +47,76 @@ class ExitCode(enum.IntEnum):
     PARTIAL = 3
     UNTRUSTED = 4
     GITHUB = 5
+    POLICY = 6
+    INTERNAL = 70
     INTERRUPTED = 130
+
+
+#: What each exit code means, for every command alike: `--help` prints this table.
+EXIT_CODES: tuple[tuple[ExitCode, str], ...] = (
+    (ExitCode.OK, "success"),
+    (
+        ExitCode.CHECKS_FAILED,
+        "checks or findings failed (audit, catalog validate; later: lint, outdated, an "
+        "insights gate, live drift)",
+    ),
+    (
+        ExitCode.USAGE,
+        "invalid input or usage: a bad answer, flag or file, an unknown template, a "
+        "destination that is not empty; nothing was written",
+    ),
+    (
+        ExitCode.PARTIAL,
+        "partial success: something was written and a later step failed (for a command over "
+        "many repositories: some of them failed); the message says how to resume",
+    ),
+    (
+        ExitCode.UNTRUSTED,
+        "untrusted template refused (unsafe features without --trust, or its output holds "
+        "the token)",
+    ),
+    (ExitCode.GITHUB, "refused before anything was written: no token, no permission"),
+    (ExitCode.POLICY, "refused by the access policy"),
+    (ExitCode.INTERNAL, "internal error: a bug in scaffolder; please report it"),
+    (ExitCode.INTERRUPTED, "interrupted (Ctrl-C)"),
+)
+
+#: Seriousness, least first: the exit code of a run where several apply is the most serious.
+_SERIOUSNESS = (
+    ExitCode.OK,
+    ExitCode.CHECKS_FAILED,
+    ExitCode.PARTIAL,
+    ExitCode.USAGE,
+    ExitCode.GITHUB,
+    ExitCode.POLICY,
+    ExitCode.UNTRUSTED,
+    ExitCode.INTERRUPTED,
+    ExitCode.INTERNAL,
+)
+
+
+def more_serious(*codes: ExitCode) -> ExitCode:
+    """The exit code that wins where several apply: 70 over 3, 3 over 1, anything over 0."""
+    return max(codes, key=_SERIOUSNESS.index, default=ExitCode.OK)
+
+
+def exit_codes_help() -> str:
+    """The `exit codes:` block `--help` prints."""
+    import textwrap
+
+    lines = ["exit codes:"]
+    for code, meaning in EXIT_CODES:
+        wrapped = textwrap.wrap(meaning, width=68)
+        lines.append(f"  {int(code):<4} {wrapped[0]}")
+        lines.extend(f"       {rest}" for rest in wrapped[1:])
+    return "\n".join(lines) + "\n"
 
 
 class ScaffolderError(Exception):
     """Base of every error scaffolder raises for the user to read."""
 
     exit_code: ExitCode = ExitCode.USAGE
-    #: A stable, machine-readable name for `--json` consumers.
+    #: A stable, machine-readable name for `--json` consumers (the envelope's `error.code`).
     kind: str = "error"
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
@@ -60,7 +128,7 @@ class ScaffolderError(Exception):
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
 
     def to_json(self) -> dict[str, object]:
-        return {"kind": self.kind, "message": self.message, "hint": self.hint}
+        return {"code": self.kind, "message": self.message, "hint": self.hint}
 
 
 class UsageError(ScaffolderError):
@@ -237,10 +305,48 @@ class PartialSuccessError(ScaffolderError):
         }
 
 
+class Interrupted(ScaffolderError):
+    """Ctrl-C. What this run wrote on disk is undone while no remote step has run; after one
+    has, nothing is deleted and the hint is the command that resumes."""
+
+    exit_code = ExitCode.INTERRUPTED
+    kind = "interrupted"
+
+    def __init__(self, *, undone: bool, resume: str | None = None) -> None:
+        self.undone = undone
+        self.resume = resume
+        if undone or resume is None:
+            message = "interrupted: nothing was written" if undone else "interrupted"
+            super().__init__(message)
+        else:
+            super().__init__(
+                "interrupted after GitHub was changed: the project was kept",
+                hint=f"to finish, run: {resume}",
+            )
+
+    def to_json(self) -> dict[str, object]:
+        return {**super().to_json(), "undone": self.undone, "resume": self.resume}
+
+
+class InternalError(ScaffolderError):
+    """An exception nobody meant to raise: a bug. Never exit 1, which means "checks failed"."""
+
+    exit_code = ExitCode.INTERNAL
+    kind = "internal-error"
+
+    def __init__(self, exc: BaseException) -> None:
+        self.cause = exc
+        super().__init__(
+            f"internal error: {type(exc).__name__}: {exc}".strip().rstrip(":"),
+            hint="this is a bug in scaffolder; please report it with the command you ran "
+            "(re-run with SCAFFOLDER_DEBUG=1 for the traceback)",
+        )
+
+
 def exit_code_for(exc: BaseException) -> ExitCode:
     """The one place that maps an exception to the process exit code."""
     if isinstance(exc, KeyboardInterrupt):
         return ExitCode.INTERRUPTED
     if isinstance(exc, ScaffolderError):
         return exc.exit_code
-    raise exc
+    return ExitCode.INTERNAL

@@ -2,7 +2,7 @@
 
 A scaffold costs a fraction of a second, but the matrix has 3 templates x 4 answer sets and
 the checks run several tools on each, so each cell is rendered once per session, through the
-real pipeline (`scaffolder.create.create`: copier's API for both layers, then a real git commit),
+real command (`scaffolder.commands.new.run`: copier's API for both layers, then a real git commit),
 in an environment isolated like conftest's `isolated_env`. Tests that change a scaffold copy it
 first (`scaffold_copy`).
 """
@@ -93,12 +93,13 @@ class Scaffold:
 
 
 def render_scaffold(template: str, cell: Cell, dst: Path) -> Scaffold:
-    from scaffolder.create import NewRequest, create
+    from scaffolder.commands import new
 
     name = f"{cell.id}-{template}".replace("-service", "")
-    result = create(
-        NewRequest(template=template, output=dst / name, given=dict(cell.answers), catalog=None)
+    result = new.run(
+        new.NewOptions(template=template, output=dst / name, given=dict(cell.answers), catalog=None)
     )
+    assert result.answers is not None
     return Scaffold(template, cell, result.project, dict(result.answers.all))
 
 

@@ -157,7 +157,7 @@ def test_audit_fails_exactly_the_broken_rule(check, template, scaffold_copy, run
     BREAKS[check](root)
     result = run_cli(["audit", root, "--json"])
     report = result.json()
-    failed = {c["name"]: c["reason"] for c in report["checks"] if not c["passed"]}
+    failed = {c["name"]: c["reason"] for c in report["result"]["checks"] if not c["passed"]}
     assert result.code == ExitCode.CHECKS_FAILED
     assert report["ok"] is False and report["exit_code"] == 1
     assert list(failed) == [check], failed
@@ -460,12 +460,13 @@ def test_audit_json_contract(scaffolds, run_cli) -> None:
     path = scaffolds[("go-service", "defaults")].path
     result = run_cli(["audit", path, "--json"])
     report = result.json()
-    assert set(report) == {"ok", "path", "languages", "summary", "checks", "exit_code"}
-    assert report["ok"] is True and report["exit_code"] == 0
-    assert report["path"] == str(path.resolve())
-    assert report["summary"] == {"passed": 16, "failed": 0}
-    assert [c["name"] for c in report["checks"]] == check_names()
-    for check in report["checks"]:
+    assert set(report) == {"schema", "command", "ok", "exit_code", "result", "error", "warnings"}
+    assert report["ok"] is True and report["exit_code"] == 0 and report["error"] is None
+    assert set(report["result"]) == {"path", "languages", "summary", "checks"}
+    assert report["result"]["path"] == str(path.resolve())
+    assert report["result"]["summary"] == {"passed": 16, "failed": 0}
+    assert [c["name"] for c in report["result"]["checks"]] == check_names()
+    for check in report["result"]["checks"]:
         assert set(check) == {"name", "title", "passed", "reason"}
         assert check["reason"]
     assert result.stderr == ""
@@ -559,7 +560,7 @@ def test_malformed_files_fail_checks_and_never_crash(tmp_path, run_cli) -> None:
     assert result.code == ExitCode.CHECKS_FAILED, result.stderr
     report = result.json()
     assert "Traceback" not in result.stderr
-    failed = {c["name"] for c in report["checks"] if not c["passed"]}
+    failed = {c["name"] for c in report["result"]["checks"] if not c["passed"]}
     assert failed >= {
         "catalog-info",
         "dependabot",

@@ -112,9 +112,9 @@ def test_workflows_and_dependabot_match_githubs_schemas(scaffold: Scaffold) -> N
 def test_scaffolder_audit_passes(scaffold: Scaffold, run_cli) -> None:
     result = run_cli(["audit", scaffold.path, "--json"])
     report = result.json()
-    failed = [c for c in report["checks"] if not c["passed"]]
+    failed = [c for c in report["result"]["checks"] if not c["passed"]]
     assert result.code == 0 and failed == [], failed
-    assert report["languages"] == [scaffold.language]
+    assert report["result"]["languages"] == [scaffold.language]
 
 
 # --- Workflows -----------------------------------------------------------------------------

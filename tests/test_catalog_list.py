@@ -35,7 +35,7 @@ def populated(run_cli, tmp_path):
 def names(run_cli, *args: str) -> list[str]:
     result = run_cli(["catalog", "list", *args, "--json"])
     assert result.code == 0, result.stderr
-    return sorted(row["name"] for row in result.json()["entities"])
+    return sorted(row["name"] for row in result.json()["result"]["entities"])
 
 
 def test_lifecycle_production_is_the_headline(run_cli, populated):
@@ -103,11 +103,11 @@ def test_a_bad_filter_value_is_a_usage_error(run_cli, populated):
 def test_json_rows_carry_every_column_and_the_source(run_cli, populated):
     payload = run_cli(["catalog", "list", "--owner", "user:jdoe", "--json"]).json()
     assert payload["ok"] is True
-    assert payload["filters"] == {"owner": ["user:jdoe"]}
-    assert payload["total"] == 6
-    assert payload["count"] == 1
-    assert payload["unreadable"] == []
-    (row,) = payload["entities"]
+    assert payload["result"]["filters"] == {"owner": ["user:jdoe"]}
+    assert payload["result"]["total"] == 6
+    assert payload["result"]["count"] == 1
+    assert payload["result"]["unreadable"] == []
+    (row,) = payload["result"]["entities"]
     assert row == {
         "ref": "component:default/old-cart",
         "name": "old-cart",
@@ -132,11 +132,16 @@ def test_unreadable_targets_are_listed_with_the_reason(run_cli, populated, catal
     assert f"{populated}/src/ledger/catalog-info.yaml: no such file" in result.stdout
     assert f"{populated}/src/search/catalog-info.yaml: line 2: not valid YAML" in result.stdout
     payload = run_cli(["catalog", "list", "--lifecycle", "production", "--json"]).json()
-    assert sorted(r["name"] for r in payload["entities"]) == ["payments-api", "payments-web"]
-    reasons = {u["target"].split("/")[-2]: u["reason"] for u in payload["unreadable"]}
+    assert sorted(r["name"] for r in payload["result"]["entities"]) == [
+        "payments-api",
+        "payments-web",
+    ]
+    reasons = {u["target"].split("/")[-2]: u["reason"] for u in payload["result"]["unreadable"]}
     assert reasons["ledger"] == "no such file"
     assert reasons["search"].startswith("line 2: not valid YAML")
-    assert all(u["listed_at"].startswith(f"{catalog_file}:") for u in payload["unreadable"])
+    assert all(
+        u["listed_at"].startswith(f"{catalog_file}:") for u in payload["result"]["unreadable"]
+    )
 
 
 def test_repository_column_comes_from_the_annotations(run_cli, tmp_path):
@@ -149,7 +154,9 @@ def test_repository_column_comes_from_the_annotations(run_cli, tmp_path):
         ),
     )
     assert run_cli(["catalog", "register", info]).code == 0
-    rows = {r["name"]: r for r in run_cli(["catalog", "list", "--json"]).json()["entities"]}
+    rows = {
+        r["name"]: r for r in run_cli(["catalog", "list", "--json"]).json()["result"]["entities"]
+    }
     assert rows["svc"]["repository"] == "https://github.com/acme/svc"
     assert rows["svc-docs"]["repository"] == "https://git.example.com/acme/docs/"
     table = run_cli(["catalog", "list"]).stdout
@@ -198,7 +205,7 @@ def test_a_location_loop_ends(run_cli, tmp_path, catalog_file):
     assert names(run_cli) == ["looped"]
     result = run_cli(["catalog", "validate", "--json"])
     assert result.code == 1
-    assert [p["message"] for p in result.json()["problems"]] == [
+    assert [p["message"] for p in result.json()["result"]["problems"]] == [
         "target ./all.yaml is listed more than once"
     ]
 
@@ -208,8 +215,8 @@ def test_documents_that_are_not_entities_are_reported(run_cli, tmp_path, catalog
     assert run_cli(["catalog", "register", info]).code == 0
     info.write_text(info.read_text() + "---\n- just\n- a list\n")
     payload = run_cli(["catalog", "list", "--json"]).json()
-    assert [r["name"] for r in payload["entities"]] == ["svc"]
-    (bad,) = payload["unreadable"]
+    assert [r["name"] for r in payload["result"]["entities"]] == ["svc"]
+    (bad,) = payload["result"]["unreadable"]
     assert bad["reason"].endswith("not an entity (a YAML mapping)")
 
 

@@ -25,8 +25,8 @@ def test_register_a_project_folder_adds_its_catalog_info(run_cli, tmp_path, cata
     assert result.code == 0, result.stderr
     payload = result.json()
     target = str(project / "catalog-info.yaml")
-    assert payload == {
-        "ok": True,
+    assert payload["ok"] is True and payload["error"] is None
+    assert payload["result"] == {
         "action": "register",
         "catalog": str(catalog_file),
         "target": target,
@@ -81,7 +81,7 @@ def test_invalid_entity_file_is_refused_with_each_problem(run_cli, tmp_path, cat
     result = run_cli(["catalog", "register", info, "--json"])
     assert result.code == 2
     error = result.json()["error"]
-    assert error["kind"] == "catalog-target"
+    assert error["code"] == "catalog-target"
     assert f"{info}:1:" in error["message"]
     assert "metadata.name 'Bad Name!' is not valid" in error["message"]
     assert "spec.lifecycle is required" in error["message"]
@@ -157,8 +157,8 @@ def test_unregister_by_path_ref_or_target(run_cli, tmp_path, catalog_file):
     assert run_cli(["catalog", "unregister", "beta"]).code == 0
     result = run_cli(["catalog", "unregister", "component:default/gamma", "--json"])
     assert result.code == 0
-    assert result.json()["target"] == str(infos["gamma"])
-    assert result.json()["entities"] == ["component:default/gamma"]
+    assert result.json()["result"]["target"] == str(infos["gamma"])
+    assert result.json()["result"]["entities"] == ["component:default/gamma"]
     assert run_cli(["catalog", "unregister", str(infos["delta"])]).code == 0
     assert catalog_targets(catalog_file) == ["./legacy/catalog-info.yaml"]
     assert catalog_file.read_text().startswith(HAND_WRITTEN.rstrip("\n"))
@@ -219,7 +219,7 @@ def test_a_scaffolded_service_is_listed(run_cli, new_service, catalog_file):
     project = new_service("python-service", "--set", "lifecycle=production")
     result = run_cli(["catalog", "list", "--lifecycle", "production", "--json"])
     assert result.code == 0, result.stderr
-    (row,) = result.json()["entities"]
+    (row,) = result.json()["result"]["entities"]
     assert row["name"] == project.name
     assert row["source"] == str(project / "catalog-info.yaml")
     # and `catalog register` of the same project changes nothing
@@ -238,8 +238,8 @@ def test_unregister_reports_the_entities_it_removes(run_cli, tmp_path):
     info = component(tmp_path, "alpha")
     assert run_cli(["catalog", "register", info]).code == 0
     payload = run_cli(["catalog", "unregister", info.parent, "--json"]).json()
-    assert payload["entities"] == ["component:default/alpha"]
+    assert payload["result"]["entities"] == ["component:default/alpha"]
     assert run_cli(["catalog", "register", info]).code == 0
     info.unlink()  # a target whose file is gone can still be unregistered by its path
     payload = run_cli(["catalog", "unregister", info, "--json"]).json()
-    assert payload["changed"] is True and payload["entities"] == []
+    assert payload["result"]["changed"] is True and payload["result"]["entities"] == []

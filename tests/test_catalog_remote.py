@@ -74,13 +74,13 @@ def test_register_and_list_url_targets_through_the_api(run_cli, github, services
     for url in services.values():
         result = run_cli(["catalog", "register", url, "--json"])
         assert result.code == 0, result.stderr
-        assert result.json()["type"] == "url"
+        assert result.json()["result"]["type"] == "url"
     payload = run_cli(["catalog", "list", "--lifecycle", "production", "--json"]).json()
-    (row,) = payload["entities"]
+    (row,) = payload["result"]["entities"]
     assert row["name"] == "payments-api"
     assert row["repository"] == f"{github.web_url}/acme/payments-api"
     assert row["source"] == services["payments-api"]
-    assert payload["unreadable"] == []
+    assert payload["result"]["unreadable"] == []
     doc = yaml.safe_load(catalog_file.read_text())
     assert doc["spec"] == {"type": "url", "targets": list(services.values())}
 
@@ -105,8 +105,8 @@ def test_reads_are_cached_and_revalidated_with_etags(run_cli, github, services, 
     names = [
         r["name"]
         for r in run_cli(["catalog", "list", "--lifecycle", "production", "--json"]).json()[
-            "entities"
-        ]
+            "result"
+        ]["entities"]
     ]
     assert sorted(names) == ["ledger", "payments-api"]  # the change is seen at once
     assert sorted(contents_statuses(github)) == [200, 304]
@@ -129,8 +129,8 @@ def test_unreadable_url_targets_are_listed_not_fatal(run_cli, github, services, 
         times=10,
     )
     payload = run_cli(["catalog", "list", "--json"]).json()
-    assert [r["name"] for r in payload["entities"]] == ["payments-api"]
-    (bad,) = payload["unreadable"]
+    assert [r["name"] for r in payload["result"]["entities"]] == ["payments-api"]
+    (bad,) = payload["result"]["unreadable"]
     assert bad["target"] == gone
     assert "not found on GitHub" in bad["reason"]
     assert TOKEN not in str(payload)
@@ -154,8 +154,8 @@ def test_register_opens_a_pull_request(run_cli, github, services):
     assert result.code == 0, result.stderr
     payload = result.json()
     (pull,) = github.pulls("acme", "backstage-catalog")
-    assert payload["pull_request"] == pull["html_url"]
-    assert payload["changed"] is True
+    assert payload["result"]["pull_request"] == pull["html_url"]
+    assert payload["result"]["changed"] is True
     assert pull["base"]["ref"] == "main"
     assert pull["title"] == "Register component:default/payments-api in the catalog"
     # main is untouched until the platform team merges; the branch holds the edit
@@ -171,8 +171,8 @@ def test_registering_again_reuses_the_open_pull_request(run_cli, github, service
     first = run_cli(args).json()
     writes = len(github.writes())
     second = run_cli(args).json()
-    assert second["pull_request"] == first["pull_request"]
-    assert second["changed"] is False
+    assert second["result"]["pull_request"] == first["result"]["pull_request"]
+    assert second["result"]["changed"] is False
     assert len(github.writes()) == writes  # nothing written the second time
     assert len(github.pulls("acme", "backstage-catalog")) == 1
 
@@ -186,7 +186,7 @@ def test_after_the_merge_it_is_registered_and_listed(run_cli, github, services):
     assert "already registered" in result.stdout
     assert len(github.pulls("acme", "backstage-catalog")) == 1
     payload = run_cli(["catalog", "list", "--catalog", CATALOG, "--json"]).json()
-    assert [r["name"] for r in payload["entities"]] == ["payments-api"]
+    assert [r["name"] for r in payload["result"]["entities"]] == ["payments-api"]
     assert run_cli(["catalog", "validate", "--catalog", CATALOG]).code == 0
 
 
@@ -206,9 +206,9 @@ def test_unregister_opens_a_pull_request_too(run_cli, github, services):
     github.merge("acme", "backstage-catalog", 1)
     result = run_cli(["catalog", "unregister", "ledger", "--catalog", CATALOG, "--json"])
     assert result.code == 0, result.stderr
-    assert result.json()["target"] == services["ledger"]
+    assert result.json()["result"]["target"] == services["ledger"]
     pull = github.pulls("acme", "backstage-catalog")[-1]
-    assert result.json()["pull_request"] == pull["html_url"]
+    assert result.json()["result"]["pull_request"] == pull["html_url"]
     assert pull["title"] == f"Unregister {services['ledger']} from the catalog"
     text = github.read("acme", "backstage-catalog", "catalog/all.yaml", pull["head"]["ref"])
     assert text == HAND_WRITTEN
@@ -218,7 +218,7 @@ def test_remote_catalog_lists_relative_targets_in_the_same_repository(run_cli, g
     github.seed("acme", "backstage-catalog", {"catalog/all.yaml": HAND_WRITTEN})
     payload = run_cli(
         ["catalog", "list", "--catalog", CATALOG, "--kind", "system", "--json"]
-    ).json()
+    ).json()["result"]
     assert [r["name"] for r in payload["entities"]] == ["billing"]
     assert payload["entities"][0]["source"] == (
         f"{github.web_url}/acme/backstage-catalog/blob/main/catalog/systems.yaml"
@@ -306,7 +306,7 @@ def test_transient_errors_are_retried_and_rate_limits_reported(run_cli, github, 
         assert run_cli(["catalog", "register", url]).code == 0
     github.fail("GET", "/repos/acme/ledger/contents/catalog-info.yaml", status=503)
     payload = run_cli(["catalog", "list", "--json"]).json()
-    assert sorted(r["name"] for r in payload["entities"]) == ["ledger", "payments-api"]
+    assert sorted(r["name"] for r in payload["result"]["entities"]) == ["ledger", "payments-api"]
     github.fail(
         "GET",
         "/repos/acme/ledger/contents/catalog-info.yaml",
@@ -316,7 +316,7 @@ def test_transient_errors_are_retried_and_rate_limits_reported(run_cli, github, 
         headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "9999999999"},
     )
     payload = run_cli(["catalog", "list", "--json"]).json()
-    assert [r["name"] for r in payload["entities"]] == ["payments-api"]
-    (bad,) = payload["unreadable"]
+    assert [r["name"] for r in payload["result"]["entities"]] == ["payments-api"]
+    (bad,) = payload["result"]["unreadable"]
     assert bad["target"] == services["ledger"]
     assert "rate limit" in bad["reason"]

@@ -101,9 +101,9 @@ def test_references_are_checked_only_for_kinds_the_catalog_holds(run_cli, tmp_pa
     result = run_cli(["catalog", "validate", "--json"])
     assert result.code == 0, result.stdout
     payload = result.json()
-    assert payload["valid"] is True
-    assert payload["problems"] == []
-    assert payload["notes"] == [
+    assert payload["result"]["valid"] is True
+    assert payload["result"]["problems"] == []
+    assert payload["result"]["notes"] == [
         "spec.owner references to Group entities were not checked: the catalog holds no Group",
         "spec.system references to System entities were not checked: the catalog holds no System",
     ]
@@ -116,7 +116,7 @@ def test_duplicates_are_problems(run_cli, tmp_path, catalog_file):
     make_catalog(catalog_file, one, two, one)
     result = run_cli(["catalog", "validate", "--json"])
     assert result.code == 1
-    problems = result.json()["problems"]
+    problems = result.json()["result"]["problems"]
     messages = [(p["file"], p["line"], p["entity"], p["message"]) for p in problems]
     assert messages == [
         (str(catalog_file), 10, "", f"target {one} is listed more than once"),
@@ -135,12 +135,15 @@ def test_the_catalog_files_own_locations_are_validated(run_cli, tmp_path, catalo
     text = catalog_file.read_text().replace("name: scaffolder-file-targets", "name: Bad Name")
     catalog_file.write_text(text + "  presence: sometimes\n")
     payload = run_cli(["catalog", "validate", "--json"]).json()
-    assert [(p["line"], p["entity"]) for p in payload["problems"]] == [
+    assert [(p["line"], p["entity"]) for p in payload["result"]["problems"]] == [
         (1, "location:default/Bad Name"),
         (1, "location:default/Bad Name"),
     ]
-    assert "metadata.name 'Bad Name' is not valid" in payload["problems"][0]["message"]
-    assert payload["problems"][1]["message"] == "spec.presence must be 'required' or 'optional'"
+    assert "metadata.name 'Bad Name' is not valid" in payload["result"]["problems"][0]["message"]
+    assert (
+        payload["result"]["problems"][1]["message"]
+        == "spec.presence must be 'required' or 'optional'"
+    )
 
 
 def test_a_broken_catalog_file_is_one_problem_naming_the_line(run_cli, tmp_path):
@@ -149,7 +152,7 @@ def test_a_broken_catalog_file_is_one_problem_naming_the_line(run_cli, tmp_path)
     before = catalog.read_bytes()
     result = run_cli(["catalog", "validate", catalog, "--json"])
     assert result.code == 1
-    (problem,) = result.json()["problems"]
+    (problem,) = result.json()["result"]["problems"]
     assert problem["file"] == str(catalog)
     assert problem["line"] == 10
     assert "not valid YAML" in problem["message"]
@@ -172,7 +175,7 @@ def test_a_scaffolded_service_validates(run_cli, new_service, catalog_file):
     new_service("python-service")
     result = run_cli(["catalog", "validate", "--json"])
     assert result.code == 0, result.stdout
-    assert result.json()["entities"] == 1
+    assert result.json()["result"]["entities"] == 1
 
 
 def test_an_entity_file_is_checked_as_one(run_cli, tmp_path):
@@ -188,7 +191,7 @@ def test_an_entity_file_is_checked_as_one(run_cli, tmp_path):
     broken = entity("svc", owner="group:nobody")
     del broken["spec"]["type"]
     write_entities(info.parent, entity("payments", "Group", type="team", children=[]), broken)
-    problems = run_cli(["catalog", "validate", info, "--json"]).json()["problems"]
+    problems = run_cli(["catalog", "validate", info, "--json"]).json()["result"]["problems"]
     assert [(p["line"], p["entity"], p["message"]) for p in problems] == [
         (doc_line(info, "svc"), "component:default/svc", "spec.type is required"),
         (
@@ -205,6 +208,6 @@ def test_a_catalog_mixing_locations_and_entities_is_refused(run_cli, tmp_path):
     catalog.write_text(catalog.read_text() + "---\n" + yaml.safe_dump(entity("inline")))
     result = run_cli(["catalog", "validate", catalog, "--json"])
     assert result.code == 1
-    (problem,) = result.json()["problems"]
+    (problem,) = result.json()["result"]["problems"]
     assert problem["line"] == 10
     assert "expected a Location entity" in problem["message"]

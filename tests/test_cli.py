@@ -68,7 +68,7 @@ def test_subprocess_new_exit_0_with_json_on_stdout_only(run_subprocess, tmp_path
     import json
 
     payload = json.loads(result.stdout)  # exactly one JSON object: parsing the whole stdout works
-    assert payload["ok"] is True and payload["project"] == str(dst)
+    assert payload["ok"] is True and payload["result"]["project"] == str(dst)
     assert "render" in result.stderr  # progress went to stderr
 
 
@@ -81,7 +81,7 @@ def test_subprocess_bad_input_exit_2_json_error(run_subprocess, tmp_path):
 
     payload = json.loads(result.stdout)
     assert payload["ok"] is False and payload["exit_code"] == 2
-    assert payload["error"]["kind"] == "invalid-answer"
+    assert payload["error"]["code"] == "invalid-answer"
     assert payload["error"]["problems"][0]["question"] == "name"
     assert "Traceback" not in result.stderr
 
@@ -148,7 +148,7 @@ def test_python_dash_m_and_console_script_agree(tmp_path):
 def test_templates_lists_builtins(run_cli):
     result = run_cli(["templates", "--json"])
     assert result.code == 0
-    templates = {t["name"]: t for t in result.json()["templates"]}
+    templates = {t["name"]: t for t in result.json()["result"]["templates"]}
     assert "python-service" in templates
     assert templates["python-service"]["languages"] == ["python"]
     assert templates["python-service"]["title"] and templates["python-service"]["description"]
@@ -160,7 +160,7 @@ def test_templates_lists_builtins(run_cli):
 def test_templates_show_lists_questions_with_their_properties(run_cli):
     result = run_cli(["templates", "show", "python-service", "--json"])
     assert result.code == 0
-    questions = {q["name"]: q for q in result.json()["questions"]}
+    questions = {q["name"]: q for q in result.json()["result"]["questions"]}
     for name in ("name", "description", "owner", "lifecycle", "system"):
         assert name in questions
     assert questions["lifecycle"]["choices"] == ["experimental", "production", "deprecated"]

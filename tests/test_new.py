@@ -66,7 +66,7 @@ def test_owner_defaults_to_the_current_user(run_cli, tmp_path, monkeypatch):
     monkeypatch.setenv("USER", "Jane.Doe")
     result = run_cli(["new", "python-service", "--output", tmp_path / "mine", "--json"])
     assert result.code == 0, result.stderr
-    assert result.json()["answers"]["owner"] == "user:Jane-Doe"
+    assert result.json()["result"]["answers"]["owner"] == "user:Jane-Doe"
 
 
 def test_system_is_written_only_when_given(new_service):
@@ -98,7 +98,7 @@ def test_answer_priority_defaults_then_data_file_then_set(run_cli, tmp_path):
         ]
     )
     assert result.code == 0, result.stderr
-    answers = result.json()["answers"]
+    answers = result.json()["result"]["answers"]
     assert answers["owner"] == "group:from-file"  # data file beats default
     assert answers["lifecycle"] == "production"
     assert answers["description"] == "from set"  # --set beats data file
@@ -113,7 +113,7 @@ def test_json_data_file_is_accepted(run_cli, tmp_path):
         ["new", "python-service", "--output", tmp_path / "x", "--data-file", data, "--json"]
     )
     assert result.code == 0, result.stderr
-    assert result.json()["entity_ref"] == "component:default/from-json"
+    assert result.json()["result"]["entity_ref"] == "component:default/from-json"
 
 
 TRICKY_DESCRIPTIONS = [
@@ -160,7 +160,9 @@ def test_dry_run_validates_and_writes_nothing(run_cli, tmp_path, catalog_file):
     assert result.code == 0, result.stderr
     payload = result.json()
     assert (
-        payload["dry_run"] is True and payload["commit"] is None and payload["registered"] is False
+        payload["result"]["dry_run"] is True
+        and payload["result"]["commit"] is None
+        and payload["result"]["registered"] is False
     )
     assert not dst.exists()
     assert not catalog_file.exists()
@@ -197,7 +199,7 @@ def test_no_register_skips_the_catalog(run_cli, tmp_path, catalog_file):
         ]
     )
     assert result.code == 0
-    assert result.json()["catalog"] is None
+    assert result.json()["result"]["catalog"] is None
     assert not catalog_file.exists()
 
 
@@ -229,7 +231,7 @@ def test_default_catalog_lives_in_the_user_data_dir(run_cli, tmp_path, monkeypat
     monkeypatch.delenv("SCAFFOLDER_CATALOG")
     result = run_cli(["new", "python-service", "-o", tmp_path / "a", *STANDARD_ANSWERS, "--json"])
     assert result.code == 0
-    catalog = Path(result.json()["catalog"])
+    catalog = Path(result.json()["result"]["catalog"])
     assert catalog.is_relative_to(isolated_env) and catalog.name == "catalog.yaml"
     assert catalog.is_file()
 

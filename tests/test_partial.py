@@ -35,7 +35,7 @@ def test_commit_failure_keeps_the_project_and_resume_finishes(
     payload = result.json()
     assert payload["ok"] is False
     assert payload["error"]["failed"] == "commit"
-    assert payload["error"]["done"] == ["render"]
+    assert payload["error"]["done"] == ["resolve", "render"]
     assert payload["error"]["resume"].startswith(f"scaffolder resume {dst}")
     assert payload["result"]["project"] == str(dst)
     assert "hint: fix the cause, then run: scaffolder resume" in result.stderr
@@ -47,7 +47,7 @@ def test_commit_failure_keeps_the_project_and_resume_finishes(
     resumed = run_cli(["resume", dst, "--json"])
     assert resumed.code == 0, resumed.stderr
     assert commits(dst) == 1
-    assert resumed.json()["registered"] is True
+    assert resumed.json()["result"]["registered"] is True
     assert str(dst / "catalog-info.yaml") in catalog_file.read_text()
 
 

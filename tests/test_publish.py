@@ -23,7 +23,6 @@ RESULT_KEYS = {
     "applied",
     "catalog",
     "calls",
-    "warnings",
     "dry_run",
 }
 STEP_NAMES = [
@@ -67,14 +66,19 @@ def test_publish_user_repository(
     result = run_cli(["publish", project, "--json"])
     assert result.code == 0, result.stderr
     data = result.json()
-    assert set(data) == RESULT_KEYS | {"ok"}
-    assert data["identity"] == "alice"
-    assert data["repository"]["full_name"] == "alice/payments-api"
-    assert data["repository"]["private"] is True and data["repository"]["created"] is True
-    assert [s["name"] for s in data["steps"]] == STEP_NAMES
-    assert all(s["status"] in ("done", "unchanged") for s in data["steps"]), data["steps"]
-    assert data["protection"] == "ruleset"
-    applied = data["applied"]
+    assert set(data["result"]) == RESULT_KEYS
+    assert data["result"]["identity"] == "alice"
+    assert data["result"]["repository"]["full_name"] == "alice/payments-api"
+    assert (
+        data["result"]["repository"]["private"] is True
+        and data["result"]["repository"]["created"] is True
+    )
+    assert [s["name"] for s in data["result"]["steps"]] == STEP_NAMES
+    assert all(s["status"] in ("done", "unchanged") for s in data["result"]["steps"]), data[
+        "result"
+    ]["steps"]
+    assert data["result"]["protection"] == "ruleset"
+    applied = data["result"]["applied"]
     assert applied["vulnerability_alerts"] is True
     assert applied["default_workflow_permissions"] == "read"
     assert applied["secret_scanning"] == "disabled"  # private, no Advanced Security on "pro"
@@ -106,7 +110,7 @@ def test_publish_twice_changes_nothing(
     writes_before = len(fake_github.writes())
     again = run_cli(["publish", project, "--json"])
     assert again.code == 0, again.stderr
-    statuses = {s["name"]: s["status"] for s in again.json()["steps"]}
+    statuses = {s["name"]: s["status"] for s in again.json()["result"]["steps"]}
     assert statuses["repository"] == statuses["push"] == "unchanged"
     assert statuses["settings"] == "unchanged"
     new_writes = fake_github.writes()[writes_before:]
@@ -138,7 +142,7 @@ def test_new_publish_for_an_organisation(
     )
     assert result.code == 0, result.stderr
     data = result.json()
-    repository = data["repository"]
+    repository = data["result"]["repository"]
     assert repository["repository"]["full_name"] == "acme/ledger"
     assert repository["identity"] == "alice"
     assert fake_github.calls("POST", "/orgs/acme/repos")
@@ -148,9 +152,9 @@ def test_new_publish_for_an_organisation(
     # the first commit already carries the GitHub annotations
     info = yaml.safe_load((dst / "catalog-info.yaml").read_text())
     assert info["metadata"]["annotations"]["github.com/project-slug"] == "acme/ledger"
-    assert not [w for w in repository["warnings"] if "project-slug" in w]
+    assert not [w for w in data["warnings"] if "project-slug" in w]
     # private without Advanced Security: said, not hidden
-    assert any("secret scanning" in w and "unavailable" in w for w in repository["warnings"])
+    assert any("secret scanning" in w and "unavailable" in w for w in data["warnings"])
 
 
 def test_dry_run_plans_every_write_and_makes_none(
@@ -160,7 +164,7 @@ def test_dry_run_plans_every_write_and_makes_none(
     plan = run_cli(["publish", project, "--dry-run", "--json"])
     assert plan.code == 0, plan.stderr
     planned = plan.json()
-    assert planned["dry_run"] is True and planned["repository"] is None
+    assert planned["result"]["dry_run"] is True and planned["result"]["repository"] is None
     assert fake_github.writes() == [] and fake_github.state.repos == {}
     assert not any(r.kind == "git" for r in fake_github.requests)
     human = run_cli(["publish", project, "--dry-run"])
@@ -171,11 +175,13 @@ def test_dry_run_plans_every_write_and_makes_none(
     assert real.code == 0, real.stderr
     made = [(r.method, r.path, r.body) for r in fake_github.writes()]
     api_plan = [
-        (c["method"], c["path"], c["body"]) for c in planned["calls"] if c["method"] != "GIT"
+        (c["method"], c["path"], c["body"])
+        for c in planned["result"]["calls"]
+        if c["method"] != "GIT"
     ]
     # a new repository starts with CodeQL default setup off, so no PATCH is needed or planned
     assert made == api_plan
-    assert [c["method"] for c in planned["calls"]].count("GIT") == 1
+    assert [c["method"] for c in planned["result"]["calls"]].count("GIT") == 1
 
 
 def test_enterprise_server(
@@ -184,11 +190,14 @@ def test_enterprise_server(
     project = new_service()
     result = run_cli(["publish", project, "--github-api-url", fake_ghes.api_url, "--json"])
     assert result.code == 0, result.stderr
-    assert result.json()["api_url"].endswith("/api/v3")
+    assert result.json()["result"]["api_url"].endswith("/api/v3")
     assert_fully_secured(fake_ghes, "alice", "payments-api")
     repo = fake_ghes.state.repos[("alice", "payments-api")]
     assert "main" in fake_ghes.state.branches(repo)
-    assert result.json()["repository"]["clone_url"] == f"{fake_ghes.web_url}/alice/payments-api.git"
+    assert (
+        result.json()["result"]["repository"]["clone_url"]
+        == f"{fake_ghes.web_url}/alice/payments-api.git"
+    )
     assert all(
         r.path.startswith("/repos") or r.path in ("/user", "/user/repos") or r.kind == "git"
         for r in fake_ghes.requests
@@ -203,7 +212,7 @@ def test_older_enterprise_server_without_rulesets_gets_classic_protection(
     result = run_cli(["publish", project, "--json"])
     assert result.code == 0, result.stderr
     data = result.json()
-    assert data["protection"] == "branch-protection"
+    assert data["result"]["protection"] == "branch-protection"
     protection = fake_ghes.state.repos[("alice", "payments-api")].protection["main"]
     assert protection["allow_force_pushes"] == {"enabled": False}
     assert protection["allow_deletions"] == {"enabled": False}
@@ -212,7 +221,7 @@ def test_older_enterprise_server_without_rulesets_gets_classic_protection(
     assert reviews["required_approving_review_count"] >= 1
     assert reviews["require_code_owner_reviews"] and reviews["require_last_push_approval"]
     assert "test" in protection["required_status_checks"]["contexts"]
-    assert data["applied"]["branch_protection"]["allow_force_pushes"] is False
+    assert data["result"]["applied"]["branch_protection"]["allow_force_pushes"] is False
     # running again keeps one protection and creates nothing
     assert run_cli(["publish", project]).code == 0
     assert len(fake_ghes.state.repos) == 1
@@ -238,7 +247,7 @@ def test_private_repository_on_free_plan_says_so(
     # made public, the same command finishes the job
     again = run_cli(["publish", project, "--public", "--json"])
     assert again.code == 3  # visibility of an existing repository is never changed silently
-    assert "left as it is" in " ".join(again.json()["result"]["warnings"])
+    assert "left as it is" in " ".join(again.json()["warnings"])
 
 
 def test_public_repository_on_free_plan_is_fully_protected(
@@ -269,7 +278,7 @@ def test_existing_repository_of_someone_else_is_left_alone(
     result = run_cli(["publish", project, "--github-owner", "acme", "--json"])
     assert result.code == 5, result.stderr
     error = result.json()["error"]
-    assert error["kind"] == "repository-conflict"
+    assert error["code"] == "repository-conflict"
     assert "acme/payments-api" in error["message"] and "not in" in error["message"]
     assert fake_github.writes() == []
     assert not other.vulnerability_alerts and not other.rulesets
@@ -346,7 +355,7 @@ def test_organisation_the_token_cannot_create_in(
     result = run_cli(["publish", project, "--github-owner", "elsewhere", "--json"])
     assert result.code == 5
     error = result.json()["error"]
-    assert error["kind"] == "github-permission" and error["status"] == 403
+    assert error["code"] == "github-permission" and error["status"] == 403
     assert "repo" in error["hint"]
     assert fake_github.state.repos == {}
 

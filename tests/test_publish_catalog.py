@@ -59,7 +59,7 @@ def test_new_publish_proposes_the_repository_to_a_catalog_on_github(
     url = f"{github.web_url}/acme/payments-api/blob/main/catalog-info.yaml"
     assert _proposed_targets(github) == [url]
     assert (
-        payload["repository"]["catalog"]["pull_request"]
+        payload["result"]["repository"]["catalog"]["pull_request"]
         == github.pulls("acme", "backstage-catalog")[0]["html_url"]
     )
     assert not catalog_file.exists()  # nothing registered locally: the catalog is on GitHub
@@ -97,5 +97,5 @@ def test_new_publish_with_a_template_without_the_baseline(run_cli, github, tmp_p
     assert result.code == 0, result.stderr
     assert any("branches left unprotected" in w for w in result.json()["warnings"])
     assert ("alice", "plain") in github.state.repos
-    assert result.json()["answers"].get("github_owner") is None
+    assert result.json()["result"]["answers"].get("github_owner") is None
     assert Path(dst / "README.md").is_file()

@@ -61,7 +61,7 @@ def test_each_step_fails_once_then_resume_finishes(
     error = first.json()["error"]
     assert "injected failure" in first.stderr or step == "push"
     if code == 3:
-        assert error["kind"] == "partial-success"
+        assert error["code"] == "partial-success"
         assert error["failed"] == step.split(":")[0]
         assert error["resume"].startswith(f"scaffolder publish {project}")
         resume = shlex.split(error["resume"])[1:]
@@ -163,8 +163,8 @@ def test_new_publish_that_fails_partway_resumes_with_publish(
     )
     assert first.code == 3, first.stderr
     data = first.json()
-    assert data["error"]["failed"] == "publish: security"
-    assert data["error"]["done"][:3] == ["render", "commit", "register"]
+    assert data["error"]["failed"] == "security"
+    assert data["error"]["done"][:5] == ["identity", "resolve", "render", "commit", "register"]
     scaffold = data["result"]
     assert scaffold["answers"]["github_owner"] == "alice"
     assert scaffold["repository"]["repository"]["full_name"] == "alice/payments-api"

@@ -68,7 +68,8 @@ def test_standard_questions_are_the_same_in_every_template() -> None:
 
 def test_scaffolder_lists_the_three_templates_with_their_languages(run_cli) -> None:
     listed = {
-        t["name"]: t["languages"] for t in run_cli(["templates", "--json"]).json()["templates"]
+        t["name"]: t["languages"]
+        for t in run_cli(["templates", "--json"]).json()["result"]["templates"]
     }
     assert listed == {
         "go-service": ["go"],

@@ -19,7 +19,7 @@ from prompt_toolkit.application import create_app_session
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from scaffolder.create import create
+from scaffolder.commands import new
 from scaffolder.wizard import Cancelled, WizardOptions, WizardResult, run_wizard, save_answers
 from scaffolder.wizard.prompts import Option, Prompter
 from scaffolder.wizard.publishing import Discovery, GitHubAccounts
@@ -230,7 +230,7 @@ def test_every_prompt_kind_and_the_pipeline_takes_the_answers(drive: Drive, opti
         ENTER,  # review: Create it
     ]
     result = drive(keys, options())
-    answers = result.request.given
+    answers = result.options.given
     assert answers == {
         "name": "ledger-api",
         "description": "Keeps the ledger",
@@ -255,7 +255,7 @@ def test_every_prompt_kind_and_the_pipeline_takes_the_answers(drive: Drive, opti
     assert "api_key" not in result.answers
     assert "hidden, never saved" in drive.out
     # The real pipeline accepts exactly these answers.
-    scaffold = create(result.request)
+    scaffold = new.run(result.options)
     recorded = yaml.safe_load((scaffold.project / ".copier-answers.yml").read_text())
     assert recorded["name"] == "ledger-api" and recorded["replicas"] == 3
     assert "api_key" not in recorded
@@ -266,9 +266,9 @@ def test_when_false_questions_are_skipped_and_defaults_follow_earlier_answers(
 ) -> None:
     result = drive([*sink_keys(name=CLEAR + "orders" + ENTER), ENTER], options())
     assert "Database name" not in drive.prompter.asked
-    assert "db_name" not in result.request.given
-    assert result.request.given["package"] == "orders"
-    assert result.request.given["replicas"] == 1
+    assert "db_name" not in result.options.given
+    assert result.options.given["package"] == "orders"
+    assert result.options.given["replicas"] == 1
 
 
 def test_given_answers_are_not_asked_again(drive: Drive, options: Any) -> None:
@@ -279,7 +279,7 @@ def test_given_answers_are_not_asked_again(drive: Drive, options: Any) -> None:
     assert "What it does" not in drive.prompter.asked
     assert "Use a database?" not in drive.prompter.asked
     assert "Database name" in drive.prompter.asked  # its `when` follows the given answer
-    assert result.request.given["use_db"] is True  # parsed like copier parses --set
+    assert result.options.given["use_db"] is True  # parsed like copier parses --set
     assert "description     From a data file (given)" in drive.out
 
 
@@ -287,7 +287,7 @@ def test_an_invalid_given_answer_is_asked_again_with_the_reason(drive: Drive, op
     keys = [ENTER, ENTER, CLEAR + "group:payments" + ENTER, *[ENTER] * 9]
     result = drive(keys, options(given={"owner": "Not An Owner!"}))
     assert "owner: the answer given ('Not An Owner!') is not valid" in drive.out
-    assert result.request.given["owner"] == "group:payments"
+    assert result.options.given["owner"] == "group:payments"
 
 
 def test_defaults_mode_asks_only_what_has_no_default_and_skips_the_review(
@@ -295,7 +295,7 @@ def test_defaults_mode_asks_only_what_has_no_default_and_skips_the_review(
 ) -> None:
     result = drive(["group:payments" + ENTER], options(defaults_only=True))
     assert drive.prompter.asked == ["Backstage owner"]
-    assert result.request.given["name"] == "payments-api"
+    assert result.options.given["name"] == "payments-api"
     assert "Review" not in drive.out
 
 
@@ -306,10 +306,10 @@ def test_template_picker_and_destination(drive: Drive, tmp_path: Path) -> None:
     result = drive(keys, WizardOptions(template=None, output=None, given={}, catalog=None))
     assert drive.prompter.asked[0] == "Template"
     assert drive.prompter.asked[1].startswith("Folder to create the project in")
-    assert result.request.template == "python-service"
-    assert result.request.output == dst
+    assert result.options.template == "python-service"
+    assert result.options.output == dst
     # The folder name is the default component name.
-    assert result.request.given["name"] == "billing"
+    assert result.options.given["name"] == "billing"
     assert "not registered (--no-register)" in drive.out
 
 
@@ -324,7 +324,7 @@ def test_destination_that_is_not_empty_is_refused_inline(drive: Drive, tmp_path:
     result = drive(
         keys, WizardOptions(template="python-service", output=None, given={}, catalog=None)
     )
-    assert result.request.output == fresh
+    assert result.options.output == fresh
     assert drive.prompter.asked.count(drive.prompter.asked[0]) == 1
 
 
@@ -334,8 +334,8 @@ def test_review_change_an_answer_and_dependent_defaults_follow(drive: Drive, opt
     keys += [DOWN + ENTER, "lifecycle" + ENTER, DOWN + ENTER]  # change lifecycle to production
     keys += [ENTER]  # Create it
     result = drive(keys, options())
-    assert result.request.given["lifecycle"] == "production"
-    assert result.request.given["replicas"] == 3  # the accepted default followed the change
+    assert result.options.given["lifecycle"] == "production"
+    assert result.options.given["replicas"] == 3  # the accepted default followed the change
     assert drive.out.count("Review") == 2
 
 
@@ -348,8 +348,8 @@ def test_an_answer_a_change_makes_invalid_is_asked_again(drive: Drive, options: 
     keys += [ENTER]
     result = drive(keys, options())
     assert "✗ db_name: Start with ledger (after your change); please answer again" in drive.out
-    assert result.request.given["package"] == "ledger"  # an accepted default: it followed
-    assert result.request.given["db_name"] == "ledger_main"
+    assert result.options.given["package"] == "ledger"  # an accepted default: it followed
+    assert result.options.given["db_name"] == "ledger_main"
     assert drive.prompter.asked.count("Database name") == 2
 
 
@@ -358,8 +358,8 @@ def test_review_can_change_the_destination(drive: Drive, options: Any, tmp_path:
     keys = [*sink_keys(), DOWN + ENTER, "destination" + ENTER, CLEAR + str(other) + ENTER]
     keys += [ENTER]  # back at the review (answers kept): Create it
     result = drive(keys, options())
-    assert result.request.output == other
-    assert result.request.given["owner"] == "group:payments"
+    assert result.options.output == other
+    assert result.options.given["owner"] == "group:payments"
 
 
 def test_cancel_from_the_review_raises_and_writes_nothing(
@@ -412,8 +412,8 @@ def test_with_a_token_the_owner_is_picked_from_login_and_orgs(drive: Drive, tmp_
         template="python-service", output=tmp_path / "payments-api", given={}, catalog=None
     )
     result = drive(keys, options, discovery=Discovery(ACCOUNTS, ""))
-    assert result.request.given["github_owner"] == "acme"
-    assert result.request.given["codeowners"] == "@acme/payments"
+    assert result.options.given["github_owner"] == "acme"
+    assert result.options.given["codeowners"] == "@acme/payments"
     assert result.publish is not None
     plan = result.publish
     assert (plan.owner, plan.private, plan.now) == ("acme", True, True)
@@ -449,9 +449,9 @@ def test_without_the_baseline_the_owner_is_asked_once(
     assert result.publish is not None
     # The name was the folder's (an accepted default), so it followed the new folder: so does
     # the repository.
-    assert result.request.given["name"] == "other"
+    assert result.options.given["name"] == "other"
     assert (result.publish.owner, result.publish.url) == ("acme", "https://github.com/acme/other")
-    assert "github_owner" not in result.request.given  # the template has no such question
+    assert "github_owner" not in result.options.given  # the template has no such question
 
 
 def test_enterprise_server_urls() -> None:
@@ -472,12 +472,12 @@ def test_saved_answers_replay_the_same_scaffold_without_a_terminal(
     text = saved.read_text()
     assert "hunter2" not in text and "api_key" not in text
     assert "db_name: payments_api_db" in text
-    first = create(result.request).project
+    first = new.run(result.options).project
     replay = tmp_path / "replayed" / "payments-api"
     code = run_cli(
         [
             "new",
-            str(result.request.template),
+            str(result.options.template),
             "--output",
             replay,
             "--data-file",
@@ -494,10 +494,8 @@ def test_saved_answers_replay_the_same_scaffold_without_a_terminal(
 
 
 def test_replay_command_names_every_flag_it_needs(tmp_path: Path) -> None:
-    from scaffolder.create import NewRequest
-
-    request = NewRequest("python-service", tmp_path / "my api", {}, None)
-    command = replay_command(request, tmp_path / "a.yml")
+    options = new.NewOptions("python-service", tmp_path / "my api", {}, None)
+    command = replay_command(options, tmp_path / "a.yml")
     assert command.startswith("scaffolder new python-service --output ")
     assert f"'{tmp_path / 'my api'}'" in command
     assert command.endswith("--no-input --no-register")
@@ -590,29 +588,31 @@ class InterruptAfter:
 def test_ctrl_c_during_the_scaffold_undoes_this_run(
     drive: Drive, options: Any, tmp_path: Path, step: str
 ) -> None:
-    from scaffolder.wizard.command import running
+    from scaffolder.errors import Interrupted
 
     saved = tmp_path / "answers.yml"
     result = drive([*sink_keys(), ENTER], options(save_answers=saved))
-    with pytest.raises(KeyboardInterrupt), running(result):
-        assert saved.is_file()  # saved once the review is confirmed...
-        create(result.request, progress=InterruptAfter(step))
-    assert not result.request.output.exists()  # ...and undone with everything else
+    assert not saved.exists()  # nothing is written by the wizard itself
+    with pytest.raises(Interrupted) as caught:
+        new.run(result.options, progress=InterruptAfter(step))
+    assert caught.value.exit_code == 130 and caught.value.undone
+    assert caught.value.message == "interrupted: nothing was written"
+    assert not result.options.output.exists()  # undone, with everything else
     assert not saved.exists()
     assert not (tmp_path / "catalog.yaml").exists()
 
 
 def test_ctrl_c_keeps_what_was_there_before(drive: Drive, options: Any, tmp_path: Path) -> None:
     from scaffolder.catalog import locations
-    from scaffolder.wizard.command import running
+    from scaffolder.errors import Interrupted
 
     catalog = tmp_path / "catalog.yaml"
     locations.register(catalog, "https://example.com/other/catalog-info.yaml", target_type="url")
     dst = tmp_path / "svc" / "payments-api"
     dst.mkdir(parents=True)  # an existing empty folder is a valid destination
     result = drive([*sink_keys(), ENTER], options())
-    with pytest.raises(KeyboardInterrupt), running(result):
-        create(result.request, progress=InterruptAfter("register"))
+    with pytest.raises(Interrupted):
+        new.run(result.options, progress=InterruptAfter("register"))
     assert [e.target for e in locations.read_entries(catalog)] == [
         "https://example.com/other/catalog-info.yaml"
     ]

@@ -235,7 +235,7 @@ def test_json_mode_never_starts_the_wizard(spawn: Spawn, tmp_path: Path) -> None
     child = spawn("--json")
     code, output = finish(child)
     assert code == 2
-    assert '"kind": "usage"' in output
+    assert '"code": "usage"' in output
     assert "Template" not in output.replace("TEMPLATE", "")
 
 

@@ -70,7 +70,6 @@ class AuditReport:
     def to_json(self) -> dict[str, Any]:
         failed = len(self.failed)
         return {
-            "ok": self.ok,
             "path": str(self.path),
             "languages": list(self.languages),
             "summary": {"passed": len(self.results) - failed, "failed": failed},

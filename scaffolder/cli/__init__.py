@@ -1,37 +1,32 @@
-"""The command line: flags in, one core call, results rendered out. Nothing else lives here.
+"""The command line: flags in, one command's options, one call, the result rendered out.
 
-Each command is a module with `add_parser(subparsers)`; its handler turns the parsed flags into
-keyword arguments for one core function and hands the result to `Output`. Core modules are
-imported inside the handlers, so `scaffolder --help` never imports copier or PyGithub.
+Each command is a module here with `add_parser(subparsers)`; its handler turns the parsed flags
+into the command's options object (`scaffolder.commands`), calls the command and hands the
+result to `Output`, which prints text or the JSON envelope. Commands are imported inside the
+handlers, so `scaffolder --help` never imports copier, PyGithub or questionary.
+
+`main()` is the one place that turns every outcome into an exit code: a result's own code (0,
+or 1 for failed checks), a `ScaffolderError`'s, 130 for Ctrl-C, and 70 for anything else (a
+bug: one line and a "please report" hint, never a traceback unless SCAFFOLDER_DEBUG is set).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from scaffolder import __version__
 from scaffolder.cli.output import Output
-from scaffolder.errors import ExitCode, ScaffolderError, exit_code_for
+from scaffolder.errors import ExitCode, InternalError, Interrupted, ScaffolderError, exit_codes_help
 
 #: Command modules under scaffolder.cli, in the order `--help` lists them.
 COMMANDS = ("new", "resume", "templates", "catalog", "audit", "publish")
 
-EXIT_CODES = """\
-exit codes:
-  0    success
-  1    checks failed (audit, catalog validate)
-  2    invalid input or usage: a bad answer, an unknown template, a destination
-       that exists and is not empty, a broken data or catalog file
-  3    partial success: some steps finished, one failed; the message says
-       how to resume
-  4    untrusted template refused (pass --trust after reading it)
-  5    GitHub refused or failed before anything was written (token, permissions)
-  130  interrupted (Ctrl-C)
-"""
+EXIT_CODES = exit_codes_help()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,21 +53,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_name(args: argparse.Namespace) -> str:
+    action = getattr(args, "action", None)
+    return f"{args.command} {action}" if args.command == "catalog" and action else args.command
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return ExitCode.USAGE
-    out = Output(json_mode=bool(getattr(args, "json", False)))
+    out = Output(json_mode=bool(getattr(args, "json", False)), command=_command_name(args))
     try:
         return int(args.handler(args, out))
     except KeyboardInterrupt:
-        out.interrupted()
-        return ExitCode.INTERRUPTED
+        return out.failure(Interrupted(undone=False))
     except ScaffolderError as exc:
-        out.error(exc)
-        return exit_code_for(exc)
+        return out.failure(exc)
+    except Exception as exc:
+        if os.environ.get("SCAFFOLDER_DEBUG"):
+            raise
+        return out.failure(InternalError(exc))
 
 
 def run() -> NoReturn:

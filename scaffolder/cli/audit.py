@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from scaffolder.cli.output import Output
-from scaffolder.errors import ExitCode
 
 
 def add_parser(subparsers: Any) -> None:
@@ -17,7 +16,8 @@ def add_parser(subparsers: Any) -> None:
         description="Check a local repository against the security baseline: each rule is a "
         "named check that passes or fails with a reason. Works on any repository, including "
         "ones created before the baseline changed, or not by scaffolder.",
-        epilog="exit codes: 0 every check passed, 1 at least one check failed, 2 bad PATH.",
+        epilog="exit codes: 0 every check passed, 1 at least one check failed, 2 bad PATH;\n"
+        "`scaffolder --help` has the table.",
     )
     parser.add_argument(
         "path", nargs="?", type=Path, default=Path(), help="repository folder (default: .)"
@@ -27,13 +27,13 @@ def add_parser(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
-    from scaffolder.audit import audit
+    from scaffolder.commands import audit, exit_code_of
 
-    report = audit(args.path)
-    code = ExitCode.OK if report.ok else ExitCode.CHECKS_FAILED
-    if out.json_mode:
-        out.json({**report.to_json(), "exit_code": int(code)})
-        return code
+    result = audit.run(audit.AuditOptions(path=args.path), progress=out)
+    return out.success(result, lambda r: _render(r.report, out), exit_code_of(result))
+
+
+def _render(report: Any, out: Output) -> None:
     languages = ", ".join(report.languages) or "no language detected"
     out.text(f"audit {report.path} ({languages})")
     width = max(len(r.name) for r in report.results)
@@ -44,4 +44,3 @@ def handle(args: argparse.Namespace, out: Output) -> int:
     out.text(
         f"{len(report.results)} checks: {len(report.results) - failed} passed, {failed} failed"
     )
-    return code

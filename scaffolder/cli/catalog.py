@@ -104,18 +104,7 @@ def handle_no_action(args: argparse.Namespace, out: Output) -> int:
     )
 
 
-def _catalog(args: argparse.Namespace) -> Any:
-    from scaffolder.catalog.sources import parse_catalog
-
-    return parse_catalog(getattr(args, "catalog", None))
-
-
-def _change(change: Any, out: Output) -> int:
-    for note in change.notes:
-        out.note(note)
-    if out.json_mode:
-        out.json({"ok": True, **change.to_json()})
-        return ExitCode.OK
+def _render_change(change: Any, out: Output) -> None:
     verb = "Registered" if change.action == "register" else "Unregistered"
     if change.pull_request:
         out.text(f"Proposed: {change.action} {change.target} in {change.catalog}")
@@ -127,23 +116,29 @@ def _change(change: Any, out: Output) -> int:
         out.text(f"{change.target} is {state} in {change.catalog}; nothing changed")
     if change.entities:
         out.text(f"  entities: {', '.join(change.entities)}")
-    return ExitCode.OK
 
 
 def handle_register(args: argparse.Namespace, out: Output) -> int:
-    from scaffolder.catalog.manage import register
-
-    return _change(register(_catalog(args), args.target, progress=out), out)
+    return _change("register", args, out)
 
 
 def handle_unregister(args: argparse.Namespace, out: Output) -> int:
-    from scaffolder.catalog.manage import unregister
+    return _change("unregister", args, out)
 
-    return _change(unregister(_catalog(args), args.target, progress=out), out)
+
+def _change(action: str, args: argparse.Namespace, out: Output) -> int:
+    from scaffolder.commands import catalog
+
+    options = catalog.ChangeOptions(action=action, target=args.target, catalog=args.catalog)
+    change = catalog.change(options, progress=out)
+    for note in change.notes:
+        out.note(note)
+    return out.success(change, lambda c: _render_change(c, out), ExitCode.OK)
 
 
 def handle_list(args: argparse.Namespace, out: Output) -> int:
-    from scaffolder.catalog.listing import COLUMNS, Filters, list_catalog
+    from scaffolder.catalog.listing import Filters
+    from scaffolder.commands import catalog
 
     filters = Filters(
         kind=tuple(args.kind),
@@ -152,10 +147,14 @@ def handle_list(args: argparse.Namespace, out: Output) -> int:
         owner=tuple(args.owner),
         system=tuple(args.system),
     )
-    listing = list_catalog(_catalog(args), filters)
-    if out.json_mode:
-        out.json({"ok": True, **listing.to_json()})
-        return ExitCode.OK
+    listing = catalog.listing(catalog.ListOptions(catalog=args.catalog, filters=filters), out)
+    return out.success(listing, lambda r: _render_list(r, out), ExitCode.OK)
+
+
+def _render_list(listing: Any, out: Output) -> None:
+    from scaffolder.catalog.listing import COLUMNS
+
+    filters = listing.filters
     rows = [
         [_short(getattr(r, c)) if c == "repository" else getattr(r, c) or "-" for c in COLUMNS]
         for r in listing.rows
@@ -173,7 +172,6 @@ def handle_list(args: argparse.Namespace, out: Output) -> int:
         out.text(f"{len(listing.unreadable)} target(s) could not be read:")
         for u in listing.unreadable:
             out.text(f"  {u.target}: {u.reason}")
-    return ExitCode.OK
 
 
 def _short(url: str) -> str:
@@ -189,18 +187,18 @@ def _short(url: str) -> str:
 
 
 def handle_validate(args: argparse.Namespace, out: Output) -> int:
-    from scaffolder.catalog.sources import parse_catalog
-    from scaffolder.catalog.validation import validate_catalog
+    from scaffolder.commands import catalog, exit_code_of
+    from scaffolder.errors import UsageError
 
     if args.file and args.catalog:
-        from scaffolder.errors import UsageError
-
         raise UsageError("give the catalog as FILE or as --catalog, not both")
-    validation = validate_catalog(parse_catalog(args.file or args.catalog))
-    code = ExitCode.OK if validation.ok else ExitCode.CHECKS_FAILED
-    if out.json_mode:
-        out.json({"ok": validation.ok, "exit_code": int(code), **validation.to_json()})
-        return code
+    result = catalog.validate(catalog.ValidateOptions(catalog=args.file or args.catalog), out)
+    return out.success(
+        result, lambda r: _render_validation(r.validation, out), exit_code_of(result)
+    )
+
+
+def _render_validation(validation: Any, out: Output) -> None:
     for problem in validation.problems:
         out.text(str(problem))
     for note in validation.notes:
@@ -213,4 +211,3 @@ def handle_validate(args: argparse.Namespace, out: Output) -> int:
     else:
         n = len(validation.problems)
         out.text(f"{validation.catalog}: {n} problem{'s' if n > 1 else ''} ({counts})")
-    return code

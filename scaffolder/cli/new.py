@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from scaffolder.cli.output import Output
-from scaffolder.errors import ExitCode, UsageError
+from scaffolder.errors import ExitCode
 
 
 def add_parser(subparsers: Any) -> None:
@@ -27,7 +27,8 @@ def add_parser(subparsers: Any) -> None:
         "  scaffolder new python-service --output payments-api --set owner=group:payments\n"
         "  scaffolder new go-service --output ledger --data-file answers.yml --json\n\n"
         "exit codes: 0 ok, 2 bad input, 3 partial success (see the hint to resume),\n"
-        "4 untrusted template, 130 interrupted. `scaffolder --help` lists them all.",
+        "4 untrusted template, 5 GitHub refused, 130 interrupted; `scaffolder --help` has the\n"
+        "table.",
     )
     parser.add_argument(
         "template", nargs="?", help="built-in template name, template folder or git URL"
@@ -87,104 +88,116 @@ def add_parser(subparsers: Any) -> None:
 
 def handle(args: argparse.Namespace, out: Output) -> int:
     from scaffolder.answers import load_data_file, merge_sources, parse_set_options
-    from scaffolder.create import NewRequest, create
-    from scaffolder.wizard import command as wizard_cli
+    from scaffolder.cli.options import from_args
+    from scaffolder.commands import exit_code_of, new
 
     sets = parse_set_options(args.sets)
     data = load_data_file(args.data_file) if args.data_file else {}
-    catalog, remote_catalog = _catalogs(args)
-    given = merge_sources(data, sets)
-    wizard = None
-    if wizard_cli.interactive(args):
-        # With a terminal, the wizard asks what is missing (everything, without --defaults)
-        # and fills args.template/output and the publish flags; the pipeline below is shared.
-        wizard = wizard_cli.ask(args, out, given=given, catalog=catalog)
-        given = dict(wizard.request.given)
-    if args.template is None or args.output is None:
-        missing = [
-            flag
-            for flag, value in (("TEMPLATE", args.template), ("--output", args.output))
-            if value is None
-        ]
-        raise UsageError(
-            f"missing {' and '.join(missing)}",
-            hint="run `scaffolder templates` to see the templates, then "
-            "`scaffolder new TEMPLATE --output DIR`",
-        )
-    publisher = None
-    if getattr(args, "publish", False):
-        from scaffolder.publish.after_new import prepare
-
-        # The token is checked before anything is written; the owner becomes `github_owner`.
-        publisher = prepare(
-            owner=args.github_owner,
-            private=args.private,
-            api_url=args.github_api_url,
-            catalog=remote_catalog or catalog,
-            given=given,
-        )
-    request = NewRequest(
-        template=args.template,
-        output=args.output,
-        given=given,
-        catalog=catalog,
-        dry_run=args.dry_run,
-        trust=args.trust,
-        github_owner=publisher.owner if publisher else None,
+    options = from_args(
+        new.NewOptions, args, given=merge_sources(data, sets), catalog=_catalog(args)
     )
-    with wizard_cli.running(wizard):
-        result = create(request, progress=out)
-    if publisher is not None:
-        result = publisher.run(result, progress=out)
-    report(result, out)
-    wizard_cli.after(wizard, out, save_answers=args.save_answers)
-    return ExitCode.OK
+    wizard = None
+    if _interactive(args):
+        from scaffolder.wizard import Cancelled
+
+        try:
+            options, wizard = _ask(options, args, out)
+        except Cancelled:
+            return ExitCode.INTERRUPTED  # the review said "Cancelled: nothing was written."
+    elif args.save_answers is not None:
+        out.warn(
+            f"nothing saved to {args.save_answers}: --save-answers saves what the wizard asked, "
+            "and no wizard ran (no terminal, --no-input or --json)"
+        )
+    result = new.run(options, progress=out)
+    return out.success(result, lambda r: report(r, out, wizard), exit_code_of(result))
 
 
-def _catalogs(args: argparse.Namespace) -> tuple[Path | None, Any]:
-    """(local catalog file, catalog on GitHub): at most one is set; none with --no-register.
-
-    A catalog on GitHub lists published repositories, so it needs --publish: the project is
-    registered there by pull request once its repository exists, not as a local file.
-    """
-    from scaffolder.catalog.sources import RemoteCatalog, parse_catalog
+def _catalog(args: argparse.Namespace) -> Any:
+    """The local catalog file (a Path), a catalog on GitHub, or None with --no-register."""
+    from scaffolder.catalog.sources import LocalCatalog, parse_catalog
 
     if args.no_register:
-        return None, None
+        return None
     catalog = parse_catalog(args.catalog)
-    if isinstance(catalog, RemoteCatalog):
-        if not getattr(args, "publish", False):
-            raise UsageError(
-                f"{catalog} is a catalog on GitHub: it can only list published repositories",
-                hint="add --publish, or register locally (leave out --catalog)",
-            )
-        return None, catalog
-    return catalog.path, None
+    return catalog.path if isinstance(catalog, LocalCatalog) else catalog
 
 
-def report(result: Any, out: Output) -> None:
-    """Print a ScaffoldResult as JSON or as a short human summary."""
-    if out.result(result):
-        return
+def _interactive(args: argparse.Namespace) -> bool:
+    """The wizard starts only with a terminal on stdin and stdout, without --no-input and
+    --json (whose stdout is one JSON object, not a dialogue)."""
+    if args.no_input or args.json:
+        return False
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _ask(options: Any, args: argparse.Namespace, out: Output) -> tuple[Any, Any]:
+    """Run the wizard in front of `new`; on return the review was confirmed."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from scaffolder.wizard import WizardOptions, run_wizard
+    from scaffolder.wizard.publishing import Discovery
+
+    given = dict(options.given)
+    if args.github_owner and "github_owner" not in given:
+        given["github_owner"] = args.github_owner  # `--github-owner` answers the question
+    wizard_options = WizardOptions(
+        template=options.template,
+        output=options.output,
+        given=given,
+        catalog=options.catalog if isinstance(options.catalog, Path) else None,
+        dry_run=options.dry_run,
+        trust=options.trust,
+        defaults_only=bool(args.defaults),
+        save_answers=args.save_answers,
+        github_api_url=options.github_api_url,
+        # `--publish` (with `--private`/`--public`) settles what the wizard would ask.
+        publish_now=True if options.publish else None,
+        private=options.private,
+    )
+
+    def echo(line: str) -> None:
+        out.text(line)
+        out.stdout.flush()
+
+    # `--defaults` asks only what has no default: publishing stays with the flags.
+    skip = Discovery(None, "not published (--defaults: pass --publish)")
+    result = run_wizard(wizard_options, echo=echo, discovery=skip if args.defaults else None)
+    chosen = result.options
+    if options.publish and not chosen.publish:
+        chosen = replace(
+            chosen, publish=True, github_owner=options.github_owner, private=options.private
+        )
+    return chosen, result
+
+
+def report(result: Any, out: Output, wizard: Any = None) -> None:
+    """A NewResult as a short human summary, then the next commands."""
     if result.dry_run:
         out.text(
             f"Dry run: {result.template.name} would be rendered into {result.project}; "
             "nothing was written."
         )
+        if wizard is not None and wizard.saved_answers is not None:
+            out.text(f"  # dry run: the answers were not saved to {wizard.saved_answers}")
         return
-    out.text(f"Created {result.answers.entity_ref} in {result.project}")
+    out.text(f"Created {result.entity_ref} in {result.project}")
     if result.commit:
         out.text(f"  commit:   {result.commit[:12]} on main")
     if result.registered:
         out.text(f"  catalog:  {result.catalog}")
-    if result.repository and result.repository.get("repository"):
-        out.text(f"  github:   {result.repository['repository']['html_url']}")
+    published = result.repository.repository if result.repository else None
+    if published is not None:
+        out.text(f"  github:   {published.html_url}")
     out.text("next:")
     out.text(f"  cd {result.project}")
     out.text(f"  scaffolder audit {result.project}")
-    if not result.repository:
-        out.text(f"  scaffolder publish {result.project} --github-owner OWNER")
-
-
-def stdin_is_terminal() -> bool:
-    return sys.stdin.isatty()
+    if published is None:
+        answered = result.answers is not None and result.answers.all.get("github_owner")
+        owner = "" if answered else " --github-owner OWNER"
+        out.text(f"  scaffolder publish {result.project}{owner}")
+    if wizard is not None and wizard.saved_answers is not None:
+        # These follow the "next:" commands, so they read as two more of them.
+        out.text(f"  # answers saved to {wizard.saved_answers} (no secrets); replay them in CI:")
+        out.text(f"  {wizard.replay}")

@@ -1,7 +1,19 @@
-"""How results and errors reach the terminal: human text on stderr, or one JSON object on stdout.
+"""How results and errors reach the terminal: human text, or one JSON envelope on stdout.
 
-With `--json`, stdout carries exactly one JSON object, success or failure; progress and notes
-still go to stderr so a pipeline can show them. `NO_COLOR` is honoured.
+With `--json`, stdout carries exactly one JSON object, for every command, success or failure:
+
+    {
+      "schema": 1,                  the envelope's version
+      "command": "new",             the command (`catalog register`, ...)
+      "ok": true,                   exit_code == 0
+      "exit_code": 0,               see `scaffolder --help` (scaffolder.errors.EXIT_CODES)
+      "result": {...} | null,       the command's result; on partial success, what was done
+      "error": null | {"code", "message", "hint", ...},
+      "warnings": ["..."]
+    }
+
+Progress and notes go to stderr in both modes, so a pipeline can show them. `NO_COLOR` is
+honoured. Pinned in tests/test_json_contract.py.
 """
 
 from __future__ import annotations
@@ -11,10 +23,12 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 from scaffolder.errors import ExitCode, PartialSuccessError, ScaffolderError
+
+SCHEMA = 1
 
 
 def _color_enabled(stream: TextIO) -> bool:
@@ -25,12 +39,19 @@ def _color_enabled(stream: TextIO) -> bool:
 
 class Output:
     def __init__(
-        self, *, json_mode: bool, stdout: TextIO | None = None, stderr: TextIO | None = None
+        self,
+        *,
+        json_mode: bool,
+        command: str = "",
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
     ):
         self.json_mode = json_mode
+        self.command = command
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self.color = _color_enabled(self.stderr)
+        self._warned: list[str] = []
 
     def _paint(self, text: str, code: str) -> str:
         return f"\033[{code}m{text}\033[0m" if self.color else text
@@ -55,47 +76,55 @@ class Output:
         self.stderr.write(f"  {message}\n")
 
     def warn(self, message: str) -> None:
-        self.stderr.write(f"{self._paint('warning:', '33')} {message}\n")
-
-    # -- results ----------------------------------------------------------------------------
-    def json(self, payload: dict[str, Any]) -> None:
-        self.stdout.write(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
-        self.stdout.flush()
-
-    def result(self, result: Any) -> bool:
-        """Show a result's warnings; in JSON mode also print it, and return True (done)."""
-        for warning in result.warnings:
-            self.warn(warning)
-        if self.json_mode:
-            self.json({"ok": True, **result.to_json()})
-        return self.json_mode
+        if message not in self._warned:
+            self._warned.append(message)
+            self.stderr.write(f"{self._paint('warning:', '33')} {message}\n")
 
     def text(self, message: str = "") -> None:
         """Human-readable results: stdout, so they can be piped when not in JSON mode."""
         self.stdout.write(message + "\n")
 
-    def error(self, exc: ScaffolderError) -> None:
+    # -- the end of a command: exactly one of these ----------------------------------------
+    def success(self, result: Any, render: Callable[[Any], None], code: ExitCode) -> ExitCode:
+        """Show a command's result: its warnings, then the envelope or `render(result)`."""
+        for warning in getattr(result, "warnings", ()):
+            self.warn(warning)
         if self.json_mode:
-            payload: dict[str, Any] = {
-                "ok": False,
-                "exit_code": int(exc.exit_code),
-                "error": exc.to_json(),
-            }
-            if isinstance(exc, PartialSuccessError):
-                result = exc.result
-                payload["result"] = result.to_json() if hasattr(result, "to_json") else None
-            self.json(payload)
-        self.stderr.write(f"{self._paint('error:', '31')} {exc.message}\n")
+            self._envelope(code, result=result.to_json(), error=None)
+        else:
+            render(result)
+        return code
+
+    def failure(self, exc: ScaffolderError) -> ExitCode:
+        """Show an error: one line (and a hint) on stderr; in JSON mode, the envelope too."""
+        code = exc.exit_code
+        if self.json_mode:
+            result = None
+            if isinstance(exc, PartialSuccessError) and hasattr(exc.result, "to_json"):
+                for warning in getattr(exc.result, "warnings", ()):
+                    self.warn(warning)
+                result = exc.result.to_json()
+            self._envelope(code, result=result, error=exc.to_json())
+        elif isinstance(exc, PartialSuccessError):
+            for warning in getattr(exc.result, "warnings", ()):
+                self.warn(warning)
+        if code == ExitCode.INTERRUPTED:
+            self.stderr.write(f"\n{exc.message}\n")
+        else:
+            self.stderr.write(f"{self._paint('error:', '31')} {exc.message}\n")
         if exc.hint:
             self.stderr.write(f"  hint: {exc.hint}\n")
+        return code
 
-    def interrupted(self) -> None:
-        if self.json_mode:
-            self.json(
-                {
-                    "ok": False,
-                    "exit_code": int(ExitCode.INTERRUPTED),
-                    "error": {"kind": "interrupted", "message": "interrupted", "hint": None},
-                }
-            )
-        self.stderr.write("\ninterrupted\n")
+    def _envelope(self, code: ExitCode, *, result: Any, error: Any) -> None:
+        payload = {
+            "schema": SCHEMA,
+            "command": self.command,
+            "ok": code == ExitCode.OK,
+            "exit_code": int(code),
+            "result": result,
+            "error": error,
+            "warnings": list(self._warned),
+        }
+        self.stdout.write(json.dumps(payload, indent=2, default=str) + "\n")
+        self.stdout.flush()

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from scaffolder.cli.output import Output
-from scaffolder.errors import ExitCode
 
 MARKS = {
     "done": "✓",
@@ -90,11 +89,10 @@ def add_parser(subparsers: Any) -> None:
 
 def handle(args: argparse.Namespace, out: Output) -> int:
     from scaffolder.catalog.sources import LocalCatalog, parse_catalog
-    from scaffolder.publish import PublishRequest, publish
+    from scaffolder.commands import exit_code_of, publish
 
     catalog = None if args.no_register else parse_catalog(args.catalog)
-
-    request = PublishRequest(
+    options = publish.PublishOptions(
         project=args.project,
         owner=args.github_owner,
         private=args.private,
@@ -102,15 +100,12 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         catalog=catalog.path if isinstance(catalog, LocalCatalog) else catalog,
         dry_run=args.dry_run,
     )
-    result = publish(request, progress=out)
-    report(result, out)
-    return ExitCode.OK
+    result = publish.run(options, progress=out)
+    return out.success(result, lambda r: report(r, out), exit_code_of(result))
 
 
 def report(result: Any, out: Output) -> None:
-    """Print a PublishResult as JSON or as a step-by-step summary."""
-    if out.result(result):
-        return
+    """A PublishResult as a step-by-step summary."""
     out.text(render_text(result))
 
 

@@ -1,4 +1,4 @@
-"""`scaffolder resume`: finish a scaffold that stopped after rendering (commit, register)."""
+"""`scaffolder resume DIR`: run the command that stopped on DIR again, skipping what finished."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ from typing import Any
 
 from scaffolder.cli.new import report
 from scaffolder.cli.output import Output
-from scaffolder.errors import ExitCode
 
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "resume",
         help="finish a scaffold that stopped partway",
-        description="Run the steps a scaffold did not finish: the initial commit and the "
-        "catalog registration. Steps already done are left as they are.",
+        description="Run the command that stopped on DIR again (new, or publish), with the "
+        "options it was given: steps whose work is done are skipped, the others run again "
+        "and finish the job. A render that did not complete is rendered again, so a resume "
+        "never commits a half-rendered project. A project without a record of its run is "
+        "finished from its answers files: the initial commit and the catalog registration.",
     )
     parser.add_argument("project", type=Path, help="the rendered project folder")
     parser.add_argument("--catalog", type=Path, metavar="FILE", help="catalog file")
@@ -26,10 +28,12 @@ def add_parser(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
-    from scaffolder.config import default_catalog_path
-    from scaffolder.create import finish, load_project
+    from scaffolder.cli.options import from_args
+    from scaffolder.cli.publish import report as publish_report
+    from scaffolder.commands import exit_code_of, resume
+    from scaffolder.publish.model import PublishResult
 
-    catalog = None if args.no_register else (args.catalog or default_catalog_path())
-    result = finish(load_project(args.project, catalog), progress=out)
-    report(result, out)
-    return ExitCode.OK
+    result = resume.run(from_args(resume.ResumeOptions, args), progress=out)
+    if isinstance(result, PublishResult):  # the stopped command was a publish
+        return out.success(result, lambda r: publish_report(r, out), exit_code_of(result))
+    return out.success(result, lambda r: report(r, out), exit_code_of(result))

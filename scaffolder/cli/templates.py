@@ -24,35 +24,32 @@ def add_parser(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from scaffolder.commands import templates
     from scaffolder.errors import UsageError
-    from scaffolder.render.registry import builtin_templates, resolve_template
 
     if args.action == "list":
-        templates = builtin_templates()
-        if out.json_mode:
-            out.json({"ok": True, "templates": [t.to_json() for t in templates]})
-            return ExitCode.OK
-        width = max((len(t.name) for t in templates), default=0)
-        for t in templates:
-            out.text(f"{t.name:<{width}}  {t.title} [{', '.join(t.languages)}]")
-            if t.description:
-                out.text(f"{'':<{width}}  {t.description}")
-        return ExitCode.OK
+        return out.success(templates.list_templates(out), lambda r: _list(r, out), ExitCode.OK)
     if not args.name:
         raise UsageError(
             "`templates show` needs a template name",
             hint="scaffolder templates show python-service",
         )
-    from scaffolder.render.layers import build_stack
+    shown = templates.show(templates.ShowOptions(name=args.name), out)
+    return out.success(shown, lambda r: _show(r, out), ExitCode.OK)
 
-    stack = build_stack(resolve_template(args.name), trust=True)
-    questions = [q.to_json() for q in stack.questions]
-    if out.json_mode:
-        out.json({"ok": True, "template": stack.template.to_json(), "questions": questions})
-        return ExitCode.OK
-    t = stack.template
+
+def _list(result: Any, out: Output) -> None:
+    width = max((len(t.name) for t in result.templates), default=0)
+    for t in result.templates:
+        out.text(f"{t.name:<{width}}  {t.title} [{', '.join(t.languages)}]")
+        if t.description:
+            out.text(f"{'':<{width}}  {t.description}")
+
+
+def _show(result: Any, out: Output) -> None:
+    t = result.template
     out.text(f"{t.name} {t.version}  {t.title}".rstrip())
-    for q in questions:
+    for q in (q.to_json() for q in result.questions):
         flags = ", ".join(
             f
             for f, on in (
@@ -69,4 +66,3 @@ def handle(args: argparse.Namespace, out: Output) -> int:
             out.text(f"      choices: {q['choices']}")
         if not q["required"] and not q["secret"]:
             out.text(f"      default: {q['default']!r}")
-    return ExitCode.OK

@@ -1,6 +1,7 @@
 """What publish is asked to do, and what it reports back. `PublishResult.to_json()` is a contract.
 
-JSON shape (pinned in tests/test_publish.py)::
+The `result` of the `--json` envelope (pinned in tests/test_publish.py); the run's warnings are
+the envelope's `warnings`::
 
     {
       "repository": {"owner", "name", "full_name", "html_url", "clone_url", "private", "created"}
@@ -13,7 +14,6 @@ JSON shape (pinned in tests/test_publish.py)::
       "applied": {setting: value read back from GitHub} (empty in a dry run),
       "catalog": {"file", "target", "replaced"} or null,
       "calls": [{"method", "path", "body"}]       every write made (or planned, in a dry run)
-      "warnings": [...],
       "dry_run": bool
     }
 """
@@ -21,30 +21,23 @@ JSON shape (pinned in tests/test_publish.py)::
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from scaffolder.catalog.sources import RemoteCatalog
 from scaffolder.errors import UsageError
+from scaffolder.runner import StepReport
 
 GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](-?[A-Za-z0-9]){0,38}")
-StepStatus = Literal["done", "unchanged", "unavailable", "skipped", "planned", "failed"]
-STEPS = (
-    "identity",
-    "repository",
-    "settings",
-    "push",
-    "protection",
-    "security",
-    "verify",
-    "catalog",
-)
 
 
 @dataclass(frozen=True)
-class PublishRequest:
+class PublishOptions:
+    """What `scaffolder publish` (and the publish half of `new --publish`) is asked to do."""
+
     project: Path
     #: GitHub user or organisation; default: the project's `github_owner` answer, else the
     #: token's own login.
@@ -57,11 +50,42 @@ class PublishRequest:
     dry_run: bool = False
 
     def __post_init__(self) -> None:
+        from scaffolder.github.settings import resolve_api_url
+
+        resolve_api_url(self.api_url)  # a bad --github-api-url is refused before anything else
         if self.owner is not None and not GITHUB_LOGIN.fullmatch(self.owner):
             raise UsageError(
                 f"invalid GitHub owner {self.owner!r}",
                 hint="a GitHub login has letters, digits and single hyphens, at most 39 characters",
             )
+
+    def with_owner(self, owner: str | None) -> PublishOptions:
+        from dataclasses import replace
+
+        return replace(self, owner=owner)
+
+    def to_journal(self) -> dict[str, Any]:
+        """What a resume needs to run the same publish again (no secret is among it)."""
+        return {
+            "project": str(self.project),
+            "owner": self.owner,
+            "private": self.private,
+            "api_url": self.api_url,
+            "catalog": None if self.catalog is None else str(self.catalog),
+        }
+
+    @classmethod
+    def from_journal(cls, data: Mapping[str, Any]) -> PublishOptions:
+        from scaffolder.catalog.sources import LocalCatalog, parse_catalog
+
+        catalog = None if data.get("catalog") is None else parse_catalog(str(data["catalog"]))
+        return cls(
+            project=Path(str(data["project"])),
+            owner=data.get("owner") or None,
+            private=bool(data.get("private", True)),
+            api_url=data.get("api_url") or None,
+            catalog=catalog.path if isinstance(catalog, LocalCatalog) else catalog,
+        )
 
     def resume_command(self, owner: str | None = None) -> str:
         parts = ["scaffolder", "publish", str(self.project)]
@@ -73,7 +97,9 @@ class PublishRequest:
             parts += ["--github-api-url", self.api_url]
         if self.catalog is not None:
             parts += ["--catalog", str(self.catalog)]
-        return " ".join(parts)
+        else:
+            parts.append("--no-register")
+        return shlex.join(parts)
 
 
 @dataclass(frozen=True)
@@ -86,16 +112,6 @@ class Call:
 
     def to_json(self) -> dict[str, Any]:
         return {"method": self.method, "path": self.path, "body": self.body}
-
-
-@dataclass(frozen=True)
-class StepReport:
-    name: str
-    status: StepStatus
-    detail: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "status": self.status, "detail": self.detail}
 
 
 @dataclass(frozen=True)
@@ -148,6 +164,5 @@ class PublishResult:
             "applied": dict(self.applied),
             "catalog": dict(self.catalog) if self.catalog else None,
             "calls": [c.to_json() for c in self.calls],
-            "warnings": list(self.warnings),
             "dry_run": self.dry_run,
         }

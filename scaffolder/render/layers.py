@@ -146,7 +146,9 @@ def render_stack(
     *,
     pretend: bool,
     on_layer: Callable[[Layer], None] = lambda layer: None,
+    on_done: Callable[[Layer], None] = lambda layer: None,
 ) -> None:
+    """Render each layer in order; `on_layer` hears it start and `on_done` finish."""
     for layer in stack.layers:
         on_layer(layer)
         copier_adapter.render(
@@ -157,6 +159,7 @@ def render_stack(
             pretend=pretend,
             answers_file=layer.answers_file,
         )
+        on_done(layer)
 
 
 def unrecorded_names(stack: Stack) -> Sequence[str]:

@@ -128,3 +128,13 @@ def initial_commit(path: Path, message: str, *, branch: str = "main") -> str:
     if sha is None:
         raise GitError(f"git commit in {path} left no commit")
     return sha
+
+
+def initial_commit_message(path: Path) -> str | None:
+    """The message of the repository's first commit, or None when it has none."""
+    proc = run_git(["rev-list", "--max-parents=0", "HEAD"], cwd=path, check=False)
+    roots = proc.stdout.split() if proc.returncode == 0 else []
+    if not roots:
+        return None
+    proc = run_git(["log", "-1", "--format=%B", roots[-1]], cwd=path, check=False)
+    return proc.stdout if proc.returncode == 0 else None

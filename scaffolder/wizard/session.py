@@ -1,26 +1,21 @@
 """The wizard's course: template, destination, questions, where to publish, review.
 
 It writes nothing until the person confirms the review; what it returns is the same
-`NewRequest` a non-interactive `scaffolder new` builds from its flags, so the CLI runs one
-pipeline either way. Cancelling (the review's "Cancel", Esc or Ctrl-C) raises
-`KeyboardInterrupt`: exit 130, nothing on disk.
+`NewOptions` a non-interactive `scaffolder new` builds from its flags, so one command runs
+either way. Cancelling (the review's "Cancel", Esc or Ctrl-C) raises `KeyboardInterrupt`:
+exit 130, nothing on disk. Ctrl-C once the scaffold runs is the step runner's: it undoes what
+the run wrote.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shlex
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from scaffolder.create import CATALOG_INFO, NewRequest
+from scaffolder.commands.new import NewOptions, SavedAnswers
 from scaffolder.errors import UsageError
 from scaffolder.render import layers
 from scaffolder.render.registry import (
@@ -60,7 +55,8 @@ class WizardOptions:
 
 @dataclass(frozen=True)
 class WizardResult:
-    request: NewRequest
+    #: What to run: the same options `scaffolder new` builds from its flags.
+    options: NewOptions
     publish: PublishPlan | None
     saved_answers: Path | None
     #: The command that replays this scaffold without a terminal (when answers were saved).
@@ -112,24 +108,28 @@ def run_wizard(
             course.info, course.template_ref = stack.template, ref
         elif action == "destination":
             course.dst = _ask_destination(prompter, current=course.dst)
-    request = NewRequest(
+    publish = course.publish if course.publish is not None and course.publish.now else None
+    new_options = NewOptions(
         template=course.template_ref,
         output=course.dst,
         given=dict(course.values),
         catalog=options.catalog,
         dry_run=options.dry_run,
         trust=options.trust,
+        publish=publish is not None,
+        github_owner=publish.owner if publish else None,
+        private=publish.private if publish else options.private,
+        github_api_url=options.github_api_url,
     )
-    return request_result(request, course, options)
-
-
-def request_result(request: NewRequest, course: _Course, options: WizardOptions) -> WizardResult:
     saved = None
     replay = None
     if options.save_answers:
         saved = options.save_answers.expanduser().absolute()
-        replay = replay_command(request, saved)
-    return WizardResult(request, course.publish, saved, replay, dict(course.recorded))
+        replay = replay_command(new_options, saved)
+        new_options = replace(
+            new_options, saved_answers=SavedAnswers(saved, dict(course.recorded), replay)
+        )
+    return WizardResult(new_options, course.publish, saved, replay, dict(course.recorded))
 
 
 def _one_pass(
@@ -337,80 +337,9 @@ def _check_given(stack: layers.Stack, given: Mapping[str, Any]) -> None:
 
 
 # -- after the review ------------------------------------------------------------------------
-def replay_command(request: NewRequest, saved: Path) -> str:
-    args = ["scaffolder", "new", request.template, "--output", str(request.output)]
+def replay_command(options: NewOptions, saved: Path) -> str:
+    args = ["scaffolder", "new", str(options.template), "--output", str(options.output)]
     args += ["--data-file", str(saved), "--no-input"]
-    if request.catalog is None:
+    if options.catalog is None:
         args.append("--no-register")
     return shlex.join(args)
-
-
-def save_answers(path: Path, answers: Mapping[str, Any], replay: str | None) -> None:
-    """The answers as YAML, written atomically; secrets were left out by the caller."""
-    header = "# Answers saved by the scaffolder wizard (secrets are never saved).\n"
-    if replay:
-        header += f"# Replay without a terminal: {replay}\n"
-    text = header + yaml.safe_dump(dict(answers), sort_keys=False, allow_unicode=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-@contextlib.contextmanager
-def undo_on_interrupt(
-    result: WizardResult, *, before: Callable[[WizardResult], None] = lambda r: None
-) -> Iterator[None]:
-    """Ctrl-C while the scaffold runs removes what this run created: nothing is left on disk.
-
-    `before` runs first, inside the guard (it saves the answers file, which is undone too).
-    """
-    from scaffolder.catalog import locations
-
-    dst = result.request.output
-    created_dst = not dst.exists()
-    #: An existing destination must be empty, so everything in it afterwards is this run's.
-    was_empty = dst.is_dir() and not any(dst.iterdir())
-    saved = result.saved_answers
-    created_saved = saved is not None and not saved.exists()
-    catalog = result.request.catalog
-    had_entry = catalog is not None and _has_entry(catalog, dst)
-    created_catalog = catalog is not None and not catalog.exists()
-    try:
-        before(result)
-        yield
-    except KeyboardInterrupt:
-        if created_dst and dst.exists():
-            shutil.rmtree(dst, ignore_errors=True)
-        elif was_empty:
-            for child in dst.iterdir():
-                if child.is_dir() and not child.is_symlink():
-                    shutil.rmtree(child, ignore_errors=True)
-                else:
-                    child.unlink(missing_ok=True)
-        if catalog is not None and not had_entry and _has_entry(catalog, dst):
-            locations.unregister(catalog, str(dst / CATALOG_INFO))
-            if created_catalog and not locations.read_entries(catalog):
-                # This run created the file for this one entry. (Its `.lock` stays: removing
-                # a lock file another process may be waiting on is not safe.)
-                catalog.unlink(missing_ok=True)
-        if created_saved and saved is not None:
-            saved.unlink(missing_ok=True)
-        raise
-
-
-def _has_entry(catalog: Path, dst: Path) -> bool:
-    from scaffolder.catalog import locations
-    from scaffolder.errors import ScaffolderError
-
-    if not catalog.is_file():
-        return False
-    try:
-        return any(e.target == str(dst / CATALOG_INFO) for e in locations.read_entries(catalog))
-    except ScaffolderError:
-        return False

@@ -1,0 +1,64 @@
+"""`scaffolder publish DIR`: put a scaffolded project on GitHub with its security switched on.
+
+identity → repository → settings → push → protection → security → verify → catalog
+(`scaffolder/publish/steps/`), run by the step runner. Every step looks at GitHub before it
+writes, so running publish again after a failure finishes the job without duplicating
+anything; that is also what `scaffolder resume` does for a publish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from scaffolder.progress import SILENT, Progress
+from scaffolder.publish.model import PublishOptions, PublishResult
+from scaffolder.publish.run import PublishRun
+from scaffolder.publish.steps import STEPS
+from scaffolder.runner import Journal, Run
+
+if TYPE_CHECKING:
+    from scaffolder.github import GitHubClient
+
+__all__ = ["PublishOptions", "PublishResult", "run"]
+
+
+def connector(api_url: str | None) -> Callable[[], GitHubClient]:
+    """Builds the GitHub client on first use (so `--help` and bad input never import PyGithub)."""
+
+    def connect() -> GitHubClient:
+        from scaffolder.github import GitHubSettings, connect
+
+        return connect(GitHubSettings.from_env(api_url=api_url))
+
+    return connect
+
+
+def run(options: PublishOptions, progress: Progress = SILENT) -> PublishResult:
+    """Publish `options.project`; raises what the runner makes of a failure."""
+    from scaffolder.project import Project
+
+    project = Project.load(options.project)  # not a scaffolded project: exit 2, no GitHub call
+    owner = options.owner or str(project.answers.get("github_owner") or "") or None
+    state = PublishRun(
+        request=options.with_owner(owner),
+        connect=connector(options.api_url),
+        _project=project,
+    )
+    journal = None if options.dry_run else Journal.open(project.path)
+    if journal is not None:
+        journal.begin("publish", options.to_journal())
+    runner = Run(
+        command="publish",
+        steps=STEPS,
+        state=state,
+        progress=progress,
+        resume=lambda s: s.resume_command(),
+        result=lambda s, reports: s.result(reports),
+        journal=journal,
+    )
+    try:
+        reports = runner.execute()
+    finally:
+        state.close()
+    return state.result(reports)

@@ -1,0 +1,28 @@
+"""The publish steps, in the order they run. A new step is a module here and one line below."""
+
+from scaffolder.publish.run import PublishRun
+from scaffolder.publish.steps import (
+    catalog,
+    identity,
+    protection,
+    push,
+    repository,
+    security,
+    settings,
+    verify,
+)
+from scaffolder.runner import Step
+
+#: identity → repository → settings → push → protection → security → verify → catalog
+STEPS: tuple[Step[PublishRun], ...] = (
+    identity.STEP,
+    repository.STEP,
+    settings.STEP,
+    push.STEP,
+    protection.STEP,
+    security.STEP,
+    verify.STEP,
+    catalog.STEP,
+)
+
+__all__ = ["STEPS", "PublishRun"]

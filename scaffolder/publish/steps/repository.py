@@ -1,0 +1,84 @@
+"""repository: create it, or make sure the one that exists holds only this project's commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scaffolder.errors import GitHubError, RepositoryConflictError
+from scaffolder.publish import push
+from scaffolder.publish.model import RepositoryInfo
+from scaffolder.publish.run import PublishRun
+from scaffolder.runner import Step, StepReport, Undo
+
+
+def run(p: PublishRun, undo: Undo) -> StepReport:
+    full = p.full_name
+    existing = p.get_or_none(f"/repos/{full}")
+    if existing is None:
+        body: dict[str, Any] = {"name": p.name}
+        if p.description:
+            body["description"] = p.description
+        if homepage := p.answers.get("homepage"):
+            body["homepage"] = str(homepage)
+        body |= {"private": p.request.private, "delete_branch_on_merge": True}
+        path = f"/orgs/{p.owner}/repos" if p.org else "/user/repos"
+
+        def create(gh: Any) -> Any:
+            account = gh.get_organization(p.owner) if p.org else gh.get_user()
+            return account.create_repo(**body).raw_data
+
+        try:
+            made = p.write(f"create repository {full}", "POST", path, body, via=create)
+        except GitHubError as exc:
+            # A create that timed out may have landed: look again before giving up.
+            existing = p.get_or_none(f"/repos/{full}") if exc.status == 422 else None
+            if existing is None:
+                raise
+        else:
+            if p.dry:
+                return StepReport("repository", "planned", f"create {full} ({_visibility(p)})")
+            p.created = True
+            _set_repo(p, made)
+            return StepReport("repository", "done", f"created {full} ({_visibility(p)})")
+    _check_ours(p, existing)
+    _set_repo(p, existing)
+    return StepReport(
+        "repository", "unchanged", f"{full} exists and holds only this project's commits"
+    )
+
+
+def _visibility(p: PublishRun) -> str:
+    return "private" if p.request.private else "public"
+
+
+def _set_repo(p: PublishRun, data: dict[str, Any]) -> None:
+    p.repo = data
+    p.repo_info = RepositoryInfo(
+        owner=str(data["owner"]["login"]),
+        name=str(data["name"]),
+        html_url=str(data["html_url"]),
+        clone_url=push.clean_url(str(data["clone_url"])),
+        private=bool(data["private"]),
+        created=p.created,
+    )
+    p.owner = p.repo_info.owner
+
+
+def _check_ours(p: PublishRun, data: dict[str, Any]) -> None:
+    full = p.full_name
+    login = p.identity.login if p.identity else "?"
+    if not (data.get("permissions") or {}).get("admin"):
+        raise RepositoryConflictError(full_name=full, reason=f"{login} cannot administer it")
+    for branch in p.get(f"/repos/{full}/branches") or []:
+        sha = str(branch["commit"]["sha"])
+        if not push.in_history(p.path, sha):
+            raise RepositoryConflictError(
+                full_name=full,
+                reason=f"its branch {branch['name']} holds commits that are not in {p.path}",
+            )
+    if bool(data.get("private")) != p.request.private:
+        now = "private" if data.get("private") else "public"
+        p.warnings.append(f"{full} is {now} on GitHub; its visibility was left as it is")
+
+
+STEP = Step[PublishRun]("repository", run, detail=lambda p: p.full_name, writes="remote")
