@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.catalog_helpers import entity
-from tests.fakegithub.catalog_routes import CatalogFakeGitHub
+from tests.fakegithub import FakeGitHub
 from tests.fakegithub.fixtures import TOKEN, start_fake
 
 CATALOG = "github:acme/backstage-catalog/catalog/all.yaml"
@@ -31,12 +31,12 @@ def _doc(*docs: dict) -> str:
 
 
 @pytest.fixture(params=["", "/api/v3"], ids=["github.com", "enterprise-server"])
-def github(request, tmp_path_factory, monkeypatch, isolated_env) -> Iterator[CatalogFakeGitHub]:
+def github(request, tmp_path_factory, monkeypatch, isolated_env) -> Iterator[FakeGitHub]:
     fake = start_fake(
         tmp_path_factory.mktemp("fake"),
         monkeypatch,
         request.param,
-        cls=CatalogFakeGitHub,
+        catalog=True,
         timeout="5",
     )
     yield fake
@@ -45,7 +45,7 @@ def github(request, tmp_path_factory, monkeypatch, isolated_env) -> Iterator[Cat
 
 
 @pytest.fixture
-def services(github: CatalogFakeGitHub) -> dict[str, str]:
+def services(github: FakeGitHub) -> dict[str, str]:
     """Two published services and a systems file; returns name -> catalog-info URL."""
     urls = {}
     for name, lifecycle in (("payments-api", "production"), ("ledger", "experimental")):
@@ -65,7 +65,7 @@ def services(github: CatalogFakeGitHub) -> dict[str, str]:
     return urls
 
 
-def contents_statuses(github: CatalogFakeGitHub) -> list[int]:
+def contents_statuses(github: FakeGitHub) -> list[int]:
     return [r.status for r in github.calls("GET", r"/repos/acme/[^/]+/contents/.*")]
 
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from tests.conftest import STANDARD_ANSWERS
-from tests.fakegithub.catalog_routes import CatalogFakeGitHub
+from tests.fakegithub import FakeGitHub
 from tests.fakegithub.fixtures import start_fake
 from tests.helpers import make_template
 
@@ -18,17 +18,15 @@ CATALOG = "github:acme/backstage-catalog/catalog/all.yaml"
 
 
 @pytest.fixture
-def github(tmp_path_factory, monkeypatch, isolated_env) -> Iterator[CatalogFakeGitHub]:
-    fake = start_fake(
-        tmp_path_factory.mktemp("fake"), monkeypatch, cls=CatalogFakeGitHub, timeout="5"
-    )
+def github(tmp_path_factory, monkeypatch, isolated_env) -> Iterator[FakeGitHub]:
+    fake = start_fake(tmp_path_factory.mktemp("fake"), monkeypatch, catalog=True, timeout="5")
     fake.seed("acme", "backstage-catalog", {"catalog/all.yaml": "# reviewed by platform\n"})
     yield fake
     fake.stop()
     assert not fake.violations, fake.violations
 
 
-def _proposed_targets(github: CatalogFakeGitHub) -> list[str]:
+def _proposed_targets(github: FakeGitHub) -> list[str]:
     (pull,) = github.pulls("acme", "backstage-catalog")
     text = github.read("acme", "backstage-catalog", "catalog/all.yaml", pull["head"]["ref"])
     assert text is not None and text.startswith("# reviewed by platform\n")

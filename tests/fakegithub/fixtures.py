@@ -3,7 +3,9 @@
 `fake_github` starts a server with one user, `alice` (token `TOKEN`), and an organisation
 `acme` she belongs to, and points scaffolder at it through the environment:
 `SCAFFOLDER_GITHUB_API_URL`, `GH_TOKEN`, a tiny backoff scale and a short timeout. At the end
-of the test it fails if any request broke GitHub's OpenAPI request schemas.
+of the test it fails if any request broke GitHub's OpenAPI request schemas. `fake_ghes` is the
+same under `/api/v3`. Both serve the core routes only; a test that needs the catalog's
+(contents, refs, pulls) starts its own with `start_fake(..., catalog=True)`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakegithub.catalog_routes import CATALOG
+from tests.fakegithub.core_routes import CORE
 from tests.fakegithub.server import FakeGitHub
 
 #: Long and distinctive, so a scan for it cannot match by accident.
@@ -25,11 +29,15 @@ def start_fake(
     monkeypatch: pytest.MonkeyPatch,
     prefix: str = "",
     *,
-    cls: type[FakeGitHub] = FakeGitHub,
+    catalog: bool = False,
     timeout: str = "1",
 ) -> FakeGitHub:
-    """Start a fake with users alice and bob and the org acme, and point scaffolder at it."""
-    fake = cls(root, prefix=prefix).start()
+    """Start a fake with users alice and bob and the org acme, and point scaffolder at it.
+
+    `catalog=True` serves the catalog's routes (contents, refs, pulls) besides the core ones.
+    """
+    groups = (CORE, CATALOG) if catalog else (CORE,)
+    fake = FakeGitHub(root, prefix=prefix, groups=groups).start()
     fake.state.add_user("alice", TOKEN, plan="pro")
     fake.state.add_user("bob", OTHER_TOKEN, plan="pro")
     fake.state.add_org("acme", members={"alice"}, plan="team")

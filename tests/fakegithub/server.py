@@ -1,14 +1,21 @@
-"""A fake GitHub on 127.0.0.1: the REST API (see `state.py`) and git over HTTPS-like HTTP.
+"""A fake GitHub on 127.0.0.1: the REST API and git over HTTPS-like HTTP, one server a fake.
 
-* API calls need `Authorization: token T` or `Bearer T` with a known token, else 401.
+* Each `FakeGitHub` owns its state (`State`) and its route table (`Router`), built when it is
+  made from the route groups it is given: `CORE` always (`core_routes.py`), `CATALOG`
+  (`catalog_routes.py`) when asked for. Two fakes in one test share nothing.
+* API calls need `Authorization: token T` or `Bearer T` with a known token, else 401. A route
+  gets a `Req` (method, path, parameters, query, headers, JSON body, login) and answers with a
+  `Reply` (status, body, headers); see `routing.py`.
 * Git calls (`/OWNER/NAME.git/...`) are served by `git http-backend` (CGI) from bare
   repositories; they need HTTP Basic auth whose password is a known token, else 401 with a
   `WWW-Authenticate` challenge, as GitHub does.
-* Every write's JSON body is checked against GitHub's OpenAPI request schema (vendored from
-  `@octokit/openapi`); a body that does not conform gets a 422 and is kept in `violations`.
+* Every write's JSON body is checked against GitHub's OpenAPI request schemas (`schemas.py`); a
+  body that does not conform gets a 422 and is kept in `violations`.
 * `fail(...)` injects faults: an error status (5xx, a 403/429 rate limit with `Retry-After` or
   `x-ratelimit-reset`), or a delay long enough for the client to time out.
 * `prefix="/api/v3"` serves the API the way GitHub Enterprise Server does.
+* Test helpers: `seed()` commits files, `read()` reads one at a ref, `branch_names()`,
+  `pulls()` lists pull requests, `merge()` merges one the way the web UI's merge button does.
 """
 
 from __future__ import annotations
@@ -20,19 +27,19 @@ import re
 import subprocess
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar, Self
-from urllib.parse import urlsplit
+from types import TracebackType
+from typing import Any, Self, cast
+from urllib.parse import parse_qs, urlsplit
 
-import jsonschema
+from tests.fakegithub.core_routes import CORE
+from tests.fakegithub.routing import Reply, Req, RouteGroup, Router
+from tests.fakegithub.schemas import check_body
+from tests.fakegithub.state import ApiError, State
 
-from tests.fakegithub.state import ApiError, State, dispatch
-
-SCHEMAS = json.loads(
-    (Path(__file__).parent / "openapi" / "request-bodies.json").read_text(encoding="utf-8")
-)
 GIT_PATH = re.compile(r"^/(?P<owner>[^/]+)/(?P<repo>[^/]+)\.git(?P<rest>/.*)$")
 
 
@@ -49,6 +56,8 @@ class Fault:
 
 @dataclass
 class Request:
+    """One request the fake received, as tests see it afterwards."""
+
     method: str
     path: str
     body: Any
@@ -63,23 +72,21 @@ class Request:
 class FakeGitHub:
     root: Path
     prefix: str = ""
+    #: The route groups this fake serves, in the order they are matched.
+    groups: Sequence[RouteGroup] = (CORE,)
+    router: Router = field(init=False)
     state: State = field(init=False)
     requests: list[Request] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
-    _server: ThreadingHTTPServer | None = None
+    _server: _Server | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    #: The request handler; a subclass of the fake may serve more routes with its own.
-    handler_class: ClassVar[type[BaseHTTPRequestHandler]]
+
+    def __post_init__(self) -> None:
+        self.router = Router(self.groups)
 
     def start(self) -> Self:
-        fake = self
-
-        class Handler(self.handler_class):  # this server's handler knows its fake
-            github = fake
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = _Server(self)
         web = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.state = State(self.root / "git", web_url=web, api_url=web + self.prefix)
         threading.Thread(
@@ -91,6 +98,15 @@ class FakeGitHub:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Self:
+        return self if self._server is not None else self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
 
     @property
     def api_url(self) -> str:
@@ -136,20 +152,57 @@ class FakeGitHub:
         pattern = re.compile(f"^{path}$")
         return [r for r in self.requests if r.method == method and pattern.match(r.path)]
 
+    # -- repository contents, for tests ---------------------------------------------------
+    def seed(
+        self,
+        owner: str,
+        name: str,
+        files: dict[str, str],
+        *,
+        branch: str = "main",
+        message: str = "seed",
+    ) -> str:
+        """Commit `files` (path -> text) on `branch`, creating the repo if needed."""
+        repo = self.state.repos.get((owner.lower(), name.lower()))
+        if repo is None:
+            repo = self.state.add_repo(owner, name, private=True)
+        commit = self.state.resolve(repo, f"refs/heads/{branch}")
+        for path, text in files.items():
+            commit = self.state.commit_file(repo, branch, path, text.encode(), message, commit)
+        return str(commit)
 
-def _schema_key(method: str, path: str) -> str | None:
-    for key in SCHEMAS:
-        if not key.startswith(method + " "):
-            continue
-        template = key.split(" ", 1)[1]
-        regex = re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(template))
-        if re.fullmatch(regex, path):
-            return key
-    return None
+    def read(self, owner: str, name: str, path: str, ref: str = "main") -> str | None:
+        repo = self.state.repos[(owner.lower(), name.lower())]
+        commit = self.state.resolve(repo, ref)
+        found = self.state.blob(repo, commit, path) if commit else None
+        return found[1].decode() if found else None
+
+    def branch_names(self, owner: str, name: str) -> list[str]:
+        return sorted(self.state.branches(self.state.repos[(owner.lower(), name.lower())]))
+
+    def pulls(self, owner: str, name: str) -> list[dict[str, Any]]:
+        return self.state.pulls.setdefault(f"{owner}/{name}".lower(), [])
+
+    def merge(self, owner: str, name: str, number: int) -> str:
+        """Merge an open pull request into its base (fast-forward, or a merge commit)."""
+        repo = self.state.repos[(owner.lower(), name.lower())]
+        pull = next(p for p in self.pulls(owner, name) if p["number"] == number)
+        return self.state.merge(repo, pull)
+
+
+class _Server(ThreadingHTTPServer):
+    """The HTTP server of one fake; its requests reach that fake through `fake`."""
+
+    daemon_threads = True
+
+    def __init__(self, fake: FakeGitHub) -> None:
+        self.fake = fake
+        super().__init__(("127.0.0.1", 0), _Handler)
 
 
 class _Handler(BaseHTTPRequestHandler):
-    github: FakeGitHub
+    """Serves every request of every fake: finds the fake, checks it, passes it on."""
+
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
@@ -193,8 +246,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _login_from(self, header: str | None, *, basic: bool) -> str | None:
-        tokens = self.github.state.tokens
+    def _login_from(self, tokens: dict[str, str], header: str | None, *, basic: bool) -> str | None:
         if not header:
             return None
         scheme, _, value = header.partition(" ")
@@ -209,7 +261,7 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
     def _handle(self) -> None:
-        fake = self.github
+        fake = cast(_Server, self.server).fake
         url = urlsplit(self.path)
         body_bytes = self._body()
         git = GIT_PATH.match(url.path)
@@ -220,7 +272,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(404, {"message": "Not Found"})
                 return
             path = path[len(fake.prefix) :] or "/"
-        login = self._login_from(self.headers.get("Authorization"), basic=bool(git))
+        auth = self.headers.get("Authorization")
+        login = self._login_from(fake.state.tokens, auth, basic=bool(git))
         body: Any = None
         if kind == "api" and body_bytes:
             body = json.loads(body_bytes)
@@ -234,46 +287,41 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(fault.status, {"message": fault.message}, fault.headers)
             return
         if git:
-            self._git(record, login, git, url.query, body_bytes)
+            self._git(fake.state, record, login, git, url.query, body_bytes)
             return
         if login is None:
             record.status = 401
             self._send(401, {"message": "Bad credentials"})
             return
-        if problem := self._check_schema(self.command, path, body):
+        if problem := check_body(self.command, path, body):
             fake.violations.append(f"{self.command} {path}: {problem}")
             record.status = 422
             self._send(422, {"message": "Invalid request.", "errors": [problem]})
             return
+        req = Req(
+            method=self.command,
+            path=path,
+            login=login,
+            query={k: v[-1] for k, v in parse_qs(url.query).items()},
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
         try:
-            status, payload = dispatch(fake.state, self.command, path, login, body)
+            reply = fake.router.dispatch(fake.state, req)
         except ApiError as exc:
-            status, payload = exc.status, exc.body
-        record.status = status
-        self._send(status, payload)
-
-    @staticmethod
-    def _check_schema(method: str, path: str, body: Any) -> str | None:
-        if method == "GET":
-            return None
-        key = _schema_key(method, path)
-        if key is None:
-            return f"no such endpoint in GitHub's REST API description: {method} {path}"
-        spec = SCHEMAS[key]
-        if spec["schema"] is None:
-            return None if body in (None, {}) else "this endpoint takes no body"
-        if body is None:
-            return "a JSON body is required" if spec["required"] else None
-        try:
-            jsonschema.validate(body, spec["schema"])
-        except jsonschema.ValidationError as exc:
-            return f"{'/'.join(map(str, exc.absolute_path))}: {exc.message}"
-        return None
+            reply = Reply(exc.status, exc.body)
+        record.status = reply.status
+        self._send(reply.status, reply.body, dict(reply.headers))
 
     def _git(
-        self, record: Request, login: str | None, match: re.Match[str], query: str, body: bytes
+        self,
+        state: State,
+        record: Request,
+        login: str | None,
+        match: re.Match[str],
+        query: str,
+        body: bytes,
     ) -> None:
-        state = self.github.state
         repo = state.repos.get((match["owner"].lower(), match["repo"].lower()))
         if login is None:
             record.status = 401
@@ -314,6 +362,3 @@ class _Handler(BaseHTTPRequestHandler):
                 headers[key] = value.strip()
         record.status = status
         self._send(status, None, headers, raw=payload)
-
-
-FakeGitHub.handler_class = _Handler

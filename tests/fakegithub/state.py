@@ -1,4 +1,10 @@
-"""The fake GitHub's memory: accounts, repositories and their settings, and the API routes.
+"""The fake GitHub's memory: accounts, repositories, their settings and pull requests.
+
+Everything lives on one `State` object per server, so two fakes in one test share nothing: not
+the accounts, not the ids they hand out, not the pull requests, not the lock that serialises
+commits. Files and branches live in each repository's bare git repo under `git_root`, so a
+branch made through the API can be fetched with git and a file pushed with git is served by the
+API; the git plumbing for that is here too.
 
 Responses follow GitHub's REST API closely enough for PyGithub and scaffolder: the same paths,
 status codes, error messages and JSON fields. Behaviour that depends on the plan follows
@@ -9,15 +15,24 @@ GitHub's: a private repository on the Free plan gets neither rulesets nor branch
 from __future__ import annotations
 
 import itertools
-import re
+import os
 import subprocess
-from collections.abc import Callable
+import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 UPGRADE = "Upgrade to GitHub Pro or make this repository public to enable this feature."
-_ids = itertools.count(1000)
+#: The null object name: the "old value" of a ref that must not exist yet.
+ZERO = "0" * 40
+#: Who GitHub's own commits (file edits, merges) are by.
+_IDENTITY = {
+    "GIT_AUTHOR_NAME": "GitHub",
+    "GIT_AUTHOR_EMAIL": "noreply@github.com",
+    "GIT_COMMITTER_NAME": "GitHub",
+    "GIT_COMMITTER_EMAIL": "noreply@github.com",
+}
 
 
 class ApiError(Exception):
@@ -33,7 +48,7 @@ class Account:
     type: str  # "User" or "Organization"
     plan: str = "free"  # free, pro, team, enterprise
     members: set[str] = field(default_factory=set)
-    id: int = field(default_factory=lambda: next(_ids))
+    id: int = field(kw_only=True)
 
     @property
     def paid(self) -> bool:
@@ -64,7 +79,7 @@ class Repo:
     default_setup: str = "not-configured"
     rulesets: list[dict[str, Any]] = field(default_factory=list)
     protection: dict[str, dict[str, Any]] = field(default_factory=dict)
-    id: int = field(default_factory=lambda: next(_ids))
+    id: int = field(kw_only=True)
 
     @property
     def full_name(self) -> str:
@@ -90,23 +105,33 @@ class State:
         self.rulesets_supported = True
         #: Settings a new repository starts with (e.g. {"default_setup": "configured"}).
         self.new_repo_defaults: dict[str, Any] = {}
+        #: Pull requests by lower-cased "owner/name", numbered from 1 in each repository.
+        self.pulls: dict[str, list[dict[str, Any]]] = {}
+        #: Serialises changes to refs (file commits, new branches) made through the API.
+        self.write_lock = threading.Lock()
+        self._ids = itertools.count(1000)
+
+    def next_id(self) -> int:
+        """A fresh id for an account, a repository or a ruleset (unique in this fake)."""
+        return next(self._ids)
 
     # -- setup helpers for tests -----------------------------------------------------------
     def add_user(self, login: str, token: str | None = None, *, plan: str = "free") -> Account:
-        account = self.accounts[login] = Account(login, "User", plan)
+        account = self.accounts[login] = Account(login, "User", plan, id=self.next_id())
         if token:
             self.tokens[token] = login
         return account
 
     def add_org(self, login: str, *, members: set[str], plan: str = "free") -> Account:
-        account = self.accounts[login] = Account(login, "Organization", plan, set(members))
+        account = Account(login, "Organization", plan, set(members), id=self.next_id())
+        self.accounts[login] = account
         return account
 
     def bare_path(self, owner: str, name: str) -> Path:
         return self.git_root / owner / f"{name}.git"
 
     def add_repo(self, owner: str, name: str, *, private: bool = True) -> Repo:
-        repo = Repo(self.accounts[owner], name, private)
+        repo = Repo(self.accounts[owner], name, private, id=self.next_id())
         for key, value in self.new_repo_defaults.items():
             setattr(repo, key, value)
         self.repos[(owner.lower(), name.lower())] = repo
@@ -124,6 +149,9 @@ class State:
             check=True,
         )
         return dict(line.split(" ", 1) for line in proc.stdout.splitlines() if line)
+
+    def pulls_of(self, repo: Repo) -> list[dict[str, Any]]:
+        return self.pulls.setdefault(repo.full_name.lower(), [])
 
     # -- access ---------------------------------------------------------------------------
     def can_admin(self, login: str, repo: Repo) -> bool:
@@ -176,323 +204,108 @@ class State:
             },
         }
 
-
-Handler = Callable[[State, str, dict[str, str], Any], tuple[int, Any]]
-ROUTES: list[tuple[str, re.Pattern[str], Handler]] = []
-
-
-def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        ROUTES.append((method, re.compile(f"^{pattern}$"), fn))
-        return fn
-
-    return register
-
-
-R = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
-
-
-def dispatch(state: State, method: str, path: str, login: str, body: Any) -> tuple[int, Any]:
-    allowed = False
-    for verb, pattern, fn in ROUTES:
-        match = pattern.match(path)
-        if match:
-            allowed = True
-            if verb == method:
-                return fn(state, login, match.groupdict(), body)
-    raise ApiError(404 if not allowed else 405, "Not Found")
-
-
-@route("GET", "/user")
-def get_user(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    return 200, state.account_json(state.accounts[login])
-
-
-@route("GET", "/user/orgs")
-def list_my_orgs(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    return 200, [
-        state.account_json(a)
-        for a in state.accounts.values()
-        if a.type == "Organization" and login in a.members
-    ]
-
-
-@route("GET", "/orgs/(?P<org>[^/]+)")
-def get_org(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    org = state.accounts.get(p["org"])
-    if org is None or org.type != "Organization":
-        raise ApiError(404, "Not Found")
-    return 200, state.account_json(org)
-
-
-def _create(state: State, owner: Account, login: str, body: dict[str, Any]) -> tuple[int, Any]:
-    name = body["name"]
-    if (owner.login.lower(), name.lower()) in state.repos:
-        raise ApiError(
-            422,
-            "Repository creation failed.",
-            errors=[
-                {
-                    "resource": "Repository",
-                    "code": "custom",
-                    "field": "name",
-                    "message": "name already exists on this account",
-                }
-            ],
+    # -- git plumbing on the bare repositories ------------------------------------------
+    def git(
+        self, repo: Repo, *args: str, input: bytes | None = None, env: dict[str, str] | None = None
+    ) -> str:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=self.bare_path(repo.owner.login, repo.name),
+            input=input,
+            capture_output=True,
+            check=False,
+            env={**os.environ, **_IDENTITY, **(env or {})},
         )
-    repo = state.add_repo(owner.login, name, private=bool(body.get("private", False)))
-    repo.description = body.get("description")
-    repo.homepage = body.get("homepage")
-    repo.delete_branch_on_merge = bool(body.get("delete_branch_on_merge", False))
-    return 201, state.repo_json(repo, login)
+        if proc.returncode:
+            raise RuntimeError(f"git {' '.join(args)}: {proc.stderr.decode()}")
+        return proc.stdout.decode().strip()
 
-
-@route("POST", "/user/repos")
-def create_user_repo(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    return _create(state, state.accounts[login], login, body)
-
-
-@route("POST", "/orgs/(?P<org>[^/]+)/repos")
-def create_org_repo(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    org = state.accounts.get(p["org"])
-    if org is None or org.type != "Organization":
-        raise ApiError(404, "Not Found")
-    if login not in org.members:
-        raise ApiError(
-            403, "You need admin access to the organization before adding a repository to it."
+    def resolve(self, repo: Repo, ref: str) -> str | None:
+        """The commit `ref` (a ref, branch or sha) names, or None."""
+        proc = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+            cwd=self.bare_path(repo.owner.login, repo.name),
+            capture_output=True,
+            check=False,
         )
-    return _create(state, org, login, body)
+        return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
-
-@route("GET", R)
-def get_repo(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    return 200, state.repo_json(state.repo_for(login, p["owner"], p["repo"]), login)
-
-
-@route("PATCH", R)
-def edit_repo(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    repo = state.repo_for(login, p["owner"], p["repo"], admin=True)
-    if "security_and_analysis" in body:
-        if not repo.security_plan_ok:
-            raise ApiError(422, "Secret scanning is not available for this repository.")
-        sa = body["security_and_analysis"]
-        repo.secret_scanning = sa.get("secret_scanning", {}).get("status", repo.secret_scanning)
-        repo.push_protection = sa.get("secret_scanning_push_protection", {}).get(
-            "status", repo.push_protection
+    def is_ancestor(self, repo: Repo, older: str, newer: str) -> bool:
+        proc = subprocess.run(
+            ["git", "merge-base", "--is-ancestor", older, newer],
+            cwd=self.bare_path(repo.owner.login, repo.name),
+            check=False,
         )
-    for key in ("description", "homepage", "delete_branch_on_merge", "private"):
-        if key in body:
-            setattr(repo, key, body[key])
-    return 200, state.repo_json(repo, login)
+        return proc.returncode == 0
 
-
-@route("GET", R + "/topics")
-def get_topics(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    return 200, {"names": state.repo_for(login, p["owner"], p["repo"]).topics}
-
-
-@route("PUT", R + "/topics")
-def put_topics(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    repo = state.repo_for(login, p["owner"], p["repo"], admin=True)
-    repo.topics = list(body["names"])
-    return 200, {"names": repo.topics}
-
-
-@route("GET", R + "/branches")
-def list_branches(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    repo = state.repo_for(login, p["owner"], p["repo"])
-    return 200, [
-        {"name": name, "commit": {"sha": sha}, "protected": name in repo.protection}
-        for name, sha in sorted(state.branches(repo).items())
-    ]
-
-
-# -- rulesets ------------------------------------------------------------------------------
-def _ruleset_repo(state: State, login: str, p: dict[str, str]) -> Repo:
-    if not state.rulesets_supported:
-        raise ApiError(404, "Not Found")
-    repo = state.repo_for(login, p["owner"], p["repo"], admin=True)
-    if repo.private and not repo.owner.paid:
-        raise ApiError(403, UPGRADE)
-    return repo
-
-
-def _ruleset_json(repo: Repo, ruleset: dict[str, Any], *, full: bool) -> dict[str, Any]:
-    summary = {k: ruleset[k] for k in ("id", "name", "target", "enforcement")}
-    summary |= {"source_type": "Repository", "source": repo.full_name}
-    return {**ruleset, **summary} if full else summary
-
-
-@route("GET", R + "/rulesets")
-def list_rulesets(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    repo = _ruleset_repo(state, login, p)
-    return 200, [_ruleset_json(repo, r, full=False) for r in repo.rulesets]
-
-
-@route("POST", R + "/rulesets")
-def create_ruleset(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    repo = _ruleset_repo(state, login, p)
-    if any(r["name"] == body["name"] for r in repo.rulesets):
-        raise ApiError(422, "Validation Failed", errors=["Name must be unique"])
-    ruleset = {"id": next(_ids), "target": "branch", "bypass_actors": [], "rules": [], **body}
-    repo.rulesets.append(ruleset)
-    return 201, _ruleset_json(repo, ruleset, full=True)
-
-
-def _find_ruleset(repo: Repo, ruleset_id: str) -> dict[str, Any]:
-    for ruleset in repo.rulesets:
-        if str(ruleset["id"]) == ruleset_id:
-            return ruleset
-    raise ApiError(404, "Not Found")
-
-
-@route("GET", R + "/rulesets/(?P<id>[0-9]+)")
-def get_ruleset(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    repo = _ruleset_repo(state, login, p)
-    return 200, _ruleset_json(repo, _find_ruleset(repo, p["id"]), full=True)
-
-
-@route("PUT", R + "/rulesets/(?P<id>[0-9]+)")
-def update_ruleset(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    repo = _ruleset_repo(state, login, p)
-    ruleset = _find_ruleset(repo, p["id"])
-    ruleset.update(body)
-    return 200, _ruleset_json(repo, ruleset, full=True)
-
-
-# -- classic branch protection ------------------------------------------------------------
-B = R + "/branches/(?P<branch>[^/]+)/protection"
-
-
-def _protection_repo(state: State, login: str, p: dict[str, str]) -> Repo:
-    repo = state.repo_for(login, p["owner"], p["repo"], admin=True)
-    if repo.private and not repo.owner.paid:
-        raise ApiError(403, UPGRADE)
-    if p["branch"] not in state.branches(repo):
-        raise ApiError(404, "Branch not found")
-    return repo
-
-
-def _enabled(value: Any) -> dict[str, bool]:
-    return {"enabled": bool(value)}
-
-
-@route("PUT", B)
-def put_protection(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    repo = _protection_repo(state, login, p)
-    checks = body["required_status_checks"]
-    stored = {
-        "required_status_checks": checks
-        and {
-            "strict": checks["strict"],
-            "contexts": list(checks.get("contexts", [])),
-        },
-        "enforce_admins": _enabled(body["enforce_admins"]),
-        "required_pull_request_reviews": body["required_pull_request_reviews"],
-        "restrictions": body["restrictions"],
-        "required_linear_history": _enabled(body.get("required_linear_history")),
-        "allow_force_pushes": _enabled(body.get("allow_force_pushes")),
-        "allow_deletions": _enabled(body.get("allow_deletions")),
-        "required_conversation_resolution": _enabled(body.get("required_conversation_resolution")),
-        "required_signatures": repo.protection.get(p["branch"], {}).get(
-            "required_signatures", _enabled(False)
-        ),
-    }
-    repo.protection[p["branch"]] = stored
-    return 200, stored
-
-
-@route("GET", B)
-def get_protection(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    repo = _protection_repo(state, login, p)
-    if p["branch"] not in repo.protection:
-        raise ApiError(404, "Branch not protected")
-    return 200, repo.protection[p["branch"]]
-
-
-@route("POST", B + "/required_signatures")
-def add_signatures(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    repo = _protection_repo(state, login, p)
-    if p["branch"] not in repo.protection:
-        raise ApiError(404, "Branch not protected")
-    repo.protection[p["branch"]]["required_signatures"] = _enabled(True)
-    return 200, _enabled(True)
-
-
-# -- security switches ---------------------------------------------------------------------
-@route("GET", R + "/vulnerability-alerts")
-def get_alerts(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    repo = state.repo_for(login, p["owner"], p["repo"], admin=True)
-    if not repo.vulnerability_alerts:
-        raise ApiError(404, "Not Found")
-    return 204, None
-
-
-@route("PUT", R + "/vulnerability-alerts")
-def put_alerts(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    state.repo_for(login, p["owner"], p["repo"], admin=True).vulnerability_alerts = True
-    return 204, None
-
-
-@route("GET", R + "/automated-security-fixes")
-def get_fixes(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    repo = state.repo_for(login, p["owner"], p["repo"], admin=True)
-    return 200, {"enabled": repo.automated_security_fixes, "paused": False}
-
-
-@route("PUT", R + "/automated-security-fixes")
-def put_fixes(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    repo = state.repo_for(login, p["owner"], p["repo"], admin=True)
-    if not repo.vulnerability_alerts:
-        raise ApiError(422, "Vulnerability alerts must be enabled first.")
-    repo.automated_security_fixes = True
-    return 204, None
-
-
-@route("GET", R + "/private-vulnerability-reporting")
-def get_pvr(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    repo = state.repo_for(login, p["owner"], p["repo"], admin=True)
-    return 200, {"enabled": repo.private_vulnerability_reporting}
-
-
-@route("PUT", R + "/private-vulnerability-reporting")
-def put_pvr(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    repo = state.repo_for(login, p["owner"], p["repo"], admin=True)
-    if repo.private:
-        raise ApiError(
-            422, "Private vulnerability reporting is only available for public repositories."
+    def blob(self, repo: Repo, commit: str, path: str) -> tuple[str, bytes] | None:
+        """(blob sha, bytes) of the file at `path` in `commit`, or None if it is no file."""
+        proc = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{commit}:{path}"],
+            cwd=self.bare_path(repo.owner.login, repo.name),
+            capture_output=True,
+            check=False,
         )
-    repo.private_vulnerability_reporting = True
-    return 204, None
+        if proc.returncode:
+            return None
+        sha = proc.stdout.decode().strip()
+        if self.git(repo, "cat-file", "-t", sha) != "blob":
+            return None
+        data = subprocess.run(
+            ["git", "cat-file", "blob", sha],
+            cwd=self.bare_path(repo.owner.login, repo.name),
+            capture_output=True,
+            check=True,
+        ).stdout
+        return sha, data
 
+    def commit_file(
+        self,
+        repo: Repo,
+        branch: str,
+        path: str,
+        content: bytes,
+        message: str,
+        parent: str | None,
+    ) -> str:
+        """Commit one file on top of `parent` and move `branch` there (it must still be at
+        `parent`); return the new commit."""
+        with self.write_lock, tempfile.TemporaryDirectory() as tmp:
+            env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+            if parent:
+                self.git(repo, "read-tree", parent, env=env)
+            else:
+                self.git(repo, "read-tree", "--empty", env=env)
+            blob = self.git(repo, "hash-object", "-w", "--stdin", input=content)
+            info = f"100644,{blob},{path}"
+            self.git(repo, "update-index", "--add", "--cacheinfo", info, env=env)
+            tree = self.git(repo, "write-tree", env=env)
+            parents = ["-p", parent] if parent else []
+            commit = self.git(repo, "commit-tree", tree, *parents, "-m", message)
+            self.git(repo, "update-ref", f"refs/heads/{branch}", commit, parent or ZERO)
+            return commit
 
-@route("GET", R + "/actions/permissions/workflow")
-def get_workflow(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    return 200, dict(state.repo_for(login, p["owner"], p["repo"], admin=True).workflow_permissions)
+    def create_ref(self, repo: Repo, ref: str, sha: str) -> bool:
+        """Point the new `ref` at `sha`; False if the ref exists already."""
+        with self.write_lock:
+            if self.resolve(repo, ref) is not None:
+                return False
+            self.git(repo, "update-ref", ref, sha, ZERO)
+            return True
 
-
-@route("PUT", R + "/actions/permissions/workflow")
-def put_workflow(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    state.repo_for(login, p["owner"], p["repo"], admin=True).workflow_permissions.update(body)
-    return 204, None
-
-
-def _code_scanning_repo(state: State, login: str, p: dict[str, str]) -> Repo:
-    repo = state.repo_for(login, p["owner"], p["repo"], admin=True)
-    if not repo.security_plan_ok:
-        raise ApiError(
-            403, "Code Security must be enabled for this repository to use code scanning."
-        )
-    return repo
-
-
-@route("GET", R + "/code-scanning/default-setup")
-def get_default_setup(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    repo = _code_scanning_repo(state, login, p)
-    return 200, {"state": repo.default_setup, "languages": [], "query_suite": "default"}
-
-
-@route("PATCH", R + "/code-scanning/default-setup")
-def patch_default_setup(state: State, login: str, p: dict[str, str], body: Any) -> tuple[int, Any]:
-    _code_scanning_repo(state, login, p).default_setup = body["state"]
-    return 200, {}
+    def merge(self, repo: Repo, pull: dict[str, Any]) -> str:
+        """Merge an open pull request into its base (fast-forward, or a merge commit)."""
+        base = self.resolve(repo, f"refs/heads/{pull['base']['ref']}")
+        head = self.resolve(repo, f"refs/heads/{pull['head']['ref']}")
+        if base is None or head is None:
+            raise ValueError(f"pull request #{pull['number']} lost its base or head branch")
+        with self.write_lock:
+            if self.is_ancestor(repo, base, head):
+                merged = head
+            else:
+                tree = self.git(repo, "merge-tree", "--write-tree", base, head).split()[0]
+                message = f"Merge pull request #{pull['number']}"
+                merged = self.git(repo, "commit-tree", tree, "-p", base, "-p", head, "-m", message)
+            self.git(repo, "update-ref", f"refs/heads/{pull['base']['ref']}", merged, base)
+        pull.update(state="closed", merged=True)
+        return merged
