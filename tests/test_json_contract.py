@@ -30,7 +30,7 @@ def test_success_shape(run_cli, tmp_path, catalog_file):
         assert isinstance(payload[key], kind), key
     assert set(payload["template"]) == TEMPLATE_KEYS
     assert payload["template"]["name"] == "python-service"
-    assert payload["template"]["version"] == "1.0.0"
+    assert payload["template"]["version"] == "1.1.0"
     assert payload["entity_ref"] == "component:default/svc"
     assert payload["catalog"] == str(catalog_file)
     assert payload["registered"] is True
