@@ -14,19 +14,16 @@ from typing import Any, Literal, cast, get_args
 
 import yaml
 
-from scaffolder.backstage.rules import (
-    EntityRef,
-    component_name_problem,
-    parse_entity_ref,
-    parse_owner,
-)
+from scaffolder.backstage.rules import EntityRef, parse_entity_ref, parse_owner
+from scaffolder.baseline import questions
 from scaffolder.errors import DataFileError, InvalidAnswerError, UsageError
 
+#: The lifecycle question's choices, as a type (a test holds it to the question's choices).
 Lifecycle = Literal["experimental", "production", "deprecated"]
 LIFECYCLES: tuple[str, ...] = get_args(Lifecycle)
 
-#: Every template asks at least these, under these names.
-STANDARD_QUESTIONS = ("name", "description", "owner", "lifecycle", "system")
+#: Every template asks at least these, under these names (scaffolder/baseline/questions.py).
+STANDARD_QUESTIONS = questions.names()
 
 
 def load_data_file(path: Path) -> dict[str, Any]:
@@ -75,21 +72,21 @@ def merge_sources(data_file: Mapping[str, Any], sets: Mapping[str, Any]) -> dict
 
 
 def standard_problems(answers: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """scaffolder's own rules for the standard answers, whatever the template's validators say."""
-    problems: list[tuple[str, str]] = []
-    if "name" in answers and (why := component_name_problem(answers["name"])):
-        problems.append(("name", why))
-    if "owner" in answers:
+    """scaffolder's own rules for the standard answers, whatever the template's validators say.
+
+    The rules are the standard questions' own validators and choices, evaluated as copier does
+    (`questions.problems`), so the messages are the built-in templates' own. On top come what
+    only a parse can tell: the owner and system as Backstage references, which `Answers` needs.
+    """
+    problems = questions.problems(answers)
+    refused = {name for name, _ in problems}
+    if "owner" in answers and "owner" not in refused:
         try:
             parse_owner(str(answers["owner"]))
         except ValueError as exc:
             problems.append(("owner", str(exc)))
-    if "lifecycle" in answers and answers["lifecycle"] not in LIFECYCLES:
-        problems.append(
-            ("lifecycle", f"{answers['lifecycle']!r} is not one of {', '.join(LIFECYCLES)}")
-        )
     system = answers.get("system")
-    if system:
+    if system and "system" not in refused:
         try:
             parse_entity_ref(str(system), default_kind="system", allowed_kinds=("system",))
         except ValueError as exc:

@@ -9,23 +9,10 @@ from pathlib import Path
 
 import pytest
 
-STANDARD_QUESTIONS_YAML = """\
-name:
-  type: str
-  default: "{{ _folder_name }}"
-description:
-  type: str
-  default: ""
-owner:
-  type: str
-lifecycle:
-  type: str
-  choices: [experimental, production, deprecated]
-  default: experimental
-system:
-  type: str
-  default: ""
-"""
+from scaffolder.baseline import questions
+
+#: The standard questions as every template asks them: scaffolder's one source, as text.
+STANDARD_QUESTIONS_YAML = questions.SOURCE.read_text(encoding="utf-8")
 
 
 def build_file_tree(root: Path, spec: Mapping[str, str]) -> Path:

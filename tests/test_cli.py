@@ -88,10 +88,12 @@ def test_subprocess_bad_input_exit_2_json_error(run_subprocess, tmp_path):
 
 def test_without_a_terminal_nothing_is_prompted(run_subprocess, tmp_path):
     # No --no-input, stdin is a pipe: missing answers are an error, never a prompt.
-    template = make_template(tmp_path / "tpl", extra_config="region:\n  type: str\n")
+    template = make_template(
+        tmp_path / "tpl", extra_config="region:\n  type: str\nzone:\n  type: str\n"
+    )
     result = run_subprocess(["new", template, "--output", tmp_path / "o"], input="", timeout=60)
     assert result.code == 2
-    assert "missing required answers: region, owner" in result.stderr
+    assert "missing required answers: region, zone" in result.stderr
 
 
 def test_untrusted_template_exit_4_in_a_subprocess(run_subprocess, tmp_path):

@@ -57,7 +57,7 @@ def test_success_shape(run_cli, tmp_path, catalog_file):
         assert isinstance(result[key], kind), key
     assert set(result["template"]) == TEMPLATE_KEYS
     assert result["template"]["name"] == "python-service"
-    assert result["template"]["version"] == "1.0.0"
+    assert result["template"]["version"] == "1.1.0"
     assert result["entity_ref"] == "component:default/svc"
     assert result["catalog"] == str(catalog_file)
     assert result["registered"] is True

@@ -48,7 +48,7 @@ def test_new_renders_commits_and_registers(run_cli, tmp_path, catalog_file):
     assert git(dst, "rev-list", "--count", "HEAD") == "1"
     assert (
         git(dst, "log", "-1", "--format=%s")
-        == "Initial commit from the python-service 1.0.0 template"
+        == "Initial commit from the python-service 1.1.0 template"
     )
     assert git(dst, "log", "-1", "--format=%an <%ae>") == "Test Author <test.author@example.com>"
     assert git(dst, "status", "--porcelain") == ""
@@ -254,11 +254,14 @@ def test_author_falls_back_when_git_config_names_nobody(run_cli, tmp_path, isola
 
 
 def test_missing_required_answers_are_all_listed_at_once(run_cli, tmp_path):
-    template = make_template(tmp_path / "tpl", extra_config="region:\n  type: str\n")
+    # Two required questions (the standard owner defaults to the user's login).
+    template = make_template(
+        tmp_path / "tpl", extra_config="region:\n  type: str\nzone:\n  type: str\n"
+    )
     result = run_cli(["new", str(template), "--output", tmp_path / "out", "--no-input"])
     assert result.code == 2
-    assert "missing required answers: region, owner" in result.stderr
-    assert "--set region=... --set owner=..." in result.stderr
+    assert "missing required answers: region, zone" in result.stderr
+    assert "--set region=... --set zone=..." in result.stderr
     assert not (tmp_path / "out").exists()
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from scaffolder.baseline.questions import copy_problems, standard_questions
+from scaffolder.render.copier_adapter import read_template
 from scaffolder.render.registry import builtin_templates
 from tests.baseline_fixtures import NASTY_DESCRIPTION, TEMPLATE_NAMES
 from tests.conftest import TEMPLATES
@@ -26,8 +28,17 @@ from tests.conftest import TEMPLATES
 STANDARD = ("name", "description", "owner", "lifecycle", "system")
 
 
+class _Lenient(yaml.SafeLoader):
+    """Reads copier.yml's own documents; `!include` is copier's to follow, not this loader's."""
+
+
+_Lenient.add_constructor("!include", lambda loader, node: None)
+
+
 def copier_yml(template: str) -> dict:
-    return yaml.safe_load((TEMPLATES / template / "copier.yml").read_text())
+    """The template's own settings and questions: its copier.yml's documents, merged."""
+    text = (TEMPLATES / template / "copier.yml").read_text()
+    return {k: v for doc in yaml.load_all(text, Loader=_Lenient) if doc for k, v in doc.items()}
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 300) -> str:
@@ -51,19 +62,32 @@ def run(args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: 
 def test_template_keeps_the_scaffolder_contract(template: str) -> None:
     config = copier_yml(template)
     assert config["_subdirectory"] == "template"
-    for question in STANDARD:
-        assert question in config, question
-    assert config["lifecycle"]["choices"] == ["experimental", "production", "deprecated"]
     meta = config["_scaffolder"]
     assert meta["languages"] in (["python"], ["typescript"], ["go"])
     assert meta["title"] and meta["description"] and meta["version"]
+    # The standard questions, as copier reads them (its include followed): first, in order.
+    asked = read_template(str(TEMPLATES / template)).questions
+    assert tuple(q.name for q in asked[: len(STANDARD)]) == STANDARD
+    lifecycle = next(q for q in asked if q.name == "lifecycle")
+    assert lifecycle.choices == ["experimental", "production", "deprecated"]
 
 
-def test_standard_questions_are_the_same_in_every_template() -> None:
-    """Same names, help, validators and defaults: an answers file fits any built-in template."""
-    first, *others = ({q: copier_yml(t)[q] for q in STANDARD} for t in TEMPLATE_NAMES)
-    for other in others:
-        assert other == first
+@pytest.mark.parametrize("template", TEMPLATE_NAMES)
+def test_template_asks_the_standard_questions_from_the_one_source(template: str) -> None:
+    """An identical copy of scaffolder's standard-questions.yml, included, not redefined; so
+    copier asks exactly the source's questions and an answers file fits any built-in template."""
+    assert copy_problems(TEMPLATES / template) == []
+    asked = {q.name: q for q in read_template(str(TEMPLATES / template)).questions}
+    for source in standard_questions():
+        q = asked[source.name]
+        assert (q.type, q.help, q.default, q.placeholder, tuple(q.choices), q.validator) == (
+            source.type,
+            source.help,
+            source.default,
+            source.placeholder,
+            source.choices,
+            source.validator,
+        )
 
 
 def test_scaffolder_lists_the_three_templates_with_their_languages(run_cli) -> None:

@@ -2,6 +2,9 @@
 
 These mirror `KubernetesValidatorFunctions` and `parseEntityRef` in `@backstage/catalog-model`:
 the same lengths and character classes, so that what passes here passes Backstage.
+scaffolder's own, stricter rule for component names (lowercase kebab-case, so one name serves as
+entity, repository and package name) is the `name` question's validator in
+scaffolder/baseline/standard-questions.yml.
 """
 
 from __future__ import annotations
@@ -13,10 +16,6 @@ _OBJECT_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _KIND = re.compile(r"^[a-zA-Z][a-z0-9A-Z]*$")
-
-#: scaffolder's own, stricter rule for component names: lowercase kebab-case starting with a
-#: letter, so one name serves as Backstage entity name, repository name and package name.
-COMPONENT_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 DEFAULT_NAMESPACE = "default"
 
@@ -47,20 +46,6 @@ def is_valid_prefixed_key(value: object) -> bool:
     if sep and not is_valid_dns_subdomain(prefix):
         return False
     return is_valid_object_name(name)
-
-
-def component_name_problem(value: object) -> str | None:
-    """Why `value` is not a valid component name, or None when it is."""
-    if not isinstance(value, str) or not value:
-        return "a name is required"
-    if len(value) > 63:
-        return f"it is {len(value)} characters long; use at most 63"
-    if not COMPONENT_NAME.match(value):
-        return (
-            f"{value!r} is not lowercase kebab-case; use lowercase letters, digits and single "
-            "hyphens, starting with a letter (for example 'payments-api')"
-        )
-    return None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The security baseline every scaffolder template shares."""
