@@ -131,7 +131,7 @@ def check_dependabot(repo: Repository) -> Outcome:
         f"weekly, grouped updates with a {MIN_COOLDOWN_DAYS}+ day cooldown "
         f"for {', '.join(sorted(ecosystems))}",
     )
-    return noted(outcome, repo.unknown_note("their dependency updates were"))
+    return noted(outcome, repo.unknown_note("{its} dependency updates were"))
 
 
 def check_security_policy(repo: Repository) -> Outcome:
@@ -207,7 +207,7 @@ def check_gitignore(repo: Repository) -> Outcome:
                 f".gitignore does not ignore {lang.name} artefacts ({' or '.join(markers)})"
             )
     outcome = problems, f".gitignore has {count(patterns, 'pattern')}"
-    return noted(outcome, repo.unknown_note("their artefacts were"))
+    return noted(outcome, repo.unknown_note("{its} artefacts were"))
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -257,14 +257,17 @@ class Repository:
         return [name for name in self.languages if name not in self.table]
 
     def unknown_note(self, what: str) -> str:
-        """A note for a check's reason: which languages it could not check, and why; or ""."""
+        """A note for a check's reason: the languages it could not check, and why; or "".
+
+        `what` says what went unchecked, with `{its}` for "its" or "their".
+        """
         if not (unknown := self.unknown_languages):
             return ""
-        names = ", ".join(unknown)
-        verb = "is" if len(unknown) == 1 else "are"
+        one = len(unknown) == 1
         return (
-            f"{names} {verb} not in the baseline's language table ({self.table.path.name}), "
-            f"so {what} not checked"
+            f"{', '.join(unknown)} {'is' if one else 'are'} not in the baseline's language "
+            f"table ({self.table.path.name}): {what.format(its='its' if one else 'their')} "
+            "not checked"
         )
 
     @cached_property

@@ -144,13 +144,13 @@ def check_codeql(repo: Repository) -> Outcome:
         problems,
         f"CodeQL v4 analyses {', '.join(sorted(languages))} on push, pull request and schedule",
     )
-    return noted(outcome, repo.unknown_note("their CodeQL analysis was"))
+    return noted(outcome, repo.unknown_note("{its} CodeQL analysis was"))
 
 
 def check_ci_tests(repo: Repository) -> Outcome:
     candidates = [w for w in repo.workflows if w.triggers & {"push", "pull_request"}]
     runs = [(w, s.run) for w in candidates for s in w.steps() if s.run]
-    note = repo.unknown_note("their test commands were")
+    note = repo.unknown_note("{its} test commands were")
     if not repo.known_languages:
         found = [w.relpath for w, run in runs if ANY_TEST_COMMAND.search(run)]
         if found:
