@@ -15,6 +15,7 @@ those commands exit 1 with `ExitCode.CHECKS_FAILED`)::
     │   ├── DestinationNotEmptyError     --output exists and holds files
     │   ├── DataFileError                --data-file unreadable, not YAML/JSON, not a mapping
     │   ├── TemplateError                the template itself is broken (bad copier.yml, ...)
+    │   │   └── LanguageTableError       the baseline's languages.yml is malformed (names the key)
     │   ├── CatalogFileError             the catalog file is not a Location file (names the line)
     │   └── CatalogTargetError           a target to (un)register is missing, unreadable or invalid
     ├── UntrustedTemplateError           exit 4: unsafe features without --trust
@@ -350,3 +351,9 @@ def exit_code_for(exc: BaseException) -> ExitCode:
     if isinstance(exc, ScaffolderError):
         return exc.exit_code
     return ExitCode.INTERNAL
+
+
+class LanguageTableError(TemplateError):
+    """The baseline's language table (templates/_baseline/languages.yml) is malformed."""
+
+    kind = "language-table"

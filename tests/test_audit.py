@@ -572,3 +572,100 @@ def test_malformed_files_fail_checks_and_never_crash(tmp_path, run_cli) -> None:
         "security-policy",
         "gitignore",
     }
+
+
+# --- The language table ---------------------------------------------------------------------
+
+
+def declare_languages(root: Path, *languages: str) -> None:
+    """Make catalog-info.yaml declare `languages`, as scaffolder writes them (its tags)."""
+    edit(
+        root / "catalog-info.yaml", re.compile(r"^  tags: .*$", re.M), f"  tags: {list(languages)}"
+    )
+
+
+#: The checks whose rules depend on the language, and what their reason says of one unknown.
+LANGUAGE_CHECKS = {
+    "codeql": "its CodeQL analysis was not checked",
+    "dependabot": "its dependency updates were not checked",
+    "ci-tests": "its test commands were not checked",
+    "gitignore": "its artefacts were not checked",
+}
+
+
+def test_audit_names_a_declared_language_the_table_does_not_know(scaffold_copy, run_cli) -> None:
+    """A language missing from the table is a message in the affected checks, not a crash."""
+    root = scaffold_copy("python-service")
+    declare_languages(root, "python", "cobol")
+    result = run_cli(["audit", root, "--json"])
+    report = result.json()
+    assert result.code == ExitCode.OK and result.stderr == ""
+    assert report["languages"] == ["python", "cobol"]
+    reasons = {c["name"]: c["reason"] for c in report["checks"]}
+    for check, note in LANGUAGE_CHECKS.items():
+        assert (
+            f"cobol is not in the baseline's language table (languages.yml): {note}"
+            in (reasons[check])
+        ), check
+    # The known language is still judged in full.
+    assert "python in .github/workflows/ci.yml" in reasons["ci-tests"]
+    untouched = set(reasons) - set(LANGUAGE_CHECKS)
+    assert not any("cobol" in reasons[name] for name in untouched)
+
+    text = run_cli(["audit", root])
+    assert text.code == ExitCode.OK
+    assert text.stdout.splitlines()[0] == f"audit {root.resolve()} (python, cobol)"
+
+
+def test_an_unknown_language_is_named_in_a_failing_check_too(scaffold_copy) -> None:
+    root = scaffold_copy("go-service")
+    (root / "go.mod").unlink()
+    declare_languages(root, "cobol", "fortran")
+    BREAKS["ci-tests"](root)
+    report = audit(root)
+    assert report.languages == ("cobol", "fortran")
+    ci = report.result("ci-tests")
+    assert not ci.passed
+    assert ci.reason == (
+        "no workflow on push or pull_request runs the tests; cobol, fortran are not in the "
+        "baseline's language table (languages.yml): their test commands were not checked"
+    )
+    assert [r.name for r in report.failed] == ["ci-tests"]
+
+
+def test_a_scaffold_declares_its_language_without_its_manifest(scaffold_copy) -> None:
+    """catalog-info.yaml says python: audit holds the repository to python's rules."""
+    root = scaffold_copy("python-service")
+    (root / "pyproject.toml").unlink()
+    edit(root / ".gitignore", re.compile(r"^(__pycache__/|\*\.py\[cod\])\n", re.M), "")
+    report = audit(root)
+    assert report.languages == ("python",)
+    assert [r.name for r in report.failed] == ["gitignore"]
+    assert "does not ignore python artefacts" in report.result("gitignore").reason
+
+
+def test_tags_of_a_component_scaffolder_did_not_make_are_not_languages(tmp_path) -> None:
+    root = build_file_tree(tmp_path / "old", OLD_REPO)
+    edit(root / "catalog-info.yaml", "  name: old_service.v1\n", "  name: x\n  tags: [cobol]\n")
+    assert audit(root).languages == ("python",)
+
+
+def test_a_malformed_language_table_is_a_one_line_error(
+    scaffold_copy, run_cli, tmp_path, monkeypatch
+) -> None:
+    from scaffolder.baseline import languages
+
+    table = tmp_path / "baseline" / "languages.yml"
+    table.parent.mkdir()
+    text = languages.table_path().read_text()
+    table.write_text(text.replace("        ecosystems: [npm, bun]\n", "        ecosystem: [npm]\n"))
+    monkeypatch.setattr(languages, "table_path", lambda: table)
+    result = run_cli(["audit", scaffold_copy("python-service"), "--json"])
+    assert result.code == ExitCode.USAGE
+    error = result.json()["error"]
+    assert error["kind"] == "language-table"
+    assert error["message"] == (
+        f"{table}: unknown key typescript.audit.ecosystem (typescript.audit takes manifests, "
+        "ecosystems, test_command, test_description, gitignore)"
+    )
+    assert "Traceback" not in result.stderr

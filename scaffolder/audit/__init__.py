@@ -26,6 +26,12 @@ branch-ruleset            .github/rulesets/*.json protects the default branch: P
                           five parameters (2+ approvals in production), status checks naming
                           the CI and CodeQL jobs, no deletion or force push, no bypass actors
 ========================  =================================================================
+
+What each language needs (its manifests, CodeQL name and build mode, Dependabot ecosystems, test
+commands and .gitignore patterns) comes from the baseline's language table,
+`templates/_baseline/languages.yml`, the file the baseline's templates render from. A language
+the table does not know (declared by a scaffolder-made catalog-info.yaml) is named in the
+reasons of the checks that could not judge it; it never fails or breaks the audit.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from scaffolder.audit.files import FILE_CHECKS
 from scaffolder.audit.model import AuditReport, Check, CheckResult
 from scaffolder.audit.repo import Repository
 from scaffolder.audit.workflows import WORKFLOW_CHECKS
+from scaffolder.baseline import languages
 from scaffolder.errors import UsageError
 
 __all__ = ["CHECKS", "AuditReport", "Check", "CheckResult", "audit", "check_names"]
@@ -67,13 +74,16 @@ def check_names() -> list[str]:
     return [c.name for c in CHECKS]
 
 
-def audit(path: Path) -> AuditReport:
-    """Run every baseline check on the repository at `path`. Reads only; writes nothing."""
+def audit(path: Path, *, table: languages.LanguageTable | None = None) -> AuditReport:
+    """Run every baseline check on the repository at `path`. Reads only; writes nothing.
+
+    `table` is the language table to judge by (default: the baseline's own).
+    """
     root = path.expanduser()
     if not root.exists():
         raise UsageError(f"{path} does not exist", hint="give the folder of a repository")
     if not root.is_dir():
         raise UsageError(f"{path} is not a folder", hint="give the folder of a repository")
-    repo = Repository(root.resolve())
+    repo = Repository(root.resolve(), table or languages.load())
     results = tuple(check(repo) for check in CHECKS)
     return AuditReport(path=repo.root, languages=tuple(repo.languages), results=results)

@@ -9,19 +9,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from scaffolder.audit.model import count
+from scaffolder.audit.model import Outcome, count, noted
 from scaffolder.audit.repo import COMMUNITY_DIRS, Repository, find_file, read_text
-from scaffolder.audit.workflows import TEST_COMMANDS, _steps_using
+from scaffolder.audit.workflows import ANY_TEST_COMMAND, _steps_using
 from scaffolder.backstage.entity import validate_entities
 
-Outcome = tuple[list[str], str]
-
-#: The baseline's languages → Dependabot's ecosystems (any of them will do).
-ECOSYSTEMS = {
-    "python": {"pip", "uv", "poetry", "pipenv"},
-    "typescript": {"npm", "bun"},
-    "go": {"gomod"},
-}
 MIN_COOLDOWN_DAYS = 7
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -52,11 +44,6 @@ LICENCE_MARKERS: Mapping[str, tuple[str, ...]] = {
     "AGPL-3.0": ("gnu affero general public license", "version 3, 19 november 2007"),
     "LGPL-3.0": ("gnu lesser general public license", "version 3, 29 june 2007"),
     "GPL-2.0": ("gnu general public license", "version 2, june 1991", "terms and conditions"),
-}
-#: What a language's .gitignore must keep out (any one of each set).
-GITIGNORE_MARKERS = {
-    "python": ("__pycache__", "*.pyc", "*.py[cod]"),
-    "typescript": ("node_modules",),
 }
 
 
@@ -133,16 +120,18 @@ def check_dependabot(repo: Repository) -> Outcome:
             )
     if "github-actions" not in ecosystems:
         problems.append("github-actions is not updated")
-    for lang in repo.languages:
-        if not ECOSYSTEMS[lang] & ecosystems:
+    for lang in repo.known_languages:
+        if not lang.audit.ecosystems & ecosystems:
             problems.append(
-                f"{lang} dependencies are not updated ({' or '.join(sorted(ECOSYSTEMS[lang]))})"
+                f"{lang.name} dependencies are not updated "
+                f"({' or '.join(sorted(lang.audit.ecosystems))})"
             )
-    return (
+    outcome = (
         problems,
         f"weekly, grouped updates with a {MIN_COOLDOWN_DAYS}+ day cooldown "
         f"for {', '.join(sorted(ecosystems))}",
     )
+    return noted(outcome, repo.unknown_note("{its} dependency updates were"))
 
 
 def check_security_policy(repo: Repository) -> Outcome:
@@ -211,11 +200,14 @@ def check_gitignore(repo: Repository) -> Outcome:
     if not patterns:
         return [".gitignore is empty"], ""
     problems = []
-    for lang in repo.languages:
-        markers = GITIGNORE_MARKERS.get(lang, ())
+    for lang in repo.known_languages:
+        markers = lang.audit.gitignore
         if markers and not any(any(m in p for m in markers) for p in patterns):
-            problems.append(f".gitignore does not ignore {lang} artefacts ({' or '.join(markers)})")
-    return problems, f".gitignore has {count(patterns, 'pattern')}"
+            problems.append(
+                f".gitignore does not ignore {lang.name} artefacts ({' or '.join(markers)})"
+            )
+    outcome = problems, f".gitignore has {count(patterns, 'pattern')}"
+    return noted(outcome, repo.unknown_note("{its} artefacts were"))
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -228,7 +220,7 @@ def _required_contexts(repo: Repository) -> dict[str, list[str]]:
     wanted: dict[str, list[str]] = {}
     for _, job, _ in _steps_using(repo, "github/codeql-action/analyze"):
         wanted.setdefault("CodeQL", []).extend(job.check_names())
-    commands = [TEST_COMMANDS[lang] for lang in repo.languages] or [re.compile(r"\btest")]
+    commands = [lang.audit.test_command for lang in repo.known_languages] or [ANY_TEST_COMMAND]
     for w in repo.workflows:
         if not w.triggers & {"push", "pull_request"}:
             continue

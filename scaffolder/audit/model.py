@@ -79,3 +79,16 @@ class AuditReport:
 
 def count(items: Sequence[object], noun: str) -> str:
     return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+Outcome = tuple[list[str], str]
+
+
+def noted(outcome: Outcome, note: str) -> Outcome:
+    """`outcome` with `note` added to its reason, whether the check passed or failed."""
+    problems, summary = outcome
+    if not note:
+        return outcome
+    if problems:
+        return [*problems, note], summary
+    return problems, f"{summary}; {note}" if summary else note

@@ -1,9 +1,11 @@
 """A read-only view of a local repository, as the baseline's checks need it.
 
-Nothing here judges; it finds and parses: the languages (from their manifests), the workflows
-(parsed as YAML, with each `uses:` line's trailing comment kept), and the well-known files
-(SECURITY.md, CODEOWNERS, LICENSE, ...) wherever GitHub looks for them. It reads any repository,
-not only those scaffolder made, so that old repositories can be audited too.
+Nothing here judges; it finds and parses: the languages (from their manifests, as the
+baseline's language table lists them, and from what a scaffolder-made catalog-info.yaml
+declares), the workflows (parsed as YAML, with each `uses:` line's trailing comment kept), and
+the well-known files (SECURITY.md, CODEOWNERS, LICENSE, ...) wherever GitHub looks for them. It
+reads any repository, not only those scaffolder made, so that old repositories can be audited
+too.
 """
 
 from __future__ import annotations
@@ -18,12 +20,10 @@ from typing import Any
 
 import yaml
 
-#: Manifests that reveal a language (the baseline's names: python, typescript, go).
-LANGUAGE_MANIFESTS: Mapping[str, tuple[str, ...]] = {
-    "python": ("pyproject.toml", "setup.py", "setup.cfg", "requirements.txt", "Pipfile"),
-    "typescript": ("package.json",),
-    "go": ("go.mod",),
-}
+from scaffolder.baseline.languages import Language, LanguageTable
+
+#: The label scaffolder puts on the Components it makes; their tags are the languages.
+TEMPLATE_LABEL = "scaffolder.io/template"
 #: Where GitHub looks for SECURITY.md and CODEOWNERS, in its order.
 COMMUNITY_DIRS = (".github", "", "docs")
 
@@ -214,14 +214,61 @@ class Workflow:
 @dataclass(frozen=True)
 class Repository:
     root: Path
+    #: The baseline's language table: which languages exist and what each one expects.
+    table: LanguageTable
+
+    @cached_property
+    def detected_languages(self) -> list[str]:
+        """The table's languages whose manifests are at the top of the repository."""
+        return [
+            lang.name
+            for lang in self.table.languages
+            if any((self.root / m).is_file() for m in lang.audit.manifests)
+        ]
+
+    @cached_property
+    def declared_languages(self) -> list[str]:
+        """The languages a scaffolder-made Component declares: its tags, as scaffolder wrote
+        them (the languages the baseline was applied for). Other repositories declare none."""
+        metadata = (self.component or {}).get("metadata")
+        if not isinstance(metadata, Mapping):
+            return []
+        labels = metadata.get("labels")
+        if not (isinstance(labels, Mapping) and labels.get(TEMPLATE_LABEL)):
+            return []
+        tags = metadata.get("tags")
+        return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
 
     @cached_property
     def languages(self) -> list[str]:
-        return [
-            lang
-            for lang, manifests in LANGUAGE_MANIFESTS.items()
-            if any((self.root / m).is_file() for m in manifests)
-        ]
+        """Detected or declared: the table's in its order, then any the table does not know."""
+        found = {*self.detected_languages, *self.declared_languages}
+        known = [name for name in self.table.names if name in found]
+        return known + [lang for lang in self.declared_languages if lang not in self.table]
+
+    @cached_property
+    def known_languages(self) -> list[Language]:
+        """The languages' entries in the table."""
+        return [lang for name in self.languages if (lang := self.table.get(name)) is not None]
+
+    @cached_property
+    def unknown_languages(self) -> list[str]:
+        """Languages declared but missing from the table: nothing is known to check of them."""
+        return [name for name in self.languages if name not in self.table]
+
+    def unknown_note(self, what: str) -> str:
+        """A note for a check's reason: the languages it could not check, and why; or "".
+
+        `what` says what went unchecked, with `{its}` for "its" or "their".
+        """
+        if not (unknown := self.unknown_languages):
+            return ""
+        one = len(unknown) == 1
+        return (
+            f"{', '.join(unknown)} {'is' if one else 'are'} not in the baseline's language "
+            f"table ({self.table.path.name}): {what.format(its='its' if one else 'their')} "
+            "not checked"
+        )
 
     @cached_property
     def workflows(self) -> list[Workflow]:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from scaffolder.audit.model import count
+from scaffolder.audit.model import Outcome, count, noted
 from scaffolder.audit.repo import Job, Repository, Step, Workflow
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -19,24 +19,11 @@ _UNTRUSTED = re.compile(
     r"\bgithub\s*\.\s*(event\b|head_ref\b)|\bgithub\s*\[\s*['\"](event|head_ref)"
 )
 
-#: The baseline's language names → CodeQL's.
-CODEQL_LANGUAGES = {"python": "python", "typescript": "javascript-typescript", "go": "go"}
-#: CodeQL languages analysed without a build, for which build-mode must be `none` (or unset).
-BUILDLESS = {"python", "javascript-typescript", "javascript", "typescript", "actions", "ruby"}
-#: The commands that run each language's tests.
-TEST_COMMANDS = {
-    "python": re.compile(r"\b(pytest|tox|nox|hatch\s+test|unittest)\b"),
-    "typescript": re.compile(r"\b(npm|pnpm|yarn|bun)\s+(run\s+)?(test|t)\b|\bnode\s+--test\b"),
-    "go": re.compile(r"\bgo\s+test\b"),
-}
-#: The same, in words, for messages.
-TEST_HINTS = {
-    "python": "pytest, tox, nox or hatch test",
-    "typescript": "npm test, pnpm test, yarn test or node --test",
-    "go": "go test",
-}
+#: CodeQL's language for the workflows themselves, which the baseline always analyses.
+WORKFLOWS_LANGUAGE = "actions"
+#: What counts as running tests when no language is known.
+ANY_TEST_COMMAND = re.compile(r"\btest")
 
-Outcome = tuple[list[str], str]
 #: The only actions Scorecard's publishing API accepts in the job that runs it.
 SCORECARD_ALLOWED = {
     "actions/checkout",
@@ -128,10 +115,18 @@ def check_codeql(repo: Repository) -> Outcome:
                 languages.add(lang)
                 if mode is not None:
                     build_modes[lang] = (_resolve(mode, row) or [""])[0]
-    wanted = {CODEQL_LANGUAGES[lang] for lang in repo.languages} | {"actions"}
+    analysed = [lang.codeql for lang in repo.known_languages if lang.codeql]
+    wanted = {c.language for c in analysed} | {WORKFLOWS_LANGUAGE}
     if missing := sorted(wanted - languages):
         problems.append(f"CodeQL does not analyse {', '.join(missing)}")
-    for lang in sorted(languages & BUILDLESS):
+    # Whatever the repository's languages: CodeQL builds none of these.
+    buildless = {WORKFLOWS_LANGUAGE} | {
+        name
+        for lang in repo.table.languages
+        if lang.codeql and lang.codeql.build_mode == "none"
+        for name in lang.codeql.names
+    }
+    for lang in sorted(languages & buildless):
         if build_modes.get(lang, "none") != "none":
             problems.append(f"CodeQL build-mode for {lang} is {build_modes[lang]!r}, not 'none'")
     for workflow in workflows.values():
@@ -145,31 +140,34 @@ def check_codeql(repo: Repository) -> Outcome:
             problems.append(f"{workflow.relpath}: job {job.id!r} lacks 'security-events: write'")
         if broader := sorted(writes - {"security-events"}):
             problems.append(f"{workflow.relpath}: job {job.id!r} also writes {', '.join(broader)}")
-    return (
+    outcome = (
         problems,
         f"CodeQL v4 analyses {', '.join(sorted(languages))} on push, pull request and schedule",
     )
+    return noted(outcome, repo.unknown_note("{its} CodeQL analysis was"))
 
 
 def check_ci_tests(repo: Repository) -> Outcome:
     candidates = [w for w in repo.workflows if w.triggers & {"push", "pull_request"}]
     runs = [(w, s.run) for w in candidates for s in w.steps() if s.run]
-    if not repo.languages:
-        found = [w.relpath for w, run in runs if re.search(r"\btest", run)]
+    note = repo.unknown_note("{its} test commands were")
+    if not repo.known_languages:
+        found = [w.relpath for w, run in runs if ANY_TEST_COMMAND.search(run)]
         if found:
-            return [], f"{found[0]} runs tests"
-        return ["no workflow on push or pull_request runs the tests"], ""
+            return noted(([], f"{found[0]} runs tests"), note)
+        return noted((["no workflow on push or pull_request runs the tests"], ""), note)
     problems = []
     where = []
-    for lang in repo.languages:
-        hits = [w.relpath for w, run in runs if TEST_COMMANDS[lang].search(run)]
+    for lang in repo.known_languages:
+        hits = [w.relpath for w, run in runs if lang.audit.test_command.search(run)]
         if hits:
-            where.append(f"{lang} in {hits[0]}")
+            where.append(f"{lang.name} in {hits[0]}")
         else:
             problems.append(
-                f"no workflow on push or pull_request runs the {lang} tests ({TEST_HINTS[lang]})"
+                f"no workflow on push or pull_request runs the {lang.name} tests "
+                f"({lang.audit.test_description})"
             )
-    return problems, "tests run on push and pull request: " + ", ".join(where)
+    return noted((problems, "tests run on push and pull request: " + ", ".join(where)), note)
 
 
 def check_dependency_review(repo: Repository) -> Outcome:

@@ -16,13 +16,14 @@ from typing import Any
 from scaffolder import __version__
 from scaffolder.answers import STANDARD_QUESTIONS
 from scaffolder.backstage.rules import is_valid_object_name
+from scaffolder.baseline.languages import supported_languages
 from scaffolder.errors import TemplateError, UntrustedTemplateError
 from scaffolder.render import copier_adapter
 from scaffolder.render.copier_adapter import QuestionSpec
 from scaffolder.render.registry import TemplateInfo, baseline_layer
 
 #: Languages the baseline knows how to scan, update and test.
-SUPPORTED_LANGUAGES = ("python", "typescript", "go")
+SUPPORTED_LANGUAGES = supported_languages()
 BASELINE_ANSWERS_FILE = ".copier-answers.baseline.yml"
 TEMPLATE_ANSWERS_FILE = ".copier-answers.yml"
 
