@@ -12,8 +12,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, cast, get_args
 
-import yaml
-
 from scaffolder.backstage.rules import EntityRef, parse_entity_ref, parse_owner
 from scaffolder.baseline import questions
 from scaffolder.errors import DataFileError, InvalidAnswerError, UsageError
@@ -27,22 +25,12 @@ STANDARD_QUESTIONS = questions.names()
 
 
 def load_data_file(path: Path) -> dict[str, Any]:
-    """Answers from a YAML or JSON file (JSON is YAML). It must hold a mapping."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise DataFileError(f"data file {path} does not exist") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataFileError(f"cannot read data file {path}: {exc}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise DataFileError(
-            f"data file {path} is not valid YAML or JSON{where}",
-            hint="fix the file; it must map question names to answers",
-        ) from exc
+    """Answers from a YAML or JSON file, read by the safe loader (`datafiles`); a mapping."""
+    from scaffolder import datafiles
+
+    data = datafiles.load(
+        path, what="data file", hint="fix the file; it must map question names to answers"
+    )
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -9,14 +9,16 @@ order and formatting survive. Each write is atomic (temp file, then `os.replace`
 under a lock, so concurrent registrations neither lose entries nor corrupt the file. The
 result is parsed again before it replaces the original; a file that cannot be parsed is refused
 with the line at fault and left untouched.
+
+Reading and writing the file (lock, symlinks, modes, atomic replace, failures) is
+`catalog/storage.py`. The text edits here keep CRLF line endings and a UTF-8 byte order mark,
+and refuse a duplicate mapping key with its line (PyYAML would silently keep the last, and
+Backstage's parser rejects the document); size, depth and aliases are capped (`datafiles`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,13 @@ from typing import Literal
 
 import yaml
 
+from scaffolder import datafiles
+from scaffolder.catalog.storage import BOM as _BOM
+from scaffolder.catalog.storage import LIMITS, refuse_read_only, write_atomic
+
+# Re-exported: callers read the catalog through `locations.read_text`, and may hold its lock.
+from scaffolder.catalog.storage import locked as locked
+from scaffolder.catalog.storage import read_text as read_text
 from scaffolder.errors import CatalogFileError
 
 TargetType = Literal["file", "url"]
@@ -53,6 +62,29 @@ try:
     _Loader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover -- PyYAML built without libyaml
     _Loader = yaml.SafeLoader
+
+
+@dataclass(frozen=True)
+class _Style:
+    """What the edits must keep of a file's bytes: its byte order mark and CRLF endings."""
+
+    bom: bool
+    crlf: bool
+
+    def apply(self, body: str) -> str:
+        return (_BOM if self.bom else "") + (body.replace("\n", "\r\n") if self.crlf else body)
+
+
+def _split(text: str) -> tuple[str, _Style]:
+    """The text to edit (LF endings, no BOM) and the style to give the result back.
+
+    A file whose every line ends in CRLF is edited as LF and written back as CRLF; a file
+    with mixed endings is edited as it is (its CRs stay where they are).
+    """
+    bom = text.startswith(_BOM)
+    body = text.removeprefix(_BOM)
+    crlf = "\r\n" in body and body.count("\n") == body.count("\r\n")
+    return (body.replace("\r\n", "\n") if crlf else body), _Style(bom, crlf)
 
 
 @dataclass(frozen=True)
@@ -90,7 +122,15 @@ def _where(path: str | Path, node: yaml.Node) -> str:
 
 def _parse(path: str | Path, text: str) -> list[_Doc]:
     try:
+        # Depth and aliases are checked on the parser's events, before composing.
+        datafiles.check_yaml(text, LIMITS)
         roots = list(yaml.compose_all(text, Loader=_Loader))
+    except datafiles.Refused as exc:
+        line = f":{exc.line}" if exc.line else ""
+        raise CatalogFileError(
+            f"{path}{line}: {exc.reason}" + (f": {exc.detail}" if exc.detail else ""),
+            hint="fix the file by hand (it was left untouched), or point --catalog elsewhere",
+        ) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
@@ -102,6 +142,13 @@ def _parse(path: str | Path, text: str) -> list[_Doc]:
     for root in roots:
         if root is None:
             continue
+        if duplicate := datafiles.duplicate_key(root):
+            raise CatalogFileError(
+                f"{path}:{duplicate.line}: duplicate key {duplicate.key!r} "
+                f"(first at line {duplicate.first_line})",
+                hint="keep one of them, by hand (the file was left untouched): PyYAML would "
+                "read only the last, and Backstage rejects the document",
+            )
         if not isinstance(root, yaml.MappingNode):
             raise CatalogFileError(
                 f"{_where(path, root)}: a catalog document must be a mapping (a Location entity)"
@@ -155,13 +202,7 @@ def _entries(docs: list[_Doc]) -> Iterator[LocationEntry]:
 
 def read_entries(catalog: Path) -> list[LocationEntry]:
     """Every target in the catalog file; an absent file has none."""
-    try:
-        text = catalog.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return []
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogFileError(f"cannot read catalog file {catalog}: {exc}") from exc
-    return list(_entries(_parse(catalog, text)))
+    return entries_in(read_text(catalog), source=catalog)
 
 
 def _scalar(value: str) -> str:
@@ -250,51 +291,6 @@ def _remove_target(text: str, doc: _Doc, item: yaml.ScalarNode) -> str:
     return text[:start] + text[end:]
 
 
-@contextlib.contextmanager
-def locked(catalog: Path) -> Iterator[None]:
-    """Hold the catalog's lock file while a change is read, made and written."""
-    from filelock import FileLock
-
-    if str(catalog).startswith("github:"):
-        # A `--catalog github:OWNER/REPO/path` that reached the local-file code would otherwise
-        # create a local file of that name. Only `catalog.manage` writes to catalogs on GitHub.
-        raise CatalogFileError(
-            f"{catalog} is a catalog on GitHub, not a local file",
-            hint="register through a pull request: scaffolder catalog register URL "
-            f"--catalog {catalog}",
-        )
-
-    catalog.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(catalog) + ".lock", timeout=60):
-        yield
-
-
-def _write_atomic(catalog: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{catalog.name}.", suffix=".tmp", dir=catalog.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        with contextlib.suppress(FileNotFoundError):
-            Path(tmp).chmod(catalog.stat().st_mode & 0o777)
-        Path(tmp).replace(catalog)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            Path(tmp).unlink()
-        raise
-
-
-def read_text(catalog: Path) -> str:
-    """The catalog file's text; an absent file is empty."""
-    try:
-        return catalog.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogFileError(f"cannot read catalog file {catalog}: {exc}") from exc
-
-
 def _with_target(
     catalog: str | Path,
     text: str,
@@ -341,6 +337,8 @@ def edit_register(
     `source` names the file in error messages.
     """
     original = text
+    text, style = _split(text)
+    body = text
     for old in replaces:
         if old != target:
             text, _ = _without_target(source, text, old)
@@ -349,24 +347,27 @@ def edit_register(
     )
     if not present:
         text = _with_target(source, text, target, target_type, placement)
-    if text != original:
-        _check_result(source, text, target)
-    return text
+    if text == body:
+        return original
+    _check_result(source, text, target)
+    return style.apply(text)
 
 
 def edit_unregister(
     text: str, target: str, *, source: str | Path = "<catalog>"
 ) -> tuple[str, bool]:
     """The catalog text without `target`, and whether it was there."""
-    new, found = _without_target(source, text, target)
-    if found:
-        _check_result(source, new, None)
-    return new, found
+    body, style = _split(text)
+    new, found = _without_target(source, body, target)
+    if not found:
+        return text, False
+    _check_result(source, new, None)
+    return style.apply(new), True
 
 
 def entries_in(text: str, *, source: str | Path = "<catalog>") -> list[LocationEntry]:
     """Every target in catalog text; raises CatalogFileError naming the line if it is broken."""
-    return list(_entries(_parse(source, text)))
+    return list(_entries(_parse(source, _split(text)[0])))
 
 
 def register(
@@ -380,24 +381,26 @@ def register(
 
     Idempotent: a target already listed with the same type is left alone.
     """
-    with locked(catalog):
-        original = read_text(catalog)
+    with locked(catalog) as path:
+        original = read_text(path)
         text = edit_register(
             original, target, target_type=target_type, replaces=replaces, source=catalog
         )
         if text == original:
             return False
-        _write_atomic(catalog, text)
+        refuse_read_only(catalog, path)
+        write_atomic(catalog, path, text)
         return True
 
 
 def unregister(catalog: Path, target: str) -> bool:
     """Remove `target` from the catalog. Returns whether it was there."""
-    with locked(catalog):
-        original = read_text(catalog)
+    with locked(catalog) as path:
+        original = read_text(path)
         text, found = edit_unregister(original, target, source=catalog)
         if found:
-            _write_atomic(catalog, text)
+            refuse_read_only(catalog, path)
+            write_atomic(catalog, path, text)
         return found
 
 

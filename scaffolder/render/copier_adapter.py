@@ -130,6 +130,18 @@ def _translate_errors(template: str) -> Iterator[None]:
         ) from exc
     except cerr.CopierError as exc:
         raise TemplateError(f"copier failed on template {template}: {exc}") from exc
+    except OSError as exc:
+        # The file system refused: no permission, a full disk, a dangling symlink as --output.
+        path = Path(str(exc.filename)) if exc.filename else None
+        why = exc.strerror or str(exc)
+        if path and path.is_symlink() and not path.exists():
+            why = f"it is a symlink to {path.readlink()}, which does not exist"
+        raise UsageError(
+            f"file system error at {path}: {why}"
+            if path
+            else f"file system error while rendering {template}: {why}",
+            hint="give an --output you can write to, on a disk with free space",
+        ) from exc
     except ValueError as exc:
         # copier raises bare ValueError for failed validators and missing answers.
         raise InvalidAnswerError([("answers", str(exc))]) from exc

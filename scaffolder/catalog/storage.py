@@ -1,0 +1,163 @@
+"""The catalog file on disk: locked, atomic, and respectful of the file it replaces.
+
+`locations.py` edits the catalog's text; this module reads and writes it:
+
+- a symlinked catalog: the file it points to is read and replaced, the link stays;
+- the file's mode (and owner, where allowed) is kept; a new file gets 0666 minus the umask,
+  so a Backstage running as another user can read it;
+- a file its mode marks read-only is refused, never replaced behind its mode's back (a
+  rename would do that even without write permission on the file, and root ignores modes);
+- each write goes to a temporary file beside the catalog, then `os.replace`, under a lock;
+  a write that fails (no space, no permission) removes the temporary file, leaves the old
+  file as it was and says so in one line (`CatalogFileError`);
+- reading is capped in size (`datafiles`), UTF-8 only, and keeps the BOM and line endings
+  for the edits to give back.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import errno
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+from scaffolder import datafiles
+from scaffolder.errors import CatalogFileError
+
+#: A catalog may list many thousands of targets: a larger size cap than a data file's.
+LIMITS = datafiles.Limits(max_bytes=16 << 20, max_values=2_000_000)
+BOM = "\ufeff"
+
+
+@contextlib.contextmanager
+def locked(catalog: Path) -> Iterator[Path]:
+    """Hold the catalog's lock file while a change is read, made and written.
+
+    Yields the file to read and replace: the catalog itself, or the file a symlinked catalog
+    points to (so the link survives, and two links to one file share one lock).
+    """
+    from filelock import FileLock, Timeout
+
+    if str(catalog).startswith("github:"):
+        # A `--catalog github:OWNER/REPO/path` that reached the local-file code would otherwise
+        # create a local file of that name. Only `catalog.manage` writes to catalogs on GitHub.
+        raise CatalogFileError(
+            f"{catalog} is a catalog on GitHub, not a local file",
+            hint="register through a pull request: scaffolder catalog register URL "
+            f"--catalog {catalog}",
+        )
+
+    path = Path(os.path.realpath(catalog))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(path) + ".lock", timeout=60)
+        lock.acquire()
+    except Timeout as exc:
+        raise CatalogFileError(
+            f"catalog file {catalog} is locked by another scaffolder for over 60 s",
+            hint=f"if no scaffolder is running, delete {exc.lock_file}",
+        ) from exc
+    except OSError as exc:
+        raise _write_error(catalog, path, exc) from exc
+    try:
+        yield path
+    finally:
+        lock.release()
+
+
+def _write_error(catalog: Path, path: Path, exc: OSError) -> CatalogFileError:
+    """One line for a write that failed: the old file, if any, is as it was."""
+    folder = path.parent
+    hints = {
+        errno.ENOSPC: f"free some space on the disk holding {folder}, then run again",
+        errno.EDQUOT: f"free some space in your quota on {folder}, then run again",
+        errno.EFBIG: "the file is over this process's file size limit (ulimit -f)",
+        errno.EROFS: f"{folder} is on a read-only file system; point --catalog elsewhere",
+    }
+    access = f"scaffolder needs write access to {folder} (it writes a temporary file there)"
+    hint = hints.get(exc.errno or 0, access if exc.errno in (errno.EACCES, errno.EPERM) else None)
+    return CatalogFileError(
+        f"cannot write catalog file {catalog}: {exc.strerror or exc}; it was left unchanged",
+        hint=hint,
+    )
+
+
+def refuse_read_only(catalog: Path, path: Path) -> None:
+    """A catalog its mode marks read-only is refused, even for root (who could replace it)."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    if info.st_mode & 0o222 == 0 or not os.access(path, os.W_OK):
+        raise CatalogFileError(
+            f"catalog file {catalog} is read-only; it was left unchanged",
+            hint=f"make it writable (chmod u+w {path}) for scaffolder to edit it, "
+            "or point --catalog at another file",
+        )
+
+
+def _temp_beside(path: Path) -> tuple[int, Path]:
+    """A new file next to `path`, created with mode 0666 so that the umask applies."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:  # pragma: no cover -- 48 random bits collided
+            continue
+
+
+def write_atomic(catalog: Path, path: Path, text: str) -> None:
+    """Replace `path` (the resolved catalog) with `text`, keeping its mode and owner."""
+    try:
+        info: os.stat_result | None = path.stat()
+    except FileNotFoundError:
+        info = None
+    tmp: Path | None = None
+    try:
+        fd, tmp = _temp_beside(path)
+        with os.fdopen(fd, "wb") as handle:
+            if info is not None:
+                os.fchmod(handle.fileno(), stat.S_IMODE(info.st_mode))
+                if (info.st_uid, info.st_gid) != (os.geteuid(), os.getegid()):
+                    with contextlib.suppress(OSError):  # only root may give a file away
+                        os.fchown(handle.fileno(), info.st_uid, info.st_gid)
+            handle.write(text.encode("utf-8"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    except BaseException as exc:
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        if isinstance(exc, OSError):
+            raise _write_error(catalog, path, exc) from exc
+        raise
+
+
+def read_text(catalog: Path) -> str:
+    """The catalog file's text, as it is (BOM and line endings included); absent is empty."""
+    try:
+        data = datafiles.read_bytes(catalog, max_bytes=LIMITS.max_bytes)
+        text = datafiles.decode(data)
+    except FileNotFoundError:
+        return ""
+    except IsADirectoryError as exc:
+        raise CatalogFileError(
+            f"catalog file {catalog} is a folder", hint="give the path of a YAML file"
+        ) from exc
+    except OSError as exc:
+        raise CatalogFileError(
+            f"cannot read catalog file {catalog}: {exc.strerror or exc}"
+        ) from exc
+    except datafiles.Refused as exc:
+        line = f":{exc.line}" if exc.line else ""
+        raise CatalogFileError(
+            f"{catalog}{line}: {exc.reason}" + (f" ({exc.detail})" if exc.detail else ""),
+            hint="fix the file by hand (it was left untouched), or point --catalog elsewhere",
+        ) from exc
+    return (BOM if data.startswith(codecs.BOM_UTF8) else "") + text
