@@ -21,6 +21,7 @@ from scaffolder.errors import (
     DestinationNotEmptyError,
     PartialSuccessError,
     ScaffolderError,
+    UntrustedTemplateError,
     UsageError,
 )
 from scaffolder.progress import SILENT, Progress
@@ -188,6 +189,8 @@ def finish(result: ScaffoldResult, progress: Progress = SILENT) -> ScaffoldResul
                 done.append("register")
             else:
                 warnings.append(f"not registered: the project has no {CATALOG_INFO}")
+    except UntrustedTemplateError:
+        raise  # e.g. the token in a file: a refusal (exit 4), not a step that failed
     except ScaffolderError as exc:
         raise PartialSuccessError(
             done=done, failed=_next_step(done), cause=exc, resume=resume, result=result
