@@ -357,3 +357,20 @@ class LanguageTableError(TemplateError):
     """The baseline's language table (templates/_baseline/languages.yml) is malformed."""
 
     kind = "language-table"
+
+
+class SecretInProjectError(UntrustedTemplateError):
+    """A file about to be committed or pushed holds the GitHub token (exit 4).
+
+    Names the file, never the token. A template (or an answer) put it there.
+    """
+
+    kind = "secret-in-project"
+
+    def __init__(self, *, path: str, action: str) -> None:
+        self.path = path
+        super().__init__(
+            f"refusing to {action}: {path} holds the GitHub token from the environment",
+            hint=f"remove the token from {path} (never pass a token as an answer), then run "
+            "the command again",
+        )

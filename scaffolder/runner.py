@@ -8,6 +8,8 @@ the only place that decides what an outcome means:
   untrusted template, 5 when GitHub refused;
 * a step that fails after something was written raises `PartialSuccessError` (exit 3) whose
   hint is the command that resumes, and whose result agrees with what was done;
+* a refusal on trust or policy grounds (exit 4 or 6) keeps its code even then: a template
+  whose output holds the token is not a "partial success";
 * an essential step that reports `unavailable` (branch protection on a plan without it) makes
   the run partial too;
 * Ctrl-C undoes what this run wrote on disk, newest first, while no remote step has started
@@ -36,12 +38,17 @@ from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
 from scaffolder.errors import (
+    ExitCode,
     GitHubPermissionError,
     Interrupted,
     PartialSuccessError,
     ScaffolderError,
 )
 from scaffolder.progress import Progress
+
+#: Refusals whose exit code stands even after something was written: a template whose output
+#: holds the token is exit 4, an access-policy refusal is 6, not "partial success".
+_KEEP_THEIR_CODE = frozenset({ExitCode.UNTRUSTED, ExitCode.POLICY})
 
 StepStatus = Literal["done", "unchanged", "planned", "skipped", "unavailable", "failed"]
 Writes = Literal["none", "local", "remote"]
@@ -267,6 +274,8 @@ class Run(Generic[S]):
                 if journal is not None:
                     journal.close()  # nothing to resume: nothing was written
                 raise
+            if exc.exit_code in _KEEP_THEIR_CODE:
+                raise  # a refusal on trust or policy grounds says so, whatever ran before
             raise PartialSuccessError(
                 done=self.done_names(),
                 failed=step.name,

@@ -27,6 +27,7 @@ RESULT_KEYS = {
 }
 STEP_NAMES = [
     "identity",
+    "scan",
     "repository",
     "settings",
     "push",

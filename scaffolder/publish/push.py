@@ -3,6 +3,7 @@
 git receives the token as an `http.<origin>.extraHeader` in `GIT_CONFIG_COUNT`/`KEY_n`/
 `VALUE_n` variables (git 2.31+): never in argv, `.git/config`, the remote URL or a credential
 store (`credential.helper` is reset to empty for the push). Afterwards `origin` is the clean URL.
+Like every git process scaffolder runs, the push runs no hooks (see `vcs/git.py`).
 """
 
 from __future__ import annotations
@@ -99,7 +100,13 @@ def push(
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
-    """`git push URL main:main`, retried like API calls when the failure is transient."""
+    """`git push URL main:main`, retried like API calls when the failure is transient.
+
+    Refuses first (`SecretInProjectError`, exit 4) if anything `main` holds contains the token.
+    """
+    git.assert_history_clean(
+        project, f"refs/heads/{BRANCH}", [token, *git.environment_secrets()], action="push"
+    )
     url = clean_url(clone_url)
     refspec = f"refs/heads/{BRANCH}:refs/heads/{BRANCH}"
     basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()

@@ -10,6 +10,11 @@ copier's exceptions are translated into scaffolder's own here, and nowhere else.
 Answers always travel to copier as `data`, never as `user_defaults` or settings defaults:
 copier renders defaults as Jinja, but takes `data` verbatim. So a user's answer is never
 evaluated as template code.
+
+Every copier call runs inside `_translate_errors`, which also switches off repository-supplied
+commands for copier's git processes and raises any refusal of `render/untrusted.py`. copier's
+`Worker` is subclassed (`_worker_class`) so that no layer ever writes into `.git` and an
+untrusted template's Jinja environment cannot read the environment or the disk.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import contextlib
 import functools
 import os
 import threading
+import urllib.parse
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +39,8 @@ from scaffolder.errors import (
     UntrustedTemplateError,
     UsageError,
 )
+from scaffolder.render import untrusted
+from scaffolder.vcs import git
 
 if TYPE_CHECKING:
     from copier._main import Worker
@@ -103,48 +112,137 @@ def _question_spec(name: str, details: Mapping[str, Any]) -> QuestionSpec:
     )
 
 
+def _display(src: str) -> str:
+    """`src` fit for a message: a URL without any user or password in it."""
+    parts = urllib.parse.urlsplit(src)
+    if parts.scheme and "@" in parts.netloc:
+        return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    return src
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+_source_config: dict[str, list[tuple[str, str]]] = {}
+
+
+def _source_overrides(src: str) -> list[tuple[str, str]]:
+    """Extra git config for copier's calls in a local template repository: its filter drivers,
+    emptied (its hooks and fsmonitor are covered by `git.SAFE_CONFIG`)."""
+    if src not in _source_config:
+        path = Path(src)
+        local = not urllib.parse.urlsplit(src).scheme and (path / ".git").exists()
+        _source_config[src] = git.filter_overrides(path) if local else []
+    return _source_config[src]
+
+
 @contextlib.contextmanager
 def _translate_errors(template: str) -> Iterator[None]:
-    """Map copier's exceptions onto scaffolder's tree: the one boundary for copier."""
-    from copier import errors as cerr
+    """Map copier's exceptions onto scaffolder's tree: the one boundary for copier.
 
-    try:
-        yield
-    except ScaffolderError:
-        raise
-    except cerr.UnsafeTemplateError as exc:
-        raise UntrustedTemplateError(
+    Inside, copier's git runs with repository-supplied commands off, and a refused filter is
+    raised even when copier caught it (it rewords errors in validators).
+    """
+    from plumbum import local
+
+    with (
+        untrusted.collect_refusals() as refused,
+        untrusted.hardened_git(_source_overrides(template)),
+        # plumbum (copier's git) keeps its own copy of the environment, taken at import.
+        local.env(**os.environ),
+    ):
+        try:
+            yield
+        except ScaffolderError as exc:
+            if refused and exc is not refused[0]:
+                raise refused[0] from exc
+            raise
+        except Exception as exc:
+            if refused:
+                raise refused[0] from exc
+            translated = _translated(_display(template), exc)
+            if translated is exc:
+                raise
+            raise translated from exc
+        if refused:
+            raise refused[0]
+
+
+def _translated(template: str, exc: Exception) -> Exception:
+    """scaffolder's error for one of copier's (or Jinja's, or plumbum's); others unchanged."""
+    from copier import errors as cerr
+    from jinja2 import exceptions as jerr
+    from plumbum import ProcessExecutionError
+
+    if isinstance(exc, cerr.UnsafeTemplateError):
+        return UntrustedTemplateError(
             f"template {template} uses unsafe features ({exc})",
             hint="read the template's tasks, migrations and extensions; if you trust them, "
             "pass --trust",
-        ) from exc
-    except cerr.InteractiveSessionError as exc:
-        raise UsageError(
+        )
+    if isinstance(exc, cerr.InteractiveSessionError):
+        return UsageError(
             "answers are missing and there is no terminal to ask them",
             hint="pass --defaults, --set KEY=VALUE or --data-file FILE",
-        ) from exc
-    except (cerr.ConfigFileError, cerr.InvalidConfigFileError, cerr.ForbiddenPathError) as exc:
-        raise TemplateError(
-            f"template {template} is broken: {exc}",
+        )
+    broken = cerr.ConfigFileError | cerr.InvalidConfigFileError | cerr.ForbiddenPathError
+    if isinstance(exc, broken):
+        return TemplateError(
+            f"template {template} is broken: {_one_line(exc)}",
             hint="fix its copier.yml, or report it to the template's authors",
-        ) from exc
-    except cerr.CopierError as exc:
-        raise TemplateError(f"copier failed on template {template}: {exc}") from exc
-    except OSError as exc:
+        )
+    if isinstance(exc, cerr.CopierError):
+        return TemplateError(f"copier failed on template {template}: {_one_line(exc)}")
+    if isinstance(exc, jerr.SecurityError):
+        return TemplateError(
+            f"template {template} tried something the Jinja sandbox forbids: {_one_line(exc)}",
+            hint="the template is broken or hostile; report it to its authors",
+        )
+    if isinstance(exc, OverflowError) and "sandbox" in str(exc):
+        return TemplateError(
+            f"template {template} goes over a sandbox limit: {_one_line(exc)}",
+            hint="the template is broken or hostile; report it to its authors",
+        )
+    if isinstance(exc, jerr.TemplateNotFound):
+        return TemplateError(
+            f"template {template} includes {exc.name!r}, which is not one of its files",
+            hint="a template can include only its own files; report it to its authors",
+        )
+    if isinstance(exc, jerr.TemplateError):
+        return TemplateError(
+            f"template {template} failed to render: {_one_line(exc)}",
+            hint="fix the template, or report it to its authors",
+        )
+    if isinstance(exc, ProcessExecutionError):
+        stderr = exc.stderr
+        if isinstance(stderr, bytes):
+            stderr = stderr.decode(errors="replace")
+        lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+        reason = next((ln for ln in reversed(lines) if ln.startswith("fatal:")), "") or (
+            lines[-1] if lines else f"git exited with {exc.retcode}"
+        )
+        return TemplateError(
+            f"cannot fetch template {template}: {_display(reason)}",
+            hint="check the URL, that the repository exists and has a commit, and your network; "
+            "a local template can be given as a path",
+        )
+    if isinstance(exc, OSError):
         # The file system refused: no permission, a full disk, a dangling symlink as --output.
         path = Path(str(exc.filename)) if exc.filename else None
         why = exc.strerror or str(exc)
         if path and path.is_symlink() and not path.exists():
             why = f"it is a symlink to {path.readlink()}, which does not exist"
-        raise UsageError(
+        return UsageError(
             f"file system error at {path}: {why}"
             if path
             else f"file system error while rendering {template}: {why}",
             hint="give an --output you can write to, on a disk with free space",
-        ) from exc
-    except ValueError as exc:
+        )
+    if isinstance(exc, ValueError):
         # copier raises bare ValueError for failed validators and missing answers.
-        raise InvalidAnswerError([("answers", str(exc))]) from exc
+        return InvalidAnswerError([("answers", str(exc))])
+    return exc
 
 
 def _settings() -> Any:
@@ -157,7 +255,8 @@ def _settings() -> Any:
 
 _templates: dict[tuple[str, int], Any] = {}
 _templates_lock = threading.Lock()
-_environments: dict[int, Any] = {}
+#: Jinja environments by (id of the Template, whether it is trusted).
+_environments: dict[tuple[int, bool], Any] = {}
 
 
 def _template(src: str) -> Any:
@@ -179,18 +278,31 @@ def _template(src: str) -> Any:
     with _templates_lock:
         template = _templates.get((src, stamp))
         if template is None:
-            template = _templates[(src, stamp)] = Template(url=src, ref=None)
+            template = Template(url=src, ref=None)
             if path.is_dir() and not (path / ".git").exists():
                 # A plain folder (a bundle is a file), not a repository root: what copier learns
                 # from three git processes. (Inside a repository, copier also uses the folder.)
                 template.__dict__["vcs"] = None
+            try:
+                # Fetch it now (a clone, for git), so a bad source fails here, as a source error.
+                template.local_abspath  # noqa: B018 -- a cached property, read for its effect
+            except ValueError as exc:
+                template._cleanup()
+                raise TemplateError(
+                    f"template {_display(src)} cannot be used: {_one_line(exc)}",
+                    hint="give a template folder, a git repository or a git URL",
+                ) from exc
+            except BaseException:
+                template._cleanup()
+                raise
+            _templates[(src, stamp)] = template
         return template
 
 
 @atexit.register
 def release_templates() -> None:
     """Remove the temporary clones of git templates."""
-    with _templates_lock:
+    with _templates_lock, untrusted.hardened_git():
         for template in _templates.values():
             with contextlib.suppress(Exception):
                 template._cleanup()
@@ -198,18 +310,79 @@ def release_templates() -> None:
         _environments.clear()
 
 
-def _worker(src: str, dst: Path, **options: Any) -> Worker:
-    """A copier `Worker` that uses the shared `Template` instead of building its own."""
-    from copier._main import Worker
+@functools.cache
+def _worker_class() -> type[Worker]:
+    """copier's `Worker`, guarded: what any copier operation (copy, update, their inner
+    Workers, which copier makes with `dataclasses.replace`) renders through it.
 
-    worker = Worker(src_path=src, dst_path=dst, quiet=True, settings=_settings(), **options)
+    - No path whose name, or whose resolved location, is in a `.git` is ever written, and no
+      symlink into one is left: copier drops its own `.git` exclude when a template sets
+      `_subdirectory`, and a symlink could lead into the project's `.git` in a re-render.
+    - Without trust (`unsafe=False`), the Jinja filters that read the environment or the disk
+      refuse (`untrusted.restrict_filters`).
+    """
+    from functools import cached_property
+
+    from copier._main import Worker
+    from pydantic import ConfigDict
+    from pydantic.dataclasses import dataclass as pydantic_dataclass
+
+    @pydantic_dataclass(config=ConfigDict(extra="forbid"))
+    class GuardedWorker(Worker):
+        @cached_property
+        def jinja_env(self) -> Any:
+            env = Worker.jinja_env.func(self)  # type: ignore[attr-defined]  # a cached_property
+            if not self.unsafe:
+                untrusted.restrict_filters(env, _display(str(self.src_path)))
+            return env
+
+        @cached_property
+        def match_exclude(self) -> Any:
+            excluded = Worker.match_exclude.func(self)  # type: ignore[attr-defined]  # ditto
+            root = Path(self.dst_path).absolute()
+
+            def match(path: Path) -> bool:
+                if excluded(path) or untrusted.touches_git(path):
+                    return True
+                try:
+                    real = (root / path).resolve().relative_to(root.resolve())
+                except ValueError:
+                    return False  # outside the project: copier refuses it itself
+                return untrusted.touches_git(real)
+
+            return match
+
+        def _render_template(self) -> None:
+            # copier walks the template with a generator of `os.scandir` iterators it does not
+            # close when rendering fails: silence that one warning, raised as the walk unwinds.
+            with warnings.catch_warnings():
+                warnings.filterwarnings(
+                    "ignore", "unclosed scandir iterator", category=ResourceWarning
+                )
+                Worker._render_template(self)
+
+        def _render_symlink(self, src_relpath: Path, dst_relpath: Path) -> None:
+            Worker._render_symlink(self, src_relpath, dst_relpath)
+            link = Path(self.dst_path) / dst_relpath
+            if link.is_symlink() and untrusted.touches_git(link.readlink()):
+                link.unlink()  # a way into `.git` for whatever is rendered or run later
+
+    return GuardedWorker
+
+
+def _worker(src: str, dst: Path, **options: Any) -> Worker:
+    """A guarded copier `Worker` that uses the shared `Template` instead of building its own."""
+    worker = _worker_class()(
+        src_path=src, dst_path=dst, quiet=True, settings=_settings(), **options
+    )
     template = _template(src)
     # Pre-fill two of Worker's cached properties: the shared Template, and a Jinja environment
-    # shared by every Worker of that template, which compiles each template string once.
+    # shared by every Worker of that template and trust, which compiles each string once.
     worker.__dict__["template"] = template
-    env = _environments.get(id(template))
+    key = (id(template), bool(worker.unsafe))
+    env = _environments.get(key)
     if env is None:
-        env = _environments[id(template)] = worker.jinja_env
+        env = _environments[key] = worker.jinja_env
         _compile_strings_once(env)
     worker.__dict__["jinja_env"] = env
     return worker
@@ -341,16 +514,17 @@ class Questionnaire:
     def check(self, spec: QuestionSpec, value: Any, answers: Mapping[str, Any]) -> tuple[Any, str]:
         """Parse and validate one answer. Returns (parsed value, error or '')."""
         earlier = {k: v for k, v in answers.items() if k != spec.name}
-        question = self._question(spec, earlier)
-        try:
-            parsed = question.parse_answer(value)
-        except Exception as exc:  # noqa: BLE001 -- copier's casts raise many kinds; all mean "bad value"
-            return value, f"expected a {spec.type}: {exc}"
-        try:
-            question.validate_answer(parsed)
-        except ValueError as exc:
-            return parsed, _validator_message(spec.name, exc)
-        return parsed, ""
+        with _translate_errors(self.src):
+            question = self._question(spec, earlier)
+            try:
+                parsed = question.parse_answer(value)
+            except Exception as exc:  # noqa: BLE001 -- copier's casts raise many kinds; all mean "bad value"
+                return value, f"expected a {spec.type}: {exc}"
+            try:
+                question.validate_answer(parsed)
+            except ValueError as exc:
+                return parsed, _validator_message(spec.name, exc)
+            return parsed, ""
 
     def resolve(
         self, given: Mapping[str, Any], *, context: Mapping[str, Any] | None = None
@@ -414,7 +588,11 @@ def render(
     answers_file: str | None = None,
     exclude: Sequence[str] = (),
 ) -> None:
-    """Render `src` into `dst` with copier's Worker, all answers given as data."""
+    """Render `src` into `dst` with copier's Worker, all answers given as data.
+
+    Refuses (`UntrustedTemplateError`) if a `.git` appeared in `dst` all the same.
+    """
+    had_git = (dst / ".git").exists() or (dst / ".git").is_symlink()
     with (
         _translate_errors(src),
         _worker(
@@ -432,3 +610,8 @@ def render(
     ):
         # What copier.run_copy does, with the shared Template.
         worker.run_copy()
+    if not pretend and not had_git and ((dst / ".git").exists() or (dst / ".git").is_symlink()):
+        raise UntrustedTemplateError(
+            f"template {_display(src)} wrote a .git into {dst}",
+            hint="a template may only render files; delete that folder and report the template",
+        )

@@ -10,6 +10,7 @@ Listing reads each `copier.yml` with PyYAML only, so it stays fast and never imp
 
 from __future__ import annotations
 
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import yaml
 from scaffolder.errors import TemplateError, UnknownTemplateError
 
 BASELINE_LAYER = "_baseline"
+_FOLDER_HINT = "point at a copier template folder, a git repository of one, or a git URL"
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -120,19 +122,45 @@ def _looks_like_url(ref: str) -> bool:
     return "://" in ref or ref.startswith(("git@", "gh:", "gl:"))
 
 
+def _is_bare_repository(path: Path) -> bool:
+    return (path / "HEAD").is_file() and (path / "objects").is_dir() and (path / "refs").is_dir()
+
+
+def _file_url_path(ref: str) -> Path:
+    """The local path a `file://` URL names (copier would take it for a folder called `file:`)."""
+    parts = urllib.parse.urlsplit(ref)
+    if parts.netloc not in ("", "localhost") or parts.query or parts.fragment:
+        raise TemplateError(
+            f"{ref} is not a local file URL",
+            hint="write file:///absolute/path/to/template, or give the path itself",
+        )
+    return Path(urllib.parse.unquote(parts.path))
+
+
 def resolve_template(ref: str) -> TemplateInfo:
-    """A built-in template by name, a local template folder, or a git URL."""
+    """A built-in template by name, a local template folder or git repository, or a git URL.
+
+    A `file://` URL names a local folder or repository and works exactly like its path.
+    """
     for info in builtin_templates():
         if info.name == ref:
             return info
+    if ref.lower().startswith("file://"):
+        path = _file_url_path(ref)
+        if not path.exists():
+            raise TemplateError(f"{ref} names {path}, which does not exist", hint=_FOLDER_HINT)
+        ref = str(path)
     if _looks_like_url(ref):
         name = ref.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
         return TemplateInfo(name=name, source=ref, builtin=False, title=name)
     path = Path(ref).expanduser()
     if ("/" in ref or ref.startswith(".")) and path.is_dir():
+        if _is_bare_repository(path) and not _has_config(path):
+            # copier clones a repository given as a git URL; as a bare path it sees a folder.
+            name = path.resolve().name.removesuffix(".git")
+            source = f"git+{path.resolve().as_uri()}"
+            return TemplateInfo(name=name, source=source, builtin=False, title=name)
         if not _has_config(path):
-            raise TemplateError(
-                f"{path} has no copier.yml", hint="point at a copier template folder"
-            )
+            raise TemplateError(f"{path} has no copier.yml", hint=_FOLDER_HINT)
         return _info(path.resolve().name, path.resolve(), builtin=False)
     raise UnknownTemplateError(ref, [t.name for t in builtin_templates()])

@@ -7,15 +7,17 @@ from scaffolder.publish.steps import (
     protection,
     push,
     repository,
+    scan,
     security,
     settings,
     verify,
 )
 from scaffolder.runner import Step
 
-#: identity → repository → settings → push → protection → security → verify → catalog
+#: identity → scan → repository → settings → push → protection → security → verify → catalog
 STEPS: tuple[Step[PublishRun], ...] = (
     identity.STEP,
+    scan.STEP,
     repository.STEP,
     settings.STEP,
     push.STEP,
