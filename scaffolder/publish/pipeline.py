@@ -273,7 +273,11 @@ class _Run:
             self.calls.append(Call("GIT", "push", {"url": url, "refspec": "main:main"}))
             if not self.dry:
                 push.push(
-                    self.project, url, self.client.token.value, retry=self.client.settings.retry
+                    self.project,
+                    url,
+                    self.client.token.value,
+                    api_url=self.client.api_url,
+                    retry=self.client.settings.retry,
                 )
             detail = f"pushed main ({head[:12]})"
         if not self.dry and push.set_origin(self.project, url):
