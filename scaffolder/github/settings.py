@@ -21,9 +21,12 @@ API_URL_ENV = "SCAFFOLDER_GITHUB_API_URL"
 #: Multiplies every wait (backoff, Retry-After, PyGithub's pause between writes). Tests set it
 #: near zero so retries stay fast; it never removes the bound on attempts.
 BACKOFF_SCALE_ENV = "SCAFFOLDER_GITHUB_BACKOFF_SCALE"
-#: Seconds to wait for one HTTP answer before the call counts as timed out (and is retried).
+#: Seconds allowed for one whole HTTP answer before the call counts as timed out (and is retried).
 TIMEOUT_ENV = "SCAFFOLDER_GITHUB_TIMEOUT"
 TOKEN_ENVS = ("GH_TOKEN", "GITHUB_TOKEN")
+#: The largest answer read from GitHub. Real API answers are far smaller (a contents answer is
+#: at most about 1.4 MB); anything larger is refused rather than held in memory.
+MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 
 
 class Token:
@@ -172,11 +175,14 @@ class GitHubSettings:
 
     api_url: str
     token: Token | None
-    #: Whole seconds (PyGithub insists on an int).
+    #: Whole seconds (PyGithub insists on an int) for one request, from sending it to the last
+    #: byte of the answer: both the socket timeout and the overall deadline.
     timeout: int = 15
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     #: PyGithub pauses this long between writes (GitHub's advice against secondary limits).
     write_interval: float = 1.0
+    #: Answers larger than this are refused (`scaffolder.github.transport`).
+    max_response_bytes: int = MAX_RESPONSE_BYTES
 
     def __post_init__(self) -> None:
         check_api_url(self.api_url)  # settings built by hand are held to the same rule
