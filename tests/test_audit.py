@@ -600,8 +600,8 @@ def test_audit_names_a_declared_language_the_table_does_not_know(scaffold_copy, 
     result = run_cli(["audit", root, "--json"])
     report = result.json()
     assert result.code == ExitCode.OK and result.stderr == ""
-    assert report["languages"] == ["python", "cobol"]
-    reasons = {c["name"]: c["reason"] for c in report["checks"]}
+    assert report["result"]["languages"] == ["python", "cobol"]
+    reasons = {c["name"]: c["reason"] for c in report["result"]["checks"]}
     for check, note in LANGUAGE_CHECKS.items():
         assert (
             f"cobol is not in the baseline's language table (languages.yml): {note}"

@@ -185,8 +185,8 @@ def test_catalog_validate_reports_a_duplicate_key(run_cli, tmp_path):
 
     assert result.code == 1, result.stderr
     payload = result.json()
-    assert payload["valid"] is False
-    assert [(p["line"], p["message"]) for p in payload["problems"]] == [
+    assert payload["result"]["valid"] is False
+    assert [(p["line"], p["message"]) for p in payload["result"]["problems"]] == [
         (10, "duplicate key 'targets' (first at line 8)")
     ]
 
@@ -200,7 +200,7 @@ def test_a_catalog_alias_bomb_is_refused_fast(run_cli, catalog_file):
 
     assert time.monotonic() - started < 10  # a guard only
     assert result.code == 1, result.stderr
-    (problem,) = result.json()["problems"]
+    (problem,) = result.json()["result"]["problems"]
     assert problem["message"].startswith("more than 2,000,000 values once its aliases are")
 
 
@@ -529,7 +529,7 @@ def test_a_json_surrogate_pair_escape_loads_as_the_character(run_cli, tmp_path):
     result = run_cli(["new", "python-service", "--output", dst, "--data-file", data, "--json"])
 
     assert result.code == 0, result.stderr
-    assert result.json()["answers"]["description"] == "\U0001f600 smiles"
+    assert result.json()["result"]["answers"]["description"] == "\U0001f600 smiles"
     recorded = yaml.safe_load((dst / ".copier-answers.yml").read_text(encoding="utf-8"))
     assert recorded["description"] == "\U0001f600 smiles"
 
@@ -543,4 +543,4 @@ def test_a_data_file_with_a_bom_is_accepted(run_cli, tmp_path):
     )
 
     assert result.code == 0, result.stderr
-    assert result.json()["answers"]["owner"] == "group:default/payments"
+    assert result.json()["result"]["answers"]["owner"] == "group:default/payments"

@@ -13,15 +13,19 @@ Usage::
 * Token: `$GH_TOKEN`, then `$GITHUB_TOKEN`, then `gh auth token` (`settings.find_token`).
   It lives in a `Token` whose repr hides it; `client.scrub(text)` removes it from any text.
 * API URL: `--github-api-url`, then `$SCAFFOLDER_GITHUB_API_URL`, then https://api.github.com;
-  Enterprise Server is `https://HOST/api/v3`.
+  Enterprise Server is `https://HOST/api/v3`. It must be https (plain http only to loopback) and
+  carry no credentials (`settings.check_api_url`), so the token never travels in clear.
 * Every call made through `call()`/`rest()` is retried on 5xx, timeouts, connection errors and
   403/429 rate limits (honouring `Retry-After` / `x-ratelimit-reset`), within a bounded budget
   (`RetryPolicy`); PyGithub's own retry is off. Failures come out as `GitHubError` and its
   subclasses (`scaffolder.errors`), never as PyGithub exceptions. Retry a whole
   check-then-write closure with `call()` so a write that landed before a timeout is not
   repeated.
+* Under PyGithub (`transport`), redirects are refused, answers above 10 MB are refused and each
+  request has an overall deadline; a broken answer (a list, HTML, no `login`) is a `GitHubError`.
 * `$SCAFFOLDER_GITHUB_BACKOFF_SCALE` multiplies every wait (tests set it near 0);
-  `$SCAFFOLDER_GITHUB_TIMEOUT` is the per-request timeout in seconds.
+  `$SCAFFOLDER_GITHUB_TIMEOUT` is the per-request timeout in seconds: the socket timeout and the
+  deadline for the whole answer.
 """
 
 from scaffolder.github.client import GitHubClient, Identity, connect

@@ -6,6 +6,7 @@ Nothing here talks to GitHub, so it is cheap to import. The token is kept in a `
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import subprocess
@@ -20,9 +21,12 @@ API_URL_ENV = "SCAFFOLDER_GITHUB_API_URL"
 #: Multiplies every wait (backoff, Retry-After, PyGithub's pause between writes). Tests set it
 #: near zero so retries stay fast; it never removes the bound on attempts.
 BACKOFF_SCALE_ENV = "SCAFFOLDER_GITHUB_BACKOFF_SCALE"
-#: Seconds to wait for one HTTP answer before the call counts as timed out (and is retried).
+#: Seconds allowed for one whole HTTP answer before the call counts as timed out (and is retried).
 TIMEOUT_ENV = "SCAFFOLDER_GITHUB_TIMEOUT"
 TOKEN_ENVS = ("GH_TOKEN", "GITHUB_TOKEN")
+#: The largest answer read from GitHub. Real API answers are far smaller (a contents answer is
+#: at most about 1.4 MB); anything larger is refused rather than held in memory.
+MAX_RESPONSE_BYTES = 10 * 1024 * 1024
 
 
 class Token:
@@ -64,21 +68,62 @@ def _hostname(api_url: str) -> str:
     return urllib.parse.urlsplit(api_url).hostname or ""
 
 
+def is_loopback(host: str) -> bool:
+    """`localhost`, 127.0.0.0/8 or ::1: the only hosts plain http may carry the token to."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_api_url(url: str) -> None:
+    """Refuse an API URL that would send the token in clear, or that carries credentials.
+
+    `https://` anywhere; `http://` only to loopback (a local fake or a tunnel), so that
+    `--github-api-url http://ghe.corp.example/api/v3` fails before the first request.
+    """
+    parts = urllib.parse.urlsplit(url)
+    shown = urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    try:
+        parts.port  # noqa: B018  # raises ValueError for a port that is not a number
+    except ValueError:
+        raise UsageError(
+            f"invalid GitHub API URL {shown!r}: bad port",
+            hint="give https://api.github.com or, for Enterprise Server, https://HOST/api/v3",
+        ) from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise UsageError(
+            f"invalid GitHub API URL {shown!r}",
+            hint="give https://api.github.com or, for Enterprise Server, https://HOST/api/v3",
+        )
+    if parts.username is not None or parts.password is not None:
+        raise UsageError(
+            f"the GitHub API URL {shown} must not contain a user name or password",
+            hint="remove them from the URL; the token comes from $GH_TOKEN, $GITHUB_TOKEN or "
+            "`gh auth token`",
+        )
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise UsageError(
+            f"refusing to send the GitHub token in clear to {shown}: the API URL must be https",
+            hint=f"use https://{parts.netloc}{parts.path}; plain http is allowed only for "
+            "loopback (127.0.0.1, ::1, localhost)",
+        )
+
+
 def resolve_api_url(flag: str | None, env: Mapping[str, str] | None = None) -> str:
     """`--github-api-url`, then `$SCAFFOLDER_GITHUB_API_URL`, then https://api.github.com.
 
     An Enterprise Server URL is `https://HOST/api/v3`. A bare `https://HOST` is refused with that
-    hint rather than guessed at.
+    hint rather than guessed at, and so is any URL `check_api_url` refuses.
     """
     env = os.environ if env is None else env
     url = (flag or env.get(API_URL_ENV) or DEFAULT_API_URL).strip().rstrip("/")
+    check_api_url(url)
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise UsageError(
-            f"invalid GitHub API URL {url!r}",
-            hint="give https://api.github.com or, for Enterprise Server, https://HOST/api/v3",
-        )
-    if parts.hostname not in ("api.github.com", "127.0.0.1", "localhost") and not parts.path:
+    host = parts.hostname or ""
+    if host != "api.github.com" and not is_loopback(host) and not parts.path:
         raise UsageError(
             f"{url} looks like a web address, not an API URL",
             hint=f"for GitHub Enterprise Server use {url}/api/v3",
@@ -130,11 +175,17 @@ class GitHubSettings:
 
     api_url: str
     token: Token | None
-    #: Whole seconds (PyGithub insists on an int).
+    #: Whole seconds (PyGithub insists on an int) for one request, from sending it to the last
+    #: byte of the answer: both the socket timeout and the overall deadline.
     timeout: int = 15
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     #: PyGithub pauses this long between writes (GitHub's advice against secondary limits).
     write_interval: float = 1.0
+    #: Answers larger than this are refused (`scaffolder.github.transport`).
+    max_response_bytes: int = MAX_RESPONSE_BYTES
+
+    def __post_init__(self) -> None:
+        check_api_url(self.api_url)  # settings built by hand are held to the same rule
 
     @classmethod
     def from_env(

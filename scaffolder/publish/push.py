@@ -4,6 +4,9 @@ git receives the token as an `http.<origin>.extraHeader` in `GIT_CONFIG_COUNT`/`
 `VALUE_n` variables (git 2.31+): never in argv, `.git/config`, the remote URL or a credential
 store (`credential.helper` is reset to empty for the push). Afterwards `origin` is the clean URL.
 Like every git process scaffolder runs, the push runs no hooks (see `vcs/git.py`).
+
+The clone URL comes from GitHub's answer, so it is checked before the token goes anywhere:
+`check_clone_url` accepts only the API's own GitHub (same scheme, host and port).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from scaffolder.errors import GitError, UsageError
+from scaffolder.errors import GitError, GitHubError, UsageError
 from scaffolder.github.settings import RetryPolicy
 from scaffolder.vcs import git
 
@@ -30,6 +33,59 @@ def clean_url(url: str) -> str:
     if parts.port:
         netloc += f":{parts.port}"
     return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def _web_hosts(api_host: str) -> set[str]:
+    """The hosts that belong to the GitHub whose API is on `api_host`.
+
+    `api.github.com` serves github.com, `api.SUBDOMAIN.ghe.com` serves SUBDOMAIN.ghe.com, and
+    Enterprise Server (`https://HOST/api/v3`) serves HOST itself.
+    """
+    hosts = {api_host}
+    rest = api_host.removeprefix("api.")
+    if rest != api_host and "." in rest:
+        hosts.add(rest)
+    return hosts
+
+
+def check_clone_url(clone_url: str, api_url: str) -> None:
+    """Refuse to push to `clone_url` unless it is on the API's GitHub: scheme, host and port.
+
+    The push carries the token (as Basic auth), and the URL comes from GitHub's answer: a
+    broken or hostile answer naming another host must not receive it.
+    """
+    api = urllib.parse.urlsplit(api_url)
+    clone = urllib.parse.urlsplit(clone_url)
+    try:
+        ports = (clone.port, api.port)
+    except ValueError:
+        ports = (-1, None)
+    api_host = api.hostname or ""
+    same = (
+        clone.scheme == api.scheme
+        and clone.scheme in _DEFAULT_PORTS
+        and clone.hostname in _web_hosts(api_host)
+        and (ports[0] or _DEFAULT_PORTS[clone.scheme]) == (ports[1] or _DEFAULT_PORTS[api.scheme])
+    )
+    if not same:
+        shown = clone_url.rpartition("@")[2] if "://" not in clone_url else _shown(clone)
+        where = f"{api.scheme}://{' or '.join(sorted(_web_hosts(api_host)))}"
+        if api.port:
+            where += f":{api.port}"
+        raise GitHubError(
+            f"GitHub gave {shown} as the clone URL, which is not on {where} (the API's "
+            "host): refusing to push the token there",
+            hint="check that --github-api-url names the GitHub that hosts the repository; "
+            "if it does, its answer is broken: push by hand and report it",
+        )
+
+
+def _shown(parts: urllib.parse.SplitResult) -> str:
+    """`parts` without any user or password."""
+    return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def auth_env(url: str, token: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -97,13 +153,16 @@ def push(
     clone_url: str,
     token: str,
     *,
+    api_url: str,
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
     """`git push URL main:main`, retried like API calls when the failure is transient.
 
+    `clone_url` must be on the GitHub of `api_url` (`check_clone_url`), or nothing is sent.
     Refuses first (`SecretInProjectError`, exit 4) if anything `main` holds contains the token.
     """
+    check_clone_url(clone_url, api_url)
     git.assert_history_clean(
         project, f"refs/heads/{BRANCH}", [token, *git.environment_secrets()], action="push"
     )

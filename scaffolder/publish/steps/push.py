@@ -19,6 +19,7 @@ def run(p: PublishRun, undo: Undo) -> StepReport:
         p.calls.append(Call("GIT", "push", {"url": f"clone_url of {url}", "refspec": "main:main"}))
         return StepReport("push", "planned", f"push main ({head[:12]})")
     url = p.repo_info.clone_url
+    push.check_clone_url(url, p.client.api_url)  # before the token, or origin, go there
     branches = p.get(f"/repos/{p.full_name}/branches") or []
     remote = {b["name"]: b["commit"]["sha"] for b in branches}
     status = p.status(remote.get(push.BRANCH) != head)
@@ -27,7 +28,13 @@ def run(p: PublishRun, undo: Undo) -> StepReport:
     else:
         p.calls.append(Call("GIT", "push", {"url": url, "refspec": "main:main"}))
         if not p.dry:
-            push.push(p.path, url, p.client.token.value, retry=p.client.settings.retry)
+            push.push(
+                p.path,
+                url,
+                p.client.token.value,
+                api_url=p.client.api_url,
+                retry=p.client.settings.retry,
+            )
         detail = f"pushed main ({head[:12]})"
     if not p.dry and push.set_origin(p.path, url):
         detail += f"; origin is {url}"

@@ -51,14 +51,22 @@ def _visibility(p: PublishRun) -> str:
     return "private" if p.request.private else "public"
 
 
-def _set_repo(p: PublishRun, data: dict[str, Any]) -> None:
+def _set_repo(p: PublishRun, data: Any) -> None:
+    owner = data.get("owner") if isinstance(data, dict) else None
+    fields = {k: data.get(k) for k in ("name", "html_url", "clone_url")} if owner else {}
+    if not isinstance(owner, dict) or not all(isinstance(v, str) for v in fields.values()):
+        raise GitHubError(
+            f"GitHub's answer for {p.full_name} is not a repository (no owner, name, html_url "
+            "or clone_url)",
+            hint="check --github-api-url; if it is right, GitHub answered oddly: try again",
+        )
     p.repo = data
     p.repo_info = RepositoryInfo(
-        owner=str(data["owner"]["login"]),
-        name=str(data["name"]),
-        html_url=str(data["html_url"]),
-        clone_url=push.clean_url(str(data["clone_url"])),
-        private=bool(data["private"]),
+        owner=str(owner.get("login") or p.owner),
+        name=str(fields["name"]),
+        html_url=str(fields["html_url"]),
+        clone_url=push.clean_url(str(fields["clone_url"])),
+        private=bool(data.get("private")),
         created=p.created,
     )
     p.owner = p.repo_info.owner
@@ -70,7 +78,7 @@ def _check_ours(p: PublishRun, data: dict[str, Any]) -> None:
     if not (data.get("permissions") or {}).get("admin"):
         raise RepositoryConflictError(full_name=full, reason=f"{login} cannot administer it")
     for branch in p.get(f"/repos/{full}/branches") or []:
-        sha = str(branch["commit"]["sha"])
+        sha = str(((branch or {}).get("commit") or {}).get("sha") or "")
         if not push.in_history(p.path, sha):
             raise RepositoryConflictError(
                 full_name=full,
