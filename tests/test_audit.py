@@ -663,7 +663,7 @@ def test_a_malformed_language_table_is_a_one_line_error(
     result = run_cli(["audit", scaffold_copy("python-service"), "--json"])
     assert result.code == ExitCode.USAGE
     error = result.json()["error"]
-    assert error["kind"] == "language-table"
+    assert error["code"] == "language-table"
     assert error["message"] == (
         f"{table}: unknown key typescript.audit.ecosystem (typescript.audit takes manifests, "
         "ecosystems, test_command, test_description, gitignore)"

@@ -277,13 +277,19 @@ def _resolve(state: NewRun, undo: Undo) -> StepReport:
 
 
 def _check_destination(path: Path) -> None:
-    if path.is_symlink() and not path.exists():
+    try:
+        if path.is_symlink() and not path.exists():
+            raise UsageError(
+                f"destination {path}: it is a symlink to {path.readlink()}, which does not exist",
+                hint="remove the link, or choose another --output",
+            )
+        if path.exists() and (not path.is_dir() or not _is_empty(path)):
+            raise DestinationNotEmptyError(str(path))
+    except OSError as exc:
         raise UsageError(
-            f"destination {path} is a dangling symbolic link",
-            hint="remove the link, or choose another --output",
-        )
-    if path.exists() and (not path.is_dir() or not _is_empty(path)):
-        raise DestinationNotEmptyError(str(path))
+            f"cannot reach --output {path}: {exc.strerror or exc}",
+            hint="choose an --output in a folder you can read and write",
+        ) from exc
 
 
 def _is_empty(folder: Path) -> bool:
