@@ -20,6 +20,10 @@ def test_help_documents_commands_and_exit_codes(run_subprocess):
     assert result.code == 0
     for text in ("new", "templates", "resume", "exit codes:", "partial success", "130"):
         assert text in result.stdout
+    from scaffolder.errors import EXIT_CODES
+
+    for code, meaning in EXIT_CODES:  # the one table, every code of it
+        assert f"  {int(code):<4} {meaning.split()[0]}" in result.stdout
 
 
 def test_every_command_has_help(run_cli):
