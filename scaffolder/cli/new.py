@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from scaffolder.cli.output import Output
-from scaffolder.errors import ExitCode
+from scaffolder.errors import ExitCode, Interrupted
 
 
 def add_parser(subparsers: Any) -> None:
@@ -104,6 +104,8 @@ def handle(args: argparse.Namespace, out: Output) -> int:
             options, wizard = _ask(options, args, out)
         except Cancelled:
             return ExitCode.INTERRUPTED  # the review said "Cancelled: nothing was written."
+        except KeyboardInterrupt:
+            raise Interrupted(undone=True) from None  # Esc or Ctrl-C: the wizard writes nothing
     elif args.save_answers is not None:
         out.warn(
             f"nothing saved to {args.save_answers}: --save-answers saves what the wizard asked, "
@@ -164,7 +166,8 @@ def _ask(options: Any, args: argparse.Namespace, out: Output) -> tuple[Any, Any]
     # `--defaults` asks only what has no default: publishing stays with the flags.
     skip = Discovery(None, "not published (--defaults: pass --publish)")
     result = run_wizard(wizard_options, echo=echo, discovery=skip if args.defaults else None)
-    chosen = result.options
+    # The catalog is the command line's (a catalog on GitHub included): the wizard shows it.
+    chosen = replace(result.options, catalog=options.catalog)
     if options.publish and not chosen.publish:
         chosen = replace(
             chosen, publish=True, github_owner=options.github_owner, private=options.private
