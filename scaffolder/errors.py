@@ -17,7 +17,8 @@ those commands exit 1 with `ExitCode.CHECKS_FAILED`)::
     │   ├── TemplateError                the template itself is broken (bad copier.yml, ...)
     │   │   └── LanguageTableError       the baseline's languages.yml is malformed (names the key)
     │   ├── CatalogFileError             the catalog file is not a Location file (names the line)
-    │   └── CatalogTargetError           a target to (un)register is missing, unreadable or invalid
+    │   ├── CatalogTargetError           a target to (un)register is missing, unreadable or invalid
+    │   └── AuditToolError               audit's zizmor is missing, crashed or printed nonsense
     ├── UntrustedTemplateError           exit 4: unsafe features without --trust
     ├── GitError                         a git command failed
     ├── GitHubError                      the GitHub API refused or failed (exit 5 before any write)
@@ -374,3 +375,16 @@ class SecretInProjectError(UntrustedTemplateError):
             hint=f"remove the token from {path} (never pass a token as an answer), then run "
             "the command again",
         )
+
+
+class AuditToolError(UsageError):
+    """A tool `audit` runs (zizmor) is missing, failed or answered nonsense (exit 2).
+
+    The audit never passes without it: an audit that could not look is no audit.
+    """
+
+    kind = "audit-tool"
+
+    def __init__(self, *, tool: str, problem: str, hint: str) -> None:
+        self.tool = tool
+        super().__init__(f"audit cannot run {tool}: {problem}", hint=hint)

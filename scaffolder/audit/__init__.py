@@ -12,14 +12,19 @@ codeql                    codeql-action v4 analyses the repo's languages and `ac
 ci-tests                  a push/pull_request workflow runs each language's tests
 dependency-review         actions/dependency-review-action on pull requests
 scorecard                 OpenSSF Scorecard, publishing, with id-token and security-events write
-actions-pinned            every `uses:` pinned by a 40-hex commit SHA, with a `# vX.Y.Z` comment
+actions-pinned            every `uses:` of the workflows and the repository's own actions
+                          pinned by a 40-hex commit SHA, with a `# vX.Y.Z` comment, and a
+                          pinned action spelt as pins.yml spells it (GitHub ignores case)
 workflow-permissions      every workflow's top-level permissions are empty or read-only
+job-permissions           no job has write-all, or writes the baseline does not grant it
+                          (security-events for CodeQL; id-token, security-events for Scorecard)
 job-timeouts              every job sets timeout-minutes
 checkout-credentials      every actions/checkout sets persist-credentials: false
 untrusted-input           no github.event / head_ref expression inside run: (or github-script)
 dependabot                every ecosystem plus github-actions, weekly, grouped, cooldown >= 7
 security-policy           SECURITY.md: private reporting, a contact, a time frame in days
-codeowners                CODEOWNERS gives every path to a GitHub user or team
+codeowners                CODEOWNERS gives every path to a GitHub user or team; the last
+                          matching pattern wins, so one with no owner un-owns what it matches
 license                   LICENSE is the full text of an OSI licence
 gitignore                 .gitignore exists and covers the language's artefacts
 branch-ruleset            .github/rulesets/*.json protects the default branch: PR with all
@@ -38,6 +43,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from scaffolder.audit import zizmor
 from scaffolder.audit.files import FILE_CHECKS
 from scaffolder.audit.model import AuditReport, Check, CheckResult
 from scaffolder.audit.repo import Repository
@@ -56,6 +62,7 @@ _ORDER = (
     "scorecard",
     "actions-pinned",
     "workflow-permissions",
+    "job-permissions",
     "job-timeouts",
     "checkout-credentials",
     "untrusted-input",
@@ -71,6 +78,7 @@ CHECKS: tuple[Check, ...] = tuple(_ALL[name] for name in _ORDER)
 
 
 def check_names() -> list[str]:
+    """scaffolder's own checks, in report order (zizmor's results follow them)."""
     return [c.name for c in CHECKS]
 
 
@@ -85,5 +93,5 @@ def audit(path: Path, *, table: languages.LanguageTable | None = None) -> AuditR
     if not root.is_dir():
         raise UsageError(f"{path} is not a folder", hint="give the folder of a repository")
     repo = Repository(root.resolve(), table or languages.load())
-    results = tuple(check(repo) for check in CHECKS)
+    results = tuple(check(repo) for check in CHECKS) + zizmor.scan(repo)
     return AuditReport(path=repo.root, languages=tuple(repo.languages), results=results)

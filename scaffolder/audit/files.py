@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from scaffolder.audit import codeowners
 from scaffolder.audit.model import Outcome, count, noted
 from scaffolder.audit.repo import COMMUNITY_DIRS, Repository, find_file, read_text
 from scaffolder.audit.workflows import ANY_TEST_COMMAND, _steps_using
@@ -155,24 +156,36 @@ def check_security_policy(repo: Repository) -> Outcome:
     return [f"{rel}: {p}" for p in problems], f"{rel} says where to report and what to expect"
 
 
+#: How many unowned paths a reason names before it counts the rest.
+SHOWN_PATHS = 5
+
+
 def check_codeowners(repo: Repository) -> Outcome:
     path = find_file(repo.root, ["CODEOWNERS"], COMMUNITY_DIRS)
     if path is None:
         return ["no CODEOWNERS (.github/, top level or docs/)"], ""
     rel = path.relative_to(repo.root).as_posix()
-    owners: list[str] = []
-    for raw in read_text(path).splitlines():
-        line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("\\#") else raw.strip()
-        if not line:
-            continue
-        pattern, *who = line.split()
-        if pattern in ("*", "/", "/*", "/**", "**"):
-            owners = who  # a later catch-all line wins, as in GitHub
+    rules = codeowners.parse(read_text(path))
+    catch_all = [r for r in rules if r.pattern in codeowners.CATCH_ALL]
+    owners = list(catch_all[-1].owners) if catch_all else []  # the last one wins, as in GitHub
     if not owners:
         return [f"{rel} gives no owner for every path (a '*' line with @owners)"], ""
-    if bad := [o for o in owners if not _OWNER.match(o)]:
-        return [f"{rel}: {', '.join(bad)} is not a GitHub @user, @org/team or email"], ""
-    return [], f"{rel} gives every path to {' '.join(owners)}"
+    problems = []
+    if bad := sorted({o for r in rules for o in r.owners if not _OWNER.match(o)}):
+        problems.append(f"{rel}: {', '.join(bad)} is not a GitHub @user, @org/team or email")
+    # The last matching pattern decides: one with no owner un-owns what it matches.
+    if lost := codeowners.unowned(rules, repo.files):
+        by_rule: dict[int, list[str]] = {}
+        for file, rule in lost.items():
+            by_rule.setdefault(rule.line if rule else 0, []).append(file)
+        for line, files in sorted(by_rule.items()):
+            shown = ", ".join(files[:SHOWN_PATHS])
+            more = f" and {len(files) - SHOWN_PATHS} more" if len(files) > SHOWN_PATHS else ""
+            problems.append(
+                f"{rel}:{line}: a pattern with no owner is the last to match, so "
+                f"{count(files, 'path')} end unowned: {shown}{more}"
+            )
+    return problems, f"{rel} gives every path to {' '.join(owners)}"
 
 
 def check_license(repo: Repository) -> Outcome:

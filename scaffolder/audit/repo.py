@@ -10,6 +10,7 @@ too.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,6 +45,38 @@ def find_file(root: Path, names: Sequence[str], dirs: Sequence[str] = ("",)) -> 
     return None
 
 
+def normal_action(action: str) -> str:
+    """`owner/repo[/path]` with owner/repo lowercased (the path is case-sensitive)."""
+    if action.startswith(("./", "docker://")):
+        return action
+    owner, _, rest = action.partition("/")
+    repo, sep, path = rest.partition("/")
+    return f"{owner.lower()}/{repo.lower()}{sep}{path}" if rest else action.lower()
+
+
+#: Folders no audit walks into: git's own, and installed dependencies.
+_SKIPPED_DIRS = {".git", "node_modules", ".venv", "venv", ".tox", ".nox", "__pycache__"}
+#: How many files the walk looks at, at most: an audit stays fast on any tree.
+MAX_FILES = 50_000
+
+
+def walk_files(root: Path) -> list[str]:
+    """Every file under `root` as a relative POSIX path, sorted; skipping `_SKIPPED_DIRS` and
+    virtualenvs, following no symlinked folder, and stopping at `MAX_FILES`."""
+    found: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        base = Path(folder)
+        dirs[:] = sorted(
+            d for d in dirs if d not in _SKIPPED_DIRS and not (base / d / "pyvenv.cfg").is_file()
+        )
+        rel = base.relative_to(root).as_posix()
+        prefix = "" if rel == "." else rel + "/"
+        found += [prefix + name for name in files]
+        if len(found) >= MAX_FILES:
+            break
+    return sorted(found[:MAX_FILES])
+
+
 def read_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
@@ -73,8 +106,9 @@ class Step:
 
     @property
     def action(self) -> str:
-        """`owner/repo[/path]` without the ref."""
-        return self.uses.partition("@")[0]
+        """`owner/repo[/path]` without the ref, owner/repo in lowercase: GitHub reads them
+        case-insensitively, so `Actions/Checkout` is actions/checkout to every rule."""
+        return normal_action(self.uses.partition("@")[0])
 
     @property
     def with_(self) -> Mapping[str, Any]:
@@ -212,6 +246,31 @@ class Workflow:
 
 
 @dataclass(frozen=True)
+class ActionFile(Workflow):
+    """An action definition (action.yml): a composite action's steps form one job, `runs`."""
+
+    @property
+    def jobs(self) -> list[Job]:
+        runs = self.data.get("runs") if self.data else None
+        if not isinstance(runs, Mapping) or not isinstance(runs.get("steps"), list):
+            return []
+        return [Job("runs", {"steps": runs["steps"]})]
+
+
+def _parse(root: Path, path: Path, kind: type[Workflow]) -> Workflow:
+    text = read_text(path)
+    rel = path.relative_to(root).as_posix()
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        return kind(path, rel, text, None, f"{rel} is not valid YAML: {exc}")
+    if not isinstance(data, Mapping):
+        noun = "an action" if kind is ActionFile else "a workflow"
+        return kind(path, rel, text, None, f"{rel} is not {noun} mapping")
+    return kind(path, rel, text, data)
+
+
+@dataclass(frozen=True)
 class Repository:
     root: Path
     #: The baseline's language table: which languages exist and what each one expects.
@@ -271,26 +330,31 @@ class Repository:
         )
 
     @cached_property
+    def files(self) -> list[str]:
+        """Every file of the repository (see `walk_files`), relative, sorted."""
+        return walk_files(self.root)
+
+    @cached_property
     def workflows(self) -> list[Workflow]:
+        """`.github/workflows/*.yml` and `*.yaml`: what GitHub runs."""
         folder = self.root / ".github" / "workflows"
         if not folder.is_dir():
             return []
-        found = []
-        for path in sorted(folder.iterdir()):
-            if path.suffix not in (".yml", ".yaml") or not path.is_file():
-                continue
-            text = read_text(path)
-            rel = path.relative_to(self.root).as_posix()
-            try:
-                data = yaml.safe_load(text)
-            except yaml.YAMLError as exc:
-                found.append(Workflow(path, rel, text, None, f"{rel} is not valid YAML: {exc}"))
-                continue
-            if not isinstance(data, Mapping):
-                found.append(Workflow(path, rel, text, None, f"{rel} is not a workflow mapping"))
-                continue
-            found.append(Workflow(path, rel, text, data))
-        return found
+        return [
+            _parse(self.root, path, Workflow)
+            for path in sorted(folder.iterdir())
+            if path.suffix in (".yml", ".yaml") and path.is_file()
+        ]
+
+    @cached_property
+    def actions(self) -> list[Workflow]:
+        """The repository's own actions: every `action.yml` / `action.yaml` (composite ones
+        under `.github/actions/`, or anywhere a `uses: ./path` can point)."""
+        return [
+            _parse(self.root, self.root / rel, ActionFile)
+            for rel in self.files
+            if rel.rpartition("/")[2] in ("action.yml", "action.yaml")
+        ]
 
     def yaml_file(self, *names: str) -> tuple[Path | None, Any, str]:
         """(path, parsed data, error) for the first existing of `names` (relative paths)."""

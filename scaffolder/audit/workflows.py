@@ -10,6 +10,7 @@ from typing import Any
 
 from scaffolder.audit.model import Outcome, count, noted
 from scaffolder.audit.repo import Job, Repository, Step, Workflow
+from scaffolder.baseline import languages
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _VERSION_COMMENT = re.compile(r"^v?\d+(\.\d+)*\b")
@@ -38,10 +39,14 @@ def _broken(repo: Repository) -> list[str]:
     return [w.error for w in repo.workflows if w.error]
 
 
-def _steps_using(repo: Repository, action: str) -> list[tuple[Workflow, Job, Step]]:
+def _steps_using(
+    repo: Repository, action: str, *, with_actions: bool = False
+) -> list[tuple[Workflow, Job, Step]]:
+    """Steps using `action` (or an action under its path), in the workflows, and in the
+    repository's own composite actions when `with_actions`."""
     return [
         (w, j, s)
-        for w in repo.workflows
+        for w in (*repo.workflows, *(repo.actions if with_actions else ()))
         for j in w.jobs
         for s in j.steps
         if s.action == action or s.action.startswith(action + "/")
@@ -206,10 +211,19 @@ def check_scorecard(repo: Repository) -> Outcome:
     return problems, f"{workflow.relpath} runs OpenSSF Scorecard and publishes the results"
 
 
+def _pinned_spellings(repo: Repository) -> dict[str, str]:
+    """The actions pins.yml pins, lowercased -> as pinned (empty without a pins.yml)."""
+    # The table's own reader of pins.yml (private to it, but the one reader of that file).
+    pinned = languages._pinned_actions(repo.table.path.parent) or []
+    return {name.lower(): name for name in pinned}
+
+
 def check_actions_pinned(repo: Repository) -> Outcome:
-    problems = _broken(repo)
+    files = [*repo.workflows, *repo.actions]
+    problems = [f.error for f in files if f.error]
+    spellings = _pinned_spellings(repo)
     pinned = 0
-    for workflow in repo.workflows:
+    for workflow in files:
         parsed = {s.uses for s in workflow.steps() if s.uses} | {
             str(j.data["uses"]) for j in workflow.jobs if isinstance(j.data.get("uses"), str)
         }
@@ -221,18 +235,25 @@ def check_actions_pinned(repo: Repository) -> Outcome:
                 if "@sha256:" not in uses:
                     problems.append(f"{workflow.relpath}: {uses} is not pinned by digest")
                 continue
-            ref = uses.partition("@")[2]
+            action, _, ref = uses.partition("@")
             line = lines.get(uses)
             where = f"{workflow.relpath}:{line.line}" if line else workflow.relpath
+            owner_repo = "/".join(action.split("/")[:2])
+            pin = spellings.get(owner_repo.lower())
+            if pin is not None and owner_repo != pin:
+                # GitHub resolves it case-insensitively, but no rule that names `pin` sees it.
+                problems.append(f"{where}: {action} is {pin} spelt differently; write {pin}")
             if not _SHA.match(ref):
                 problems.append(f"{where}: {uses} is not pinned by a full commit SHA")
             elif line is None or not _VERSION_COMMENT.match(line.comment):
                 problems.append(f"{where}: {uses} has no version comment (# vX.Y.Z)")
-            else:
+            elif pin is None or owner_repo == pin:
                 pinned += 1
+    where = f"{count(repo.workflows, 'workflow')} and {count(repo.actions, 'action')}"
     return (
         problems,
-        f"{count(range(pinned), 'action reference')} pinned by SHA with a version comment",
+        f"{count(range(pinned), 'action reference')} in {where} pinned by SHA "
+        "with a version comment",
     )
 
 
@@ -256,6 +277,35 @@ def check_workflow_permissions(repo: Repository) -> Outcome:
     )
 
 
+#: The only job-level writes the baseline grants: to the job that runs each of these actions.
+GRANTED_WRITES: Mapping[str, frozenset[str]] = {
+    "github/codeql-action/analyze": frozenset({"security-events"}),
+    "ossf/scorecard-action": frozenset({"id-token", "security-events"}),
+}
+
+
+def check_job_permissions(repo: Repository) -> Outcome:
+    problems = _broken(repo)
+    jobs = [(w, j) for w in repo.workflows for j in w.jobs]
+    for w, j in jobs:
+        if j.permissions == "write-all":
+            problems.append(f"{w.relpath}: job {j.id!r} has permissions: write-all")
+            continue
+        granted = {
+            scope
+            for s in j.steps
+            for action, scopes in GRANTED_WRITES.items()
+            if s.action == action
+            for scope in scopes
+        }
+        if extra := sorted(_writes(j.permissions) - granted):
+            problems.append(
+                f"{w.relpath}: job {j.id!r} writes {', '.join(extra)}, "
+                "which the baseline does not grant it"
+            )
+    return problems, f"{count(jobs, 'job')}, none writing more than the baseline grants"
+
+
 def check_job_timeouts(repo: Repository) -> Outcome:
     problems = _broken(repo)
     jobs = [(w, j) for w in repo.workflows for j in w.jobs]
@@ -268,7 +318,7 @@ def check_job_timeouts(repo: Repository) -> Outcome:
 
 def check_checkout_credentials(repo: Repository) -> Outcome:
     problems = _broken(repo)
-    steps = _steps_using(repo, "actions/checkout")
+    steps = _steps_using(repo, "actions/checkout", with_actions=True)
     for w, _, s in steps:
         if not _is_false(s.with_.get("persist-credentials")):
             problems.append(f"{w.relpath}: {s.label} does not set persist-credentials: false")
@@ -283,7 +333,7 @@ def _scripts(step: Step) -> Iterable[str]:
 
 def check_untrusted_input(repo: Repository) -> Outcome:
     problems = _broken(repo)
-    for w in repo.workflows:
+    for w in (*repo.workflows, *repo.actions):
         for s in w.steps():
             for script in _scripts(s):
                 for expr in _EXPRESSION.findall(script):
@@ -302,6 +352,7 @@ WORKFLOW_CHECKS = (
     ("scorecard", "OpenSSF Scorecard workflow", check_scorecard),
     ("actions-pinned", "Every action pinned by commit SHA", check_actions_pinned),
     ("workflow-permissions", "Least-privilege top-level permissions", check_workflow_permissions),
+    ("job-permissions", "Jobs write only what the baseline grants", check_job_permissions),
     ("job-timeouts", "Every job has timeout-minutes", check_job_timeouts),
     ("checkout-credentials", "Checkout does not persist credentials", check_checkout_credentials),
     ("untrusted-input", "No untrusted input inside run:", check_untrusted_input),
