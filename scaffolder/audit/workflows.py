@@ -214,7 +214,7 @@ def check_scorecard(repo: Repository) -> Outcome:
 def _pinned_spellings(repo: Repository) -> dict[str, str]:
     """The actions pins.yml pins, lowercased -> as pinned (empty without a pins.yml)."""
     # The table's own reader of pins.yml (private to it, but the one reader of that file).
-    pinned = languages._pinned_actions(repo.table.path.parent) or []
+    pinned = languages.pinned_actions(repo.table.path.parent) or []
     return {name.lower(): name for name in pinned}
 
 

@@ -292,7 +292,7 @@ def _read_yaml(path: Path) -> Any:
         raise top.error(f"is not valid YAML: {' '.join(str(exc).split())}") from exc
 
 
-def _pinned_actions(folder: Path) -> list[str] | None:
+def pinned_actions(folder: Path) -> list[str] | None:
     """The actions pins.yml pins, or None when there is no pins.yml beside the table."""
     path = folder / PINS_FILE
     if not path.is_file():
@@ -311,7 +311,7 @@ def parse(path: Path) -> LanguageTable:
     table = question.data["default"]
     if not isinstance(table, Mapping) or not table:
         raise question.error(f"{question.at('default')} must map language names to entries")
-    pins = _pinned_actions(path.parent)
+    pins = pinned_actions(path.parent)
     languages = []
     for name, entry in table.items():
         if not isinstance(name, str) or not _NAME.match(name):

@@ -16,7 +16,8 @@ def add_parser(subparsers: Any) -> None:
         description="Check a local repository against the security baseline: each rule is a "
         "named check that passes or fails with a reason. Works on any repository, including "
         "ones created before the baseline changed, or not by scaffolder.",
-        epilog="exit codes: 0 every check passed, 1 at least one check failed, 2 bad PATH;\n"
+        epilog="exit codes: 0 every check passed, 1 at least one check failed, 2 bad PATH or\n"
+        "zizmor cannot run;\n"
         "`scaffolder --help` has the table.",
     )
     parser.add_argument(
