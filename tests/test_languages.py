@@ -279,6 +279,12 @@ MALFORMED = [
         "            default: 22\n",
         "typescript.ci.setup.version.default must be a string (quote it), not a number",
     ),
+    (
+        "            input: node-version\n",
+        '            input: node-version\n            choices: ["24", "26"]\n',
+        "typescript.ci.setup.version.default '22' is not one of "
+        "typescript.ci.setup.version.choices",
+    ),
     ("    go:\n      title: Go\n", "    python:\n      title: Go\n", "duplicate key 'python'"),
     (
         "      title: TypeScript\n",
