@@ -173,6 +173,7 @@ def test_ci_runs_the_projects_tests(scaffold: Scaffold) -> None:
     assert expected[scaffold.language] in runs
     if scaffold.language == "typescript":
         assert "npm ci" in runs and "npm install" not in runs
+        assert runs.index("npx tsc --noEmit") < runs.index("npm test")  # type-checked first
     if scaffold.language == "python":  # Scorecard counts only hash-pinned pip installs as pinned
         assert "pip install --require-hashes -r requirements-test.txt" in runs
         assert "pip install --no-deps -e ." in runs

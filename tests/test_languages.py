@@ -279,6 +279,17 @@ MALFORMED = [
         "            default: 22\n",
         "typescript.ci.setup.version.default must be a string (quote it), not a number",
     ),
+    (
+        '            default: "22"\n',
+        '            default: "20"\n',
+        "typescript.ci.setup.version.default '20' is not one of "
+        "typescript.ci.setup.version.choices",
+    ),
+    (
+        '            choices: ["22", "24", "26"]\n',
+        "            choices: 22\n",
+        "typescript.ci.setup.version.choices must be a list of strings, not a number",
+    ),
     ("    go:\n      title: Go\n", "    python:\n      title: Go\n", "duplicate key 'python'"),
     (
         "      title: TypeScript\n",

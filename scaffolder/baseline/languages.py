@@ -55,6 +55,8 @@ class Version:
     input: str
     answer: str
     default: str
+    #: The versions templates offer (their version question's choices), oldest first.
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -218,11 +220,14 @@ def _setup(r: _Reader, pins: Sequence[str] | None) -> Setup | None:
         raise s.error(f"{s.at('action')} {action!r} is not pinned in {PINS_FILE}")
     version = None
     if s.data.get("version") is not None:
-        v = s.child("version", "input answer default")
+        v = s.child("version", "input answer default", "choices")
         default = v.data["default"]
         if not isinstance(default, str):
             raise v.error(f"{v.at('default')} must be a string (quote it), not {_kind(default)}")
-        version = Version(v.text("input"), v.text("answer", _ANSWER), default)
+        choices = v.texts("choices")
+        if choices and default not in choices:
+            raise v.error(f"{v.at('default')} {default!r} is not one of {v.at('choices')}")
+        version = Version(v.text("input"), v.text("answer", _ANSWER), default, choices)
     inputs = s.data.get("with") or {}
     if not isinstance(inputs, Mapping) or not all(isinstance(k, str) for k in inputs):
         raise s.error(f"{s.at('with')} must be a mapping of input names, not {_kind(inputs)}")
