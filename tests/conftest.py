@@ -24,7 +24,8 @@ TEMPLATES = REPO_ROOT / "templates"
 pytest_plugins = [
     "tests.fakegithub.fixtures",
     "tests.baseline_fixtures",
-]  # fake_github, fake_ghes; scaffolds
+    "tests.backstage.fixture",
+]  # fake_github, fake_ghes; scaffolds; backstage (a real Backstage catalog)
 
 
 @dataclass

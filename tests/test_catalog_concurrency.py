@@ -38,7 +38,9 @@ def test_twenty_processes_registering_at_once_leave_twenty_entries(run_cli, tmp_
     text = catalog.read_text()
     assert text.startswith("# shared catalog: this comment survives\n")
     docs = [d for d in yaml.safe_load_all(text) if d]
-    assert [d["kind"] for d in docs] == ["Location"]  # one Location, not one per writer
+    # One Location per target (one unreadable target hides only itself), none lost or doubled.
+    assert [d["kind"] for d in docs] == ["Location"] * WRITERS
+    assert len({d["metadata"]["name"] for d in docs}) == WRITERS
     assert not list(catalog.parent.glob(".catalog.yaml.*.tmp"))  # no temp files left behind
     result = run_cli(["catalog", "validate", catalog])
     assert result.code == 0, result.stdout

@@ -41,8 +41,8 @@ def test_new_file_is_a_backstage_location(tmp_path):
     (doc,) = yaml.safe_load_all(catalog.read_text())
     assert doc["apiVersion"] == "backstage.io/v1alpha1"
     assert doc["kind"] == "Location"
-    assert doc["metadata"]["name"] == "scaffolder-file-targets"
-    assert doc["spec"] == {"type": "file", "targets": ["/srv/a/catalog-info.yaml"]}
+    assert doc["metadata"]["name"].startswith("scaffolder-a-")
+    assert doc["spec"] == {"type": "file", "target": "/srv/a/catalog-info.yaml"}
 
 
 def test_registering_twice_leaves_one_entry(tmp_path):
@@ -65,15 +65,12 @@ def test_comments_order_and_hand_written_entries_are_kept(tmp_path):
     remaining = iter(text.splitlines())
     assert all(line in remaining for line in HAND_WRITTEN.splitlines())
     docs = list(yaml.safe_load_all(text))
-    assert docs[1]["spec"]["targets"] == [
-        "./legacy/a.yaml",
-        "./legacy/b.yaml",
-        "/srv/new/catalog-info.yaml",
+    # The hand-written list is left as it is; each new target gets a Location of its own.
+    assert docs[1]["spec"]["targets"] == ["./legacy/a.yaml", "./legacy/b.yaml"]
+    assert [d["spec"] for d in docs[2:]] == [
+        {"type": "file", "target": "/srv/new/catalog-info.yaml"},
+        {"type": "url", "target": "https://github.com/acme/x/blob/main/catalog-info.yaml"},
     ]
-    assert docs[2]["spec"] == {
-        "type": "url",
-        "targets": ["https://github.com/acme/x/blob/main/catalog-info.yaml"],
-    }
 
 
 def test_targets_with_yaml_special_characters_round_trip(tmp_path):
@@ -87,15 +84,20 @@ def test_targets_with_yaml_special_characters_round_trip(tmp_path):
     ]
 
 
-def test_flow_style_targets_are_extended(tmp_path):
+def test_a_flow_style_hand_written_list_is_kept_and_can_be_unregistered_from(tmp_path):
     catalog = tmp_path / "catalog.yaml"
-    catalog.write_text(
-        "kind: Location\nmetadata: {name: x}\nspec: {type: file, targets: []}  # empty\n"
-    )
-    locations.register(catalog, "/a.yaml", target_type="file")
+    hand = "kind: Location\nmetadata: {name: x}\nspec: {type: file, targets: [/a.yaml]}  # mine\n"
+    catalog.write_text(hand)
     locations.register(catalog, "/b.yaml", target_type="file")
-    assert yaml.safe_load(catalog.read_text())["spec"]["targets"] == ["/a.yaml", "/b.yaml"]
-    assert "# empty" in catalog.read_text()
+    docs = list(yaml.safe_load_all(catalog.read_text()))
+    assert [d["spec"] for d in docs] == [
+        {"type": "file", "targets": ["/a.yaml"]},
+        {"type": "file", "target": "/b.yaml"},
+    ]
+    assert catalog.read_text().startswith(hand)
+    assert locations.unregister(catalog, "/a.yaml")
+    assert yaml.safe_load_all(catalog.read_text()).__next__()["spec"]["targets"] == []
+    assert "# mine" in catalog.read_text()
 
 
 def test_publish_moves_an_entry_from_file_to_url(tmp_path):
@@ -110,13 +112,20 @@ def test_publish_moves_an_entry_from_file_to_url(tmp_path):
     assert entries == [("file", "/srv/b/catalog-info.yaml"), ("url", url)]
 
 
-def test_unregister_last_block_target_leaves_a_valid_location(tmp_path):
+def test_unregister_removes_the_targets_location_and_keeps_the_others(tmp_path):
     catalog = tmp_path / "catalog.yaml"
-    locations.register(catalog, "/srv/a/catalog-info.yaml", target_type="file")
-    assert locations.unregister(catalog, "/srv/a/catalog-info.yaml")
-    (doc,) = yaml.safe_load_all(catalog.read_text())
-    assert doc["spec"]["targets"] == []
-    assert not locations.unregister(catalog, "/srv/a/catalog-info.yaml")
+    for name in "abc":
+        locations.register(catalog, f"/srv/{name}/catalog-info.yaml", target_type="file")
+    for name in "ba":  # the middle one, then the first one
+        assert locations.unregister(catalog, f"/srv/{name}/catalog-info.yaml")
+        assert not locations.unregister(catalog, f"/srv/{name}/catalog-info.yaml")
+    text = catalog.read_text()
+    assert text.startswith(locations.HEADER)
+    (doc,) = yaml.safe_load_all(text)
+    assert doc["spec"] == {"type": "file", "target": "/srv/c/catalog-info.yaml"}
+    assert locations.unregister(catalog, "/srv/c/catalog-info.yaml")
+    assert catalog.read_text() == locations.HEADER  # a valid catalog with no documents
+    assert locations.read_entries(catalog) == []
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,13 @@ repository changed through pull requests. GitHub is the fake on 127.0.0.1; PyGit
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 import pytest
 import yaml
 
+from scaffolder.catalog import locations
 from tests.catalog_helpers import entity
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub.fixtures import TOKEN, start_fake
@@ -81,8 +83,8 @@ def test_register_and_list_url_targets_through_the_api(run_cli, github, services
     assert row["repository"] == f"{github.web_url}/acme/payments-api"
     assert row["source"] == services["payments-api"]
     assert payload["result"]["unreadable"] == []
-    doc = yaml.safe_load(catalog_file.read_text())
-    assert doc["spec"] == {"type": "url", "targets": list(services.values())}
+    docs = list(yaml.safe_load_all(catalog_file.read_text()))
+    assert [d["spec"] for d in docs] == [{"type": "url", "target": u} for u in services.values()]
 
 
 def test_reads_are_cached_and_revalidated_with_etags(run_cli, github, services, isolated_env):
@@ -117,10 +119,9 @@ def test_reads_are_cached_and_revalidated_with_etags(run_cli, github, services, 
 def test_unreadable_url_targets_are_listed_not_fatal(run_cli, github, services, catalog_file):
     assert run_cli(["catalog", "register", services["payments-api"]]).code == 0
     gone = f"{github.web_url}/acme/payments-api/blob/main/old/catalog-info.yaml"
-    text = catalog_file.read_text().replace(
-        services["payments-api"], services["payments-api"] + "\n    - " + gone
+    catalog_file.write_text(
+        locations.edit_register(catalog_file.read_text(), gone, target_type="url")
     )
-    catalog_file.write_text(text)
     github.fail(
         "GET",
         "/repos/acme/payments-api/contents/old/catalog-info.yaml",
@@ -196,7 +197,10 @@ def test_a_new_catalog_file_is_created_on_the_branch(run_cli, github, services):
     (pull,) = github.pulls("acme", "backstage-catalog")
     text = github.read("acme", "backstage-catalog", "catalog/all.yaml", pull["head"]["ref"])
     (doc,) = yaml.safe_load_all(text)
-    assert doc["kind"] == "Location" and doc["spec"]["targets"] == [services["ledger"]]
+    assert doc["kind"] == "Location" and doc["spec"] == {
+        "type": "url",
+        "target": services["ledger"],
+    }
     assert github.read("acme", "backstage-catalog", "catalog/all.yaml") is None
 
 
@@ -286,9 +290,10 @@ def test_pending_pull_requests_merge_one_after_the_other(run_cli, github, servic
         "acme",
         "backstage-catalog",
         {
-            "catalog/all.yaml": HAND_WRITTEN.replace(
-                "    - ./systems.yaml  # relative to this file\n",
-                "".join(f"    - {u}\n" for u in existing),
+            "catalog/all.yaml": functools.reduce(
+                lambda text, u: locations.edit_register(text, u, target_type="url"),
+                existing,
+                HAND_WRITTEN,
             )
         },
     )
@@ -297,8 +302,10 @@ def test_pending_pull_requests_merge_one_after_the_other(run_cli, github, servic
     assert [p["state"] for p in github.pulls("acme", "backstage-catalog")] == ["open", "open"]
     github.merge("acme", "backstage-catalog", 1)
     github.merge("acme", "backstage-catalog", 2)  # raises if git finds a conflict
-    merged = yaml.safe_load(github.read("acme", "backstage-catalog", "catalog/all.yaml"))
-    assert merged["spec"]["targets"] == sorted([*existing, *services.values()])
+    merged = github.read("acme", "backstage-catalog", "catalog/all.yaml")
+    assert merged is not None and merged.startswith(HAND_WRITTEN)
+    targets = [doc["spec"].get("target") for doc in yaml.safe_load_all(merged)][1:]
+    assert targets == sorted([*existing, *services.values()])
 
 
 def test_transient_errors_are_retried_and_rate_limits_reported(run_cli, github, services):

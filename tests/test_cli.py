@@ -187,4 +187,4 @@ def test_registering_twice_through_resume_keeps_one_entry(run_cli, tmp_path, cat
     assert run_cli(["new", "python-service", "-o", dst, *STANDARD_ANSWERS]).code == 0
     assert run_cli(["resume", dst]).code == 0
     docs = list(yaml.safe_load_all(catalog_file.read_text()))
-    assert docs[0]["spec"]["targets"] == [str(dst / "catalog-info.yaml")]
+    assert [d["spec"]["target"] for d in docs] == [str(dst / "catalog-info.yaml")]

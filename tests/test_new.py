@@ -55,7 +55,7 @@ def test_new_renders_commits_and_registers(run_cli, tmp_path, catalog_file):
     # Registered as a file target in the catalog file (SCAFFOLDER_CATALOG).
     docs = list(yaml.safe_load_all(catalog_file.read_text()))
     assert docs[0]["kind"] == "Location"
-    assert docs[0]["spec"] == {"type": "file", "targets": [str(dst / "catalog-info.yaml")]}
+    assert docs[0]["spec"] == {"type": "file", "target": str(dst / "catalog-info.yaml")}
     # Human progress goes to stderr; the summary names the entity.
     assert "component:default/payments-api" in result.stdout
     assert "render" in result.stderr and "commit" in result.stderr

@@ -72,7 +72,7 @@ def test_broken_catalog_is_untouched_and_resume_registers_after_the_fix(
     assert commits(dst) == 1  # not committed twice
     text = catalog_file.read_text()
     assert text.startswith("# fixed by hand\n")
-    assert yaml.safe_load(text)["spec"]["targets"] == [str(dst / "catalog-info.yaml")]
+    assert yaml.safe_load(text)["spec"]["target"] == str(dst / "catalog-info.yaml")
 
 
 def test_resume_on_a_folder_scaffolder_did_not_create(run_cli, tmp_path):

@@ -30,7 +30,8 @@ def _proposed_targets(github: FakeGitHub) -> list[str]:
     (pull,) = github.pulls("acme", "backstage-catalog")
     text = github.read("acme", "backstage-catalog", "catalog/all.yaml", pull["head"]["ref"])
     assert text is not None and text.startswith("# reviewed by platform\n")
-    return [t for doc in yaml.safe_load_all(text) if doc for t in doc["spec"]["targets"]]
+    specs = [doc["spec"] for doc in yaml.safe_load_all(text) if doc]
+    return [t for spec in specs for t in spec.get("targets", [spec.get("target")]) if t]
 
 
 def test_new_publish_proposes_the_repository_to_a_catalog_on_github(

@@ -1,8 +1,18 @@
 """The catalog file: a multi-document YAML file of Backstage `Location` entities.
 
-Backstage reads it through `catalog.locations` (type `file`). scaffolder keeps one Location per
-target type (`file` for local projects, `url` for published ones), each listing `spec.targets`.
-Hand-written Location documents are allowed and read too.
+Backstage reads it through `catalog.locations` (type `file`). scaffolder writes one Location
+document per registered target (`spec.type` `file` for local projects, `url` for published
+ones, `spec.target` the project's catalog-info.yaml), named after the target
+(`location_name`). Backstage fails a whole Location document when one of its targets cannot be
+read, so one deleted project hides only its own component, never its neighbours'.
+
+Files written by earlier versions (one `scaffolder-file-targets` / `scaffolder-url-targets`
+document listing every target) stay readable, and are migrated on the next edit that changes
+the file (register or unregister, local or in a pull request): each listed target becomes its
+own document, in place and in order, with the comments of the list kept above the document
+of the target they were above. Registering a target already listed changes nothing, so a
+file is never rewritten just to migrate it. Hand-written Location documents are read too and
+left as they are (a target can be unregistered from a hand-written list).
 
 Edits are made on the text, guided by the positions PyYAML's parser reports, so comments,
 order and formatting survive. Each write is atomic (temp file, then `os.replace`) and happens
@@ -18,7 +28,9 @@ Backstage's parser rejects the document); size, depth and aliases are capped (`d
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,13 +62,38 @@ _LOCATION_TEMPLATE = """\
 apiVersion: backstage.io/v1alpha1
 kind: Location
 metadata:
-  name: scaffolder-{type}-targets
-  description: Components registered by scaffolder ({type} targets)
+  name: {name}
+  description: Registered by scaffolder
 spec:
   type: {type}
-  targets:
-    - {target}
+  target: {target}
 """
+#: The documents of the earlier layout: one per target type, listing every target.
+_OLD_NAMES = {f"scaffolder-{t}-targets" for t in ("file", "url")}
+
+
+def location_name(target_type: str, target: str) -> str:
+    """The Location document's `metadata.name` for one target: readable, unique, valid.
+
+    Backstage names are `[a-zA-Z0-9]` runs joined by `-`, `_` or `.`, at most 63 characters:
+    `scaffolder-` + a slug of the project (its folder, or OWNER-REPO of a GitHub URL) + a
+    digest of type and target, so two targets never share a name.
+    """
+    where = target.split("://", 1)[-1]
+    where = re.split(r"/(?:blob|tree|raw)/", where, maxsplit=1)[0]
+    parts = [p for p in where.split("/") if p and p not in (".", "..")]
+    if parts and re.search(r"\.ya?ml$", parts[-1]):
+        parts = parts[:-1]
+    keep = parts[-2:] if "://" in target else parts[-1:]
+    slug = re.sub(r"[^a-z0-9]+", "-", "-".join(keep).lower()).strip("-")[:38].strip("-")
+    digest = hashlib.sha256(f"{target_type}\0{target}".encode()).hexdigest()[:10]
+    return "-".join(p for p in ("scaffolder", slug, digest) if p)
+
+
+def _document(target_type: str, target: str) -> str:
+    name = location_name(target_type, target)
+    return _LOCATION_TEMPLATE.format(name=name, type=target_type, target=_scalar(target))
+
 
 try:
     _Loader: type[yaml.SafeLoader | yaml.CSafeLoader] = yaml.CSafeLoader
@@ -221,49 +258,119 @@ def _line_end(text: str, index: int) -> int:
     return len(text) if end == -1 else end + 1
 
 
-def _sorted_insert(text: str, seq: yaml.SequenceNode, indent: str, target: str) -> str | None:
-    """Insert `target` before the first item that sorts after it; None if there is none.
+def _last_leaf(node: yaml.Node) -> yaml.Node:
+    """The node a document's last line ends with (its trailing comments are not part of it)."""
+    while isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.value:
+        last = node.value[-1]
+        node = last[1] if isinstance(last, tuple) else last
+    return node
 
-    Used for catalogs on GitHub: pending pull requests that each append at the end all touch
-    the same lines and conflict once one is merged; insertions at different places merge.
-    A comment line right above that item stays with it.
-    """
-    later = next(
-        (n for n in seq.value if isinstance(n, yaml.ScalarNode) and n.value > target), None
-    )
-    if later is None:
-        return None
-    line = _line_start(text, later.start_mark.index)
-    if text[line : later.start_mark.index].strip() != "-":
-        return None  # not one item per line: append instead
-    at = line
+
+def _span(text: str, doc: _Doc) -> tuple[int, int]:
+    """Where a document's lines are: from its first key to the end of its last value's line."""
+    start = _line_start(text, doc.root.start_mark.index)
+    leaf = _last_leaf(doc.root)
+    return start, _line_end(text, max(leaf.end_mark.index - 1, start))
+
+
+def _is_separator(line: str) -> bool:
+    return line.rstrip() == "---" or line.startswith("--- ")
+
+
+def _separator_above(text: str, start: int) -> int | None:
+    """The start of the `---` line above the document at `start`, past its comment lines."""
+    at = start
     while at > 0:
         above = _line_start(text, at - 1)
-        if not text[above:at].strip().startswith("#"):
-            break
+        line = text[above:at]
+        if _is_separator(line):
+            return above
+        if line.strip() and not line.lstrip().startswith("#"):
+            return None
         at = above
-    return text[:at] + indent + _scalar(target) + "\n" + text[at:]
+    return None
 
 
-def _append_target(text: str, doc: _Doc, target: str, *, placement: Placement = "end") -> str:
-    seq = doc.targets
-    if seq is None:  # pragma: no cover -- callers pick documents that have a list
-        raise CatalogFileError("internal error: no spec.targets list to edit")
-    if seq.flow_style or not seq.value:
-        # `targets: [a, b]` or `targets: []`: insert before the closing bracket.
-        close = seq.end_mark.index - 1
-        if text[close] != "]":  # an empty block sequence cannot exist; be safe anyway
-            raise CatalogFileError(f"cannot edit spec.targets at line {seq.start_mark.line + 1}")
-        sep = ", " if seq.value else ""
-        return text[:close] + sep + json.dumps(target) + text[close:]
-    first, last = seq.value[0], seq.value[-1]
-    first_line = _line_start(text, first.start_mark.index)
-    indent = text[first_line : first.start_mark.index]  # e.g. "    - "
-    if placement == "sorted" and (inserted := _sorted_insert(text, seq, indent, target)):
-        return inserted
-    insert_at = _line_end(text, last.end_mark.index - 1 if last.end_mark.index else 0)
-    prefix = "" if text[insert_at - 1 : insert_at] == "\n" or insert_at == 0 else "\n"
-    return text[:insert_at] + prefix + indent + _scalar(target) + "\n" + text[insert_at:]
+def _remove_document(text: str, doc: _Doc) -> str:
+    """`text` without one document and one of the `---` separating it; comments stay."""
+    start, end = _span(text, doc)
+    above = _separator_above(text, start)
+    if above is not None:
+        cut = _line_end(text, above)
+        return text[:above] + text[cut:start] + text[end:]
+    at = end  # the first document: drop the separator below it instead
+    while at < len(text):
+        line_end = _line_end(text, at)
+        line = text[at:line_end]
+        if _is_separator(line):
+            return text[:start] + text[end:at] + text[line_end:]
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        at = line_end
+    return text[:start] + text[end:]
+
+
+def _is_own(doc: _Doc) -> bool:
+    """A one-target Location that scaffolder wrote (its name is the one it gives the target)."""
+    return doc.target is not None and doc.name == location_name(doc.spec_type, doc.target.value)
+
+
+def _comment_lines(chunk: str) -> str:
+    """The full-line comments in `chunk`, unindented (they move to the top level)."""
+    lines = (line.lstrip() for line in chunk.splitlines(keepends=True))
+    return "".join(line for line in lines if line.startswith("#"))
+
+
+def _migrate_one(text: str, doc: _Doc) -> str | None:
+    """One earlier-layout document split into one document per target; None if it cannot be."""
+    items = doc.targets.value if doc.targets is not None else []
+    if not all(isinstance(item, yaml.ScalarNode) for item in items):
+        return None  # something hand-edited into the list: leave it for a person to look at
+    if not items:
+        return _remove_document(text, doc)
+    start, end = _span(text, doc)
+    key = doc.targets_key
+    previous = _line_end(text, key.end_mark.index) if key is not None else start
+    lead = _comment_lines(text[start:previous])
+    parts: list[str] = []
+    seen: set[str] = set()
+    for item in items:
+        line = _line_start(text, item.start_mark.index)
+        above = _comment_lines(text[previous:line])
+        previous = _line_end(text, item.end_mark.index - 1)
+        inline = text[item.end_mark.index : previous].strip()
+        if item.value in seen:
+            lead += above + (f"{inline}\n" if inline.startswith("#") else "")
+            continue
+        seen.add(item.value)
+        note = f"{inline}\n" if inline.startswith("#") else ""
+        parts.append(above + note + _document(doc.spec_type, item.value))
+    return text[:start] + lead + "---\n".join(parts) + text[end:]
+
+
+def _migrated(source: str | Path, text: str) -> str:
+    """`text` with every document of the earlier layout split into one per target."""
+    done: set[int] = set()
+    while True:
+        docs = _parse(source, text)
+        old = next(
+            (
+                d
+                for d in docs
+                if d.name in _OLD_NAMES
+                and d.target is None
+                and d.targets_key is not None
+                and d.root.start_mark.index not in done
+            ),
+            None,
+        )
+        if old is None:
+            return text
+        migrated = _migrate_one(text, old)
+        if migrated is None:
+            done.add(old.root.start_mark.index)
+        else:
+            text = migrated
 
 
 def _remove_target(text: str, doc: _Doc, item: yaml.ScalarNode) -> str:
@@ -298,13 +405,25 @@ def _with_target(
     target_type: TargetType,
     placement: Placement = "end",
 ) -> str:
-    docs = _parse(catalog, text)
-    for doc in docs:
-        if doc.spec_type == target_type and doc.targets is not None:
-            return _append_target(text, doc, target, placement=placement)
-    block = _LOCATION_TEMPLATE.format(type=target_type, target=_scalar(target))
+    block = _document(target_type, target)
     if not text.strip():
         return HEADER + block
+    if placement == "sorted":
+        # Before the first of scaffolder's documents whose target sorts after this one.
+        later = next(
+            (
+                d
+                for d in _parse(catalog, text)
+                if _is_own(d) and d.target is not None and d.target.value > target
+            ),
+            None,
+        )
+        if later is not None:
+            start = _line_start(text, later.root.start_mark.index)
+            above = _separator_above(text, start)
+            if above is not None:
+                return text[:above] + "---\n" + block + text[above:]
+            return text[:start] + block + "---\n" + text[start:]
     return text + ("" if text.endswith("\n") else "\n") + "---\n" + block
 
 
@@ -314,6 +433,8 @@ def _without_target(catalog: str | Path, text: str, target: str) -> tuple[str, b
             if isinstance(item, yaml.ScalarNode) and item.value == target:
                 return _remove_target(text, doc, item), True
         if doc.target is not None and doc.target.value == target:
+            if _is_own(doc):
+                return _remove_document(text, doc), True
             raise CatalogFileError(
                 f"{catalog}:{doc.target.start_mark.line + 1}: {target} is the single target of "
                 f"the hand-written Location {doc.name!r}",
@@ -334,21 +455,23 @@ def edit_register(
     """The catalog text with `target` added and `replaces` dropped; `text` itself if unchanged.
 
     Pure text in, text out: the local file and a catalog repository on GitHub share it.
-    `source` names the file in error messages.
+    `source` names the file in error messages. A change migrates the earlier layout.
     """
     original = text
     text, style = _split(text)
-    body = text
-    for old in replaces:
-        if old != target:
-            text, _ = _without_target(source, text, old)
-    present = any(
-        e.target == target and e.type == target_type for e in _entries(_parse(source, text))
-    )
-    if not present:
-        text = _with_target(source, text, target, target_type, placement)
-    if text == body:
+    entries = list(_entries(_parse(source, text)))
+    listed = {e.target for e in entries}
+    present = any(e.target == target and e.type == target_type for e in entries)
+    dropping = [old for old in replaces if old != target and old in listed]
+    if present and not dropping:
         return original
+    text = _migrated(source, text)
+    for old in dropping:
+        text, _ = _without_target(source, text, old)
+    if not any(
+        e.target == target and e.type == target_type for e in _entries(_parse(source, text))
+    ):
+        text = _with_target(source, text, target, target_type, placement)
     _check_result(source, text, target)
     return style.apply(text)
 
@@ -356,10 +479,12 @@ def edit_register(
 def edit_unregister(
     text: str, target: str, *, source: str | Path = "<catalog>"
 ) -> tuple[str, bool]:
-    """The catalog text without `target`, and whether it was there."""
+    """The catalog text without `target`, and whether it was there. Migrates the old layout."""
     body, style = _split(text)
-    new, found = _without_target(source, body, target)
-    if not found:
+    if target not in {e.target for e in _entries(_parse(source, body))}:
+        return text, False
+    new, found = _without_target(source, _migrated(source, body), target)
+    if not found:  # pragma: no cover -- it was listed before the migration
         return text, False
     _check_result(source, new, None)
     return style.apply(new), True
