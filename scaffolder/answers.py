@@ -85,6 +85,50 @@ def standard_problems(answers: Mapping[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
+def team_unknown(answers: Mapping[str, Any]) -> EntityRef | None:
+    """The owner, when it is a group whose GitHub team cannot be named; else None.
+
+    A group maps to a GitHub team (`@ORG/team`) only when the GitHub owner is known: without
+    it, the baseline's CODEOWNERS rule writes `@team`, which GitHub reads as a user. So a group
+    owner needs `github_owner` (or an explicit `codeowners`) before CODEOWNERS can be written.
+    """
+    try:
+        owner = parse_owner(str(answers.get("owner") or ""))
+    except ValueError:
+        return None
+    if owner.kind.lower() != "group" or answers.get("github_owner"):
+        return None
+    return owner
+
+
+def require_owner(given: Mapping[str, Any], *, codeowners: bool) -> None:
+    """The rules for answers when nothing is asked (`--no-input`, `--json`, no terminal).
+
+    The owner is given, never guessed from the login; a group owner comes with `github_owner`
+    or `codeowners` when the template writes CODEOWNERS (`codeowners`: it asks that question).
+    """
+    if not str(given.get("owner") or "").strip():
+        raise UsageError(
+            "owner is required: nothing was asked (--no-input, --json or no terminal), and "
+            "scaffolder does not guess who owns a service",
+            hint="pass --set owner=group:default/TEAM (or user:LOGIN), or put owner: in "
+            "--data-file",
+        )
+    group = team_unknown(given) if codeowners and not given.get("codeowners") else None
+    if group is not None:
+        raise UsageError(
+            f"owner {group} is a group, but neither github_owner nor codeowners was given: "
+            f"CODEOWNERS would say @{group.name}, which GitHub reads as a user",
+            hint=f"pass --set github_owner=ORG (the team is then @ORG/{team_slug(group.name)}) "
+            "or --set codeowners=@ORG/TEAM (or --github-owner ORG, or either in --data-file)",
+        )
+
+
+def team_slug(name: str) -> str:
+    """A Backstage group name as GitHub's team slug (the baseline's CODEOWNERS rule)."""
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
 def check_standard(answers: Mapping[str, Any]) -> None:
     if problems := standard_problems(answers):
         raise InvalidAnswerError(problems)

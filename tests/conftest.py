@@ -94,7 +94,8 @@ def run_subprocess() -> Callable[..., CliResult]:
     return run
 
 
-STANDARD_ANSWERS = ("--set", "owner=group:default/payments")
+#: A group owner comes with its GitHub team when nothing is asked (the owner is never guessed).
+STANDARD_ANSWERS = ("--set", "owner=group:default/payments", "--set", "codeowners=@acme/payments")
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-OWNER = ("--set", "owner=group:payments")
+OWNER = ("--set", "owner=group:payments", "--set", "codeowners=@acme/payments")
 
 CASES = {
     "space in name": (["--set", "name=my service", *OWNER], "not lowercase kebab-case"),

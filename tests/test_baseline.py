@@ -287,7 +287,7 @@ def test_security_policy_names_where_to_report_and_when(scaffold: Scaffold) -> N
 def test_codeowners_maps_the_backstage_owner(scaffold: Scaffold) -> None:
     text = (scaffold.path / ".github" / "CODEOWNERS").read_text()
     expected = {
-        "defaults": "@payments",
+        "defaults": "@acme/payments",
         "production-system": "@acme-corp/payments",
         "deprecated-multiline": "@jdoe",
         "experimental-system": "@acme/payments-maintainers",
@@ -325,7 +325,7 @@ def test_the_scaffold_is_committed_clean(scaffold: Scaffold) -> None:
     [
         ("group:default/Pay_Ments.x", ["--set", "github_owner=acme"], "@acme/pay-ments-x"),
         ("user:default/jdoe", ["--set", "github_owner=acme"], "@jdoe"),
-        ("payments", [], "@payments"),
+        ("user:jdoe", [], "@jdoe"),
         (
             "payments",
             ["--set", "codeowners=@acme/a-team @jdoe sec@acme.example"],

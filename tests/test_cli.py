@@ -97,7 +97,7 @@ def test_without_a_terminal_nothing_is_prompted(run_subprocess, tmp_path):
     )
     result = run_subprocess(["new", template, "--output", tmp_path / "o"], input="", timeout=60)
     assert result.code == 2
-    assert "missing required answers: region, zone" in result.stderr
+    assert "missing required answers: owner, region, zone" in result.stderr
 
 
 def test_untrusted_template_exit_4_in_a_subprocess(run_subprocess, tmp_path):

@@ -525,7 +525,8 @@ def test_a_hostile_data_file_is_refused_fast(run_subprocess, tmp_path, case):
 def test_a_json_surrogate_pair_escape_loads_as_the_character(run_cli, tmp_path):
     data = tmp_path / "answers.json"
     data.write_text(
-        '{"owner": "group:default/payments", "description": "\\ud83d\\ude00 smiles"}',
+        '{"owner": "group:default/payments", "codeowners": "@acme/payments", '
+        '"description": "\\ud83d\\ude00 smiles"}',
         encoding="ascii",
     )
     dst = tmp_path / "smile"
@@ -540,7 +541,10 @@ def test_a_json_surrogate_pair_escape_loads_as_the_character(run_cli, tmp_path):
 
 def test_a_data_file_with_a_bom_is_accepted(run_cli, tmp_path):
     data = tmp_path / "answers.yaml"
-    data.write_bytes(b"\xef\xbb\xbfowner: group:default/payments\ndescription: with a BOM\n")
+    data.write_bytes(
+        b"\xef\xbb\xbfowner: group:default/payments\ncodeowners: '@acme/payments'\n"
+        b"description: with a BOM\n"
+    )
 
     result = run_cli(
         ["new", "python-service", "--output", tmp_path / "b", "--data-file", data, "--json"]

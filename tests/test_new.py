@@ -61,14 +61,6 @@ def test_new_renders_commits_and_registers(run_cli, tmp_path, catalog_file):
     assert "render" in result.stderr and "commit" in result.stderr
 
 
-def test_owner_defaults_to_the_current_user(run_cli, tmp_path, monkeypatch):
-    monkeypatch.setenv("LOGNAME", "Jane.Doe")
-    monkeypatch.setenv("USER", "Jane.Doe")
-    result = run_cli(["new", "python-service", "--output", tmp_path / "mine", "--json"])
-    assert result.code == 0, result.stderr
-    assert result.json()["result"]["answers"]["owner"] == "user:Jane-Doe"
-
-
 def test_system_is_written_only_when_given(new_service):
     with_system = new_service("python-service", "--set", "system=payments", name="with-system")
     without = new_service("python-service", name="without-system")
@@ -81,7 +73,10 @@ def test_system_is_written_only_when_given(new_service):
 
 def test_answer_priority_defaults_then_data_file_then_set(run_cli, tmp_path):
     data = tmp_path / "answers.yml"
-    data.write_text("owner: group:from-file\nlifecycle: production\ndescription: from file\n")
+    data.write_text(
+        "owner: group:from-file\ngithub_owner: acme\nlifecycle: production\n"
+        "description: from file\n"
+    )
     dst = tmp_path / "svc"
     result = run_cli(
         [
@@ -254,14 +249,14 @@ def test_author_falls_back_when_git_config_names_nobody(run_cli, tmp_path, isola
 
 
 def test_missing_required_answers_are_all_listed_at_once(run_cli, tmp_path):
-    # Two required questions (the standard owner defaults to the user's login).
+    # Two required questions, and the owner (never the login when nothing is asked).
     template = make_template(
         tmp_path / "tpl", extra_config="region:\n  type: str\nzone:\n  type: str\n"
     )
     result = run_cli(["new", str(template), "--output", tmp_path / "out", "--no-input"])
     assert result.code == 2
-    assert "missing required answers: region, zone" in result.stderr
-    assert "--set region=... --set zone=..." in result.stderr
+    assert "missing required answers: owner, region, zone" in result.stderr
+    assert "--set owner=... --set region=... --set zone=..." in result.stderr
     assert not (tmp_path / "out").exists()
 
 

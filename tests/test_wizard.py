@@ -302,7 +302,8 @@ def test_defaults_mode_asks_only_what_has_no_default_and_skips_the_review(
 def test_template_picker_and_destination(drive: Drive, tmp_path: Path) -> None:
     dst = tmp_path / "made" / "billing"
     keys = ["python-serv", ENTER, str(dst) + ENTER, ENTER, ENTER, CLEAR + "group:payments" + ENTER]
-    keys += [ENTER] * 8  # lifecycle .. codeowners, then Create it
+    keys += [ENTER] * 3 + ["acme" + ENTER]  # lifecycle .. python; github_owner (a group's team)
+    keys += [ENTER] * 4  # contact .. codeowners, then Create it
     result = drive(keys, WizardOptions(template=None, output=None, given={}, catalog=None))
     assert drive.prompter.asked[0] == "Template"
     assert drive.prompter.asked[1].startswith("Folder to create the project in")
@@ -320,7 +321,7 @@ def test_destination_that_is_not_empty_is_refused_inline(drive: Drive, tmp_path:
     fresh = tmp_path / "fresh-api"
     keys = [str(busy) + ENTER, CLEAR + str(fresh) + ENTER, ENTER, ENTER]
     keys += [CLEAR + "group:p" + ENTER]
-    keys += [ENTER] * 8
+    keys += [ENTER] * 3 + ["acme" + ENTER] + [ENTER] * 4
     result = drive(
         keys, WizardOptions(template="python-service", output=None, given={}, catalog=None)
     )
@@ -385,7 +386,8 @@ def test_esc_and_ctrl_c_cancel_a_prompt(drive: Drive, options: Any, key: str, pr
 
 
 def test_review_lines_fit_an_80_by_24_terminal(drive: Drive, tmp_path: Path) -> None:
-    keys = [ENTER, ENTER, CLEAR + "group:payments" + ENTER] + [ENTER] * 8
+    keys = [ENTER, ENTER, CLEAR + "group:payments" + ENTER] + [ENTER] * 3 + ["acme" + ENTER]
+    keys += [ENTER] * 4
     options = WizardOptions(
         template="python-service",
         output=tmp_path / "a-rather-long-folder-name" / "payments-api",
@@ -642,3 +644,90 @@ def test_a_long_validation_error_is_wrapped_not_cut() -> None:
     assert first.startswith("✗ Use lowercase") and len(first) <= 80
     assert errors.rest and all(len("  " + line) <= 80 for line in errors.rest)
     assert " ".join([first.removeprefix("✗ "), *errors.rest]) == message.strip()
+
+
+# -- owners and CODEOWNERS; prompt text ------------------------------------------------------
+def test_typing_replaces_a_default_instead_of_appending_to_it(
+    drive: Drive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOGNAME", "root")
+    monkeypatch.setenv("USER", "root")
+    keys = [ENTER, ENTER, "user:jdoe" + ENTER]  # name, description, owner: typed over user:root
+    keys += [ENTER] * 7 + [ENTER]  # lifecycle .. codeowners, then Create it
+    options = WizardOptions(
+        template="python-service", output=tmp_path / "payments-api", given={}, catalog=None
+    )
+    result = drive(keys, options)
+    assert result.options.given["owner"] == "user:jdoe"  # not user:rootuser:jdoe
+    assert result.options.given["name"] == "payments-api"  # Enter took the suggestion
+    assert result.options.given["codeowners"] == "@jdoe"
+
+
+def test_the_login_stays_a_suggestion_that_enter_accepts(
+    drive: Drive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOGNAME", "jdoe")
+    monkeypatch.setenv("USER", "jdoe")
+    options = WizardOptions(
+        template="python-service", output=tmp_path / "payments-api", given={}, catalog=None
+    )
+    result = drive([ENTER] * 11, options)
+    assert result.options.given["owner"] == "user:jdoe"
+    assert new.run(result.options).answers is not None  # the pipeline takes it as given
+
+
+def test_a_group_owner_without_github_owner_asks_for_the_team(drive: Drive, tmp_path: Path) -> None:
+    # --defaults: github_owner's default (empty) is taken, and codeowners then has none: it is
+    # asked, and an empty answer is refused.
+    keys = [ENTER, "@acme/payments-team" + ENTER]
+    options = WizardOptions(
+        template="python-service",
+        output=tmp_path / "payments-api",
+        given={"owner": "group:payments"},
+        catalog=None,
+        defaults_only=True,
+    )
+    result = drive(keys, options)
+    asked = [m for m in drive.prompter.asked if m.startswith("GitHub owners of every path")]
+    assert len(asked) == 1
+    assert result.options.given["codeowners"] == "@acme/payments-team"
+    assert new.run(result.options).answers is not None
+
+
+def test_with_a_github_owner_the_team_follows_the_group(drive: Drive, tmp_path: Path) -> None:
+    options = WizardOptions(
+        template="python-service",
+        output=tmp_path / "payments-api",
+        given={"owner": "group:default/Pay_Ments", "github_owner": "acme"},
+        catalog=None,
+        defaults_only=True,
+    )
+    result = drive([], options)
+    assert result.options.given["codeowners"] == "@acme/pay-ments"
+    assert not any(m.startswith("GitHub owners") for m in drive.prompter.asked)
+
+
+def test_prompt_messages_wrap_at_word_boundaries() -> None:
+    from scaffolder.wizard.prompts import wrap
+
+    message = "GitHub owners of every path (CODEOWNERS), space-separated @org/team, @user or email"
+    lines = wrap(message, 80).splitlines()
+    assert len(lines) > 1
+    assert all(len("? " + line) <= 80 for line in lines)
+    assert " ".join(line.strip() for line in lines) == message  # no word cut
+    assert wrap("Lifecycle stage", 80) == "Lifecycle stage"
+
+
+def test_after_the_answer_the_transcript_shows_what_was_taken_not_the_placeholder() -> None:
+    from scaffolder.wizard.prompts import _Suggestion
+
+    example = _Suggestion("", "Takes payments", secret=False)
+    default = _Suggestion("user:jdoe", "group:x", secret=False)
+    secret = _Suggestion("hunter22", "", secret=True)
+    # While asking: the default marked as such (even without colour), or the example.
+    assert [t for _, t in example.shown(done=False)] == ["Takes payments"]
+    assert [t for _, t in default.shown(done=False)] == ["user:jdoe", " (default)"]
+    # Answered with an empty line: no leftover placeholder, the default shown as the answer.
+    assert example.shown(done=True) == []
+    assert default.shown(done=True) == [("class:answer", "user:jdoe")]
+    assert "hunter22" not in str(secret.shown(done=False)) + str(secret.shown(done=True))

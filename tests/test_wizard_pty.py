@@ -61,10 +61,12 @@ def finish(child: pexpect.spawn) -> tuple[int, str]:
 
 
 def answer_python_service(child: pexpect.spawn) -> None:
-    """From the lifecycle question to the review, accepting every default."""
-    for prompt in ("Lifecycle stage", "Backstage system", "Lowest Python", "GitHub user"):
+    """From the lifecycle question to the review: GitHub owner acme, every default else."""
+    for prompt in ("Lifecycle stage", "Backstage system", "Lowest Python"):
         child.expect(prompt)
         child.send(ENTER)
+    child.expect("GitHub user")
+    child.send("acme" + ENTER)  # a group owner's team is then @acme/TEAM
     for prompt in ("vulnerability reports", "Licence", "CODEOWNERS"):
         child.expect(prompt)
         child.send(ENTER)
@@ -104,7 +106,7 @@ def test_a_full_run_with_a_correction_and_a_change_from_the_review(
     child.expect("Backstage owner")
     child.send(CLEAR + "group:ledger" + ENTER)
     child.expect("Review: nothing is written")
-    child.expect("codeowners +@ledger")  # the accepted default followed the owner
+    child.expect("codeowners +@acme/ledger")  # the accepted default followed the owner
     child.expect("Next step")
     child.send(ENTER)  # Create it
     child.expect("Created component:default/payments-api")
@@ -154,8 +156,9 @@ def test_cancel_from_the_review_leaves_nothing_behind(
     child.expect("Next step")
     child.send(UP + ENTER)  # Cancel
     child.expect("Cancelled: nothing was written")
-    code, _ = finish(child)
+    code, rest = finish(child)
     assert code == 130
+    assert "interrupted" not in rest and "Cancelled" not in rest  # said once, nothing after
     assert not dst.exists()
     assert not saved.exists()
     assert not catalog_file.exists()
@@ -196,6 +199,8 @@ def test_no_terminal_never_starts_the_wizard(run_subprocess: Any, tmp_path: Path
             tmp_path / "svc",
             "--save-answers",
             tmp_path / "a.yml",
+            "--set",
+            "owner=user:jdoe",
         ]
     )
     assert done.code == 0, done.stderr
@@ -204,7 +209,7 @@ def test_no_terminal_never_starts_the_wizard(run_subprocess: Any, tmp_path: Path
 
 def test_no_input_with_a_terminal_asks_nothing(spawn: Spawn, tmp_path: Path) -> None:
     dst = tmp_path / "svc"
-    child = spawn("python-service", "--output", dst, "--no-input", "--set", "owner=group:x")
+    child = spawn("python-service", "--output", dst, "--no-input", "--set", "owner=user:x")
     code, output = finish(child)
     assert code == 0, output
     assert "Component name" not in output and "Review" not in output
@@ -292,3 +297,33 @@ def test_publish_from_the_wizard_to_an_organisation(
     assert "main" in fake_github.state.branches(repo)
     assert f"{fake_github.web_url}/acme/ledger" in output
     assert TOKEN not in output
+
+
+def test_a_default_is_a_suggestion_typing_replaces_it(spawn: Spawn, tmp_path: Path) -> None:
+    dst = tmp_path / "svc"
+    child = spawn("python-service", "--output", dst)
+    child.expect("Component name")
+    child.expect(r"svc(?:\x1b\[[0-9;]*m| )+\(default\)")  # marked, readable under NO_COLOR
+    child.send(ENTER)
+    child.expect("One line")
+    child.expect("Takes payments and refunds them")
+    child.send(ENTER)
+    child.expect("Backstage owner")
+    child.send("user:jdoe" + ENTER)  # no Ctrl-U: nothing pre-filled to append to
+    child.expect("Lifecycle stage")
+    child.send(CTRL_C)
+    code, _ = finish(child)
+    assert code == 130
+
+
+def test_a_group_owner_without_a_github_owner_is_asked_for_its_team(
+    spawn: Spawn, tmp_path: Path
+) -> None:
+    dst = tmp_path / "svc"
+    child = spawn("python-service", "--output", dst, "--defaults", "--set", "owner=group:pay")
+    child.expect("is a group and no GitHub owner")
+    child.expect("@ORG/pay")
+    child.send("@acme/pay" + ENTER)
+    code, output = finish(child)
+    assert code == 0, output
+    assert (dst / ".github" / "CODEOWNERS").read_text().splitlines()[-1] == "* @acme/pay"

@@ -64,5 +64,25 @@ def _show(result: Any, out: Output) -> None:
             out.text(f"      {q['help'].strip().splitlines()[0]}")
         if q["choices"]:
             out.text(f"      choices: {q['choices']}")
-        if not q["required"] and not q["secret"]:
-            out.text(f"      default: {q['default']!r}")
+        if q["default_from"]:
+            out.text(f"      default: from {q['default_from']}")
+        elif not q["required"] and not q["secret"]:
+            out.text(f"      default: {_value(q['default'])}")
+    if result.computed:
+        out.text("  computed by the template (not answerable with --set):")
+        for c in result.computed:
+            shown = f"from {c.depends_on}" if c.depends_on else _value(c.default)
+            out.text(fit(f"    {c.name} = {shown}", 80))
+
+
+def fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _value(value: Any) -> str:
+    """A default as an answer would read: text plain (or '' when empty), other values as YAML."""
+    if isinstance(value, str):
+        return value if value.strip() and value == value.strip() else repr(value)
+    import json
+
+    return json.dumps(value)

@@ -29,6 +29,7 @@ from scaffolder.commands.publish import connector
 from scaffolder.errors import (
     DestinationNotEmptyError,
     InvalidAnswerError,
+    MissingAnswersError,
     UsageError,
 )
 from scaffolder.progress import SILENT, Progress
@@ -240,31 +241,49 @@ class NewRun:
 
 # -- steps ---------------------------------------------------------------------------------
 def _resolve(state: NewRun, undo: Undo) -> StepReport:
-    from scaffolder.answers import standard_problems
+    from scaffolder.answers import require_owner, standard_problems
 
     options = state.options
     if not state.resuming:
         _check_destination(state.dst)
     stack = layers.build_stack(state.info, trust=options.trust)
     given = dict(options.given)
-    owner = state.publish.owner if state.publish is not None else None
+    owner = state.publish.owner if state.publish is not None else options.github_owner
     if owner and any(q.name == "github_owner" for q in stack.questions):
         given.setdefault("github_owner", owner)
     # Computed values (`when: false`) are not questions a user can answer.
     known = {q.name for q in stack.questions if q.when is not False}
+    if ignored := sorted((set(given) - known) & _baseline_questions(stack)):
+        # A team's answers file (owner, codeowners, ...) serves every template; one without
+        # the security baseline has no use for the baseline's answers.
+        for name in ignored:
+            del given[name]
+        state.warnings.append(
+            f"ignored {', '.join(ignored)}: template {stack.template.name} has no security "
+            "baseline, which asks that"
+        )
     if unknown := sorted(set(given) - known):
         raise UsageError(
             f"unknown question{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
             hint=f"this template asks: {', '.join(sorted(known))}",
         )
     own = standard_problems(given)
+    # The owner is never the login by default when it reaches here: it was given or asked.
+    unowned = [] if str(given.get("owner") or "").strip() else ["owner"]
     try:
         resolved = layers.resolve_answers(stack, given, state.dst)
+    except MissingAnswersError as exc:
+        raise MissingAnswersError([*unowned, *exc.names]) from exc
     except InvalidAnswerError as exc:
         seen = {name for name, _ in own}
-        raise InvalidAnswerError(own + [p for p in exc.problems if p[0] not in seen]) from exc
+        problems = [p for p in exc.problems if p[0] not in seen]
+        missing = [(name, "required, and not given") for name in unowned]
+        raise InvalidAnswerError(own + missing + problems) from exc
     if own:
         raise InvalidAnswerError(own)
+    # What reaches here was given (flags, a data file, the wizard's answers, the journal): the
+    # owner is never the login by default, nor a group that CODEOWNERS cannot name.
+    require_owner(given, codeowners="codeowners" in known)
     state.stack = stack
     state.info = stack.template
     state.answers = Answers.from_mapping(resolved)
@@ -274,6 +293,17 @@ def _resolve(state: NewRun, undo: Undo) -> StepReport:
         recorded = {k: v for k, v in resolved.items() if k not in state.secret}
         state.journal.begin("new", options.to_journal(recorded))
     return StepReport("resolve", "done", f"{len(resolved)} answers")
+
+
+def _baseline_questions(stack: layers.Stack) -> set[str]:
+    """The baseline's answerable questions, when `stack` does not have the baseline; else {}."""
+    from scaffolder.render import copier_adapter
+    from scaffolder.render.registry import BASELINE_LAYER, baseline_layer
+
+    if any(layer.name == BASELINE_LAYER for layer in stack.layers):
+        return set()
+    config = copier_adapter.read_template(baseline_layer().source)
+    return {q.name for q in config.questions if q.when is not False}
 
 
 def _check_destination(path: Path) -> None:

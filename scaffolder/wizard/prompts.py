@@ -50,6 +50,48 @@ def fit(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
 
+def wrap(message: str, width: int | None = None) -> str:
+    """A prompt's message wrapped at word boundaries for the terminal's width.
+
+    questionary draws it after "? ", and the terminal would otherwise break it mid-word; the
+    instruction or the answer follows the last line, so that line keeps room for a few words.
+    """
+    room = (width or _columns()) - 3
+    lines = textwrap.wrap(" ".join(message.split()), width=room, subsequent_indent="  ")
+    if len(lines) > 1 and len(lines[-1]) > room - 20:
+        # The last line is nearly full: break it again so the answer starts on it, not wraps.
+        lines[-1:] = textwrap.wrap(lines[-1], width=room - 20, subsequent_indent="  ")
+    return "\n".join(lines) or message
+
+
+class _Suggestion:
+    """A text prompt's placeholder: the default as a suggestion, or the example answer.
+
+    While the buffer is empty it shows the default (dimmed and marked "(default)", so it reads
+    as a suggestion even without colour) or else the template's placeholder (the example is
+    not marked: the prompt's line is often nearly full). Once the prompt is done it shows the
+    answer an empty line took: the default, or nothing, never a leftover example.
+    """
+
+    def __init__(self, default: str, placeholder: str, *, secret: bool) -> None:
+        self.default, self.placeholder, self.secret = default, placeholder, secret
+
+    def tokens(self) -> list[tuple[str, str]]:
+        from prompt_toolkit.application.current import get_app
+
+        return self.shown(done=get_app().is_done)
+
+    def shown(self, *, done: bool) -> list[tuple[str, str]]:
+        shown = "••••••" if self.secret and self.default else self.default
+        if done:
+            return [("class:answer", shown)] if shown else []
+        if shown:
+            return [("class:placeholder", shown), ("class:hint", " (default)")]
+        if self.placeholder and not self.secret:
+            return [("class:placeholder", self.placeholder)]
+        return []
+
+
 class _ErrorLines:
     """Splits a validation error over the error bar (first line) and the bottom toolbar (rest)."""
 
@@ -111,13 +153,14 @@ class Prompter:
             # The terminal went away (or Ctrl-D on an empty line): stop as a cancel would.
             raise KeyboardInterrupt from None
 
-    def _validator(self, check: Check | None) -> tuple[Any, _ErrorLines]:
+    def _validator(self, check: Check | None, *, empty: str = "") -> tuple[Any, _ErrorLines]:
+        """A questionary validator for `check`; an empty answer is checked as `empty`."""
         errors = _ErrorLines()
         if check is None:
             return None, errors
 
         def validate(text: str) -> bool | str:
-            message = check(text)
+            message = check(text or empty)
             return errors.split(message) if message else True
 
         return validate, errors
@@ -131,24 +174,30 @@ class Prompter:
         check: Check | None = None,
         secret: bool = False,
     ) -> str:
+        """Typed text; an empty answer takes `default`.
+
+        The default is a suggestion, not pre-filled text: typing replaces it (pre-filled, a
+        typed answer was appended to it: `user:rootteam:pay`). Once answered, the transcript
+        shows the answer taken, never a leftover placeholder.
+        """
         import questionary
 
-        validate, errors = self._validator(check)
+        validate, errors = self._validator(check, empty=default)
         kwargs: dict[str, Any] = {
-            "default": default,
             "validate": validate,
             "style": self._style(),
             "bottom_toolbar": errors.toolbar,
+            "placeholder": _Suggestion(default, placeholder, secret=secret).tokens,
         }
-        if placeholder and not secret:
-            kwargs["placeholder"] = [("class:placeholder", placeholder)]
         make = questionary.password if secret else questionary.text
-        return str(self._run(make(message, **kwargs)))
+        answer = str(self._run(make(wrap(message), **kwargs)))
+        return answer or default
 
     def confirm(self, message: str, *, default: bool) -> bool:
         import questionary
 
-        return bool(self._run(questionary.confirm(message, default=default, style=self._style())))
+        question = questionary.confirm(wrap(message), default=default, style=self._style())
+        return bool(self._run(question))
 
     def select(
         self, message: str, options: Sequence[Option], *, default: Any = None, search: bool = False
@@ -158,7 +207,7 @@ class Prompter:
 
         choices, start = self._choices(options, [default])
         question = questionary.select(
-            message,
+            wrap(message),
             choices=choices,
             default=choices[start[0]] if start else None,
             style=self._style(),
@@ -189,7 +238,7 @@ class Prompter:
             return fit("✗ " + problem, _columns() - 1) if problem else True
 
         question = questionary.checkbox(
-            message,
+            wrap(message),
             choices=choices,
             validate=validate,
             style=self._style(),

@@ -16,13 +16,13 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 
-from scaffolder.answers import STANDARD_QUESTIONS, standard_problems
+from scaffolder.answers import STANDARD_QUESTIONS, standard_problems, team_slug, team_unknown
 from scaffolder.render.copier_adapter import Questionnaire, QuestionSpec, QuestionState
 from scaffolder.render.layers import Stack
 from scaffolder.wizard.prompts import Option, Prompter
@@ -113,7 +113,21 @@ class QuestionFlow:
 
     def state(self, index: int) -> QuestionState:
         entry = self.entries[index]
-        return entry.questionnaire.state(entry.spec, self._earlier(index))
+        earlier = self._earlier(index)
+        state = entry.questionnaire.state(entry.spec, earlier)
+        group = team_unknown(earlier) if entry.spec.name == "codeowners" else None
+        if group is None or not state.applies:
+            return state
+        # The baseline's rule would map the group to `@name`, which GitHub reads as a user:
+        # without a GitHub owner, the person names the team (or the people) themselves.
+        return replace(
+            state,
+            default=None,
+            has_default=False,
+            message=f"{state.message}. {group} is a group and no GitHub owner was given: "
+            "name its GitHub team (@org/team) or the people (@login)",
+            placeholder=f"@ORG/{team_slug(group.name)}",
+        )
 
     def check(self, index: int, value: Any) -> tuple[Any, str]:
         """Parse and validate: the template's validator, then scaffolder's naming rules."""
@@ -193,6 +207,9 @@ class QuestionFlow:
             if not error:
                 self.values[name] = parsed
                 return True
+        if origin == "default" and not state.has_default:
+            self.origin.pop(name)  # the default it accepted is gone: ask again
+            return False
         parsed, error = self.check(index, self.values[name])
         if not error:
             self.values[name] = parsed
