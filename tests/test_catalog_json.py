@@ -22,6 +22,7 @@ ROW_KEYS = {
     "namespace",
     "kind",
     "type",
+    "description",
     "lifecycle",
     "owner",
     "system",

@@ -114,6 +114,7 @@ def test_json_rows_carry_every_column_and_the_source(run_cli, populated):
         "namespace": "default",
         "kind": "Component",
         "type": "service",
+        "description": "",
         "lifecycle": "deprecated",
         "owner": "user:jdoe",
         "system": "shop",

@@ -303,7 +303,7 @@ def test_template_picker_and_destination(drive: Drive, tmp_path: Path) -> None:
     dst = tmp_path / "made" / "billing"
     keys = ["python-serv", ENTER, str(dst) + ENTER, ENTER, ENTER, CLEAR + "group:payments" + ENTER]
     keys += [ENTER] * 3 + ["acme" + ENTER]  # lifecycle .. python; github_owner (a group's team)
-    keys += [ENTER] * 4  # contact .. codeowners, then Create it
+    keys += [ENTER] * 5  # contact, licence, copyright holder, codeowners, then Create it
     result = drive(keys, WizardOptions(template=None, output=None, given={}, catalog=None))
     assert drive.prompter.asked[0] == "Template"
     assert drive.prompter.asked[1].startswith("Folder to create the project in")
@@ -321,7 +321,7 @@ def test_destination_that_is_not_empty_is_refused_inline(drive: Drive, tmp_path:
     fresh = tmp_path / "fresh-api"
     keys = [str(busy) + ENTER, CLEAR + str(fresh) + ENTER, ENTER, ENTER]
     keys += [CLEAR + "group:p" + ENTER]
-    keys += [ENTER] * 3 + ["acme" + ENTER] + [ENTER] * 4
+    keys += [ENTER] * 3 + ["acme" + ENTER] + [ENTER] * 5
     result = drive(
         keys, WizardOptions(template="python-service", output=None, given={}, catalog=None)
     )
@@ -387,7 +387,7 @@ def test_esc_and_ctrl_c_cancel_a_prompt(drive: Drive, options: Any, key: str, pr
 
 def test_review_lines_fit_an_80_by_24_terminal(drive: Drive, tmp_path: Path) -> None:
     keys = [ENTER, ENTER, CLEAR + "group:payments" + ENTER] + [ENTER] * 3 + ["acme" + ENTER]
-    keys += [ENTER] * 4
+    keys += [ENTER] * 5
     options = WizardOptions(
         template="python-service",
         output=tmp_path / "a-rather-long-folder-name" / "payments-api",
@@ -407,7 +407,7 @@ ACCOUNTS = GitHubAccounts("alice", ("acme",), "https://api.github.com")
 def test_with_a_token_the_owner_is_picked_from_login_and_orgs(drive: Drive, tmp_path: Path) -> None:
     keys = [ENTER, ENTER, CLEAR + "group:payments" + ENTER, ENTER, ENTER, ENTER]  # .. python
     keys += [DOWN + ENTER]  # github_owner: acme (alice first, then her organisations)
-    keys += [ENTER, ENTER, ENTER]  # contact, licence, codeowners
+    keys += [ENTER, ENTER, ENTER, ENTER]  # contact, licence, copyright holder, codeowners
     keys += [ENTER, ENTER]  # visibility: private (the default), publish now: yes
     keys += [ENTER]  # Create it
     options = WizardOptions(
@@ -426,7 +426,7 @@ def test_with_a_token_the_owner_is_picked_from_login_and_orgs(drive: Drive, tmp_
 
 def test_visibility_can_be_changed_from_the_review(drive: Drive, tmp_path: Path) -> None:
     keys = [ENTER, ENTER, CLEAR + "group:payments" + ENTER, ENTER, ENTER, ENTER, ENTER]
-    keys += [ENTER, ENTER, ENTER, ENTER, "n"]  # private, publish later
+    keys += [ENTER, ENTER, ENTER, ENTER, ENTER, "n"]  # private, publish later
     keys += [DOWN + ENTER, "publishing" + ENTER, DOWN + ENTER, "y"]  # public, now
     keys += [ENTER]
     options = WizardOptions(

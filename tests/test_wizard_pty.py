@@ -67,7 +67,7 @@ def answer_python_service(child: pexpect.spawn) -> None:
         child.send(ENTER)
     child.expect("GitHub user")
     child.send("acme" + ENTER)  # a group owner's team is then @acme/TEAM
-    for prompt in ("vulnerability reports", "Licence", "CODEOWNERS"):
+    for prompt in ("vulnerability reports", "Licence", "Copyright holder", "CODEOWNERS"):
         child.expect(prompt)
         child.send(ENTER)
 
@@ -278,7 +278,7 @@ def test_publish_from_the_wizard_to_an_organisation(
     child.expect("GitHub user or organisation")
     child.expect("acme")  # offered from the token's organisations
     child.send(DOWN + ENTER)
-    for prompt in ("vulnerability reports", "Licence", "CODEOWNERS"):
+    for prompt in ("vulnerability reports", "Licence", "Copyright holder", "CODEOWNERS"):
         child.expect(prompt)
         child.send(ENTER)
     child.expect("Visibility of acme/ledger")

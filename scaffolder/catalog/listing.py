@@ -41,6 +41,7 @@ class EntityRow:
     namespace: str
     kind: str
     type: str
+    description: str
     lifecycle: str
     owner: str
     system: str
@@ -119,6 +120,7 @@ def row_of(found: Found) -> EntityRow:
         namespace=_text(meta.get("namespace")) or "default",
         kind=_text(data.get("kind")),
         type=_text(spec.get("type")),
+        description=_text(meta.get("description")),
         lifecycle=_text(spec.get("lifecycle")),
         owner=_text(spec.get("owner")),
         system=_text(spec.get("system")),

@@ -27,9 +27,11 @@ from scaffolder.answers import Answers
 from scaffolder.catalog.sources import RemoteCatalog
 from scaffolder.commands.publish import connector
 from scaffolder.errors import (
+    CatalogTargetError,
     DestinationNotEmptyError,
     InvalidAnswerError,
     MissingAnswersError,
+    TemplateError,
     UsageError,
 )
 from scaffolder.progress import SILENT, Progress
@@ -381,7 +383,25 @@ def _render(state: NewRun, undo: Undo) -> StepReport:
     )
     if dry:
         return StepReport("render", "planned", f"{stack.template.name} → {dst} (nothing written)")
+    _check_entity(dst, stack.template)
     return StepReport("render", "done", f"layers {', '.join(done)}")
+
+
+def _check_entity(dst: Path, template: TemplateInfo) -> None:
+    """The rendered entity passes `catalog register`'s validation, or the render is undone."""
+    from scaffolder.catalog.manage import check_target
+    from scaffolder.catalog.sources import Reader
+
+    if not (dst / CATALOG_INFO).is_file():
+        return
+    try:
+        check_target(str(dst / CATALOG_INFO), Reader())
+    except CatalogTargetError as exc:
+        problems = "; ".join(line.strip() for line in exc.message.splitlines())
+        raise TemplateError(
+            f"template {template.name} rendered an entity Backstage would refuse: {problems}",
+            hint="fix the template's catalog-info.yaml (or the answers it writes there)",
+        ) from exc
 
 
 def _undo_destination(dst: Path, undo: Undo) -> None:
