@@ -144,7 +144,7 @@ def test_no_ruleset_needs_reviews_nobody_can_give(
 def test_admin_bypass_is_explicit_and_through_pull_requests(
     tmp_path: Path, isolated_env: Path
 ) -> None:
-    given = {"owner": "group:default/payments", "admin_bypass": True}
+    given = {"owner": "group:default/payments", "github_owner": "acme", "admin_bypass": True}
     scaffold = render_scaffold("python-service", Cell("bypass", given), tmp_path)
     _, ruleset = rendered(scaffold.path)
     assert ruleset["bypass_actors"] == [

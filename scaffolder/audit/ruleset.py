@@ -5,9 +5,10 @@ A ruleset passes when it covers the default branch, is active, forbids deletion 
 pushes, requires pull requests with all five parameters and status checks, and:
 
 * requires approvals by the lifecycle rule (2 in production, else 1) with code-owner review,
-  unless the project records `review_mode: none` (a user-owned repository, where the author is
-  the only reviewer and GitHub never lets authors approve their own pull request): then it must
-  require no approvals and no code-owner review;
+  unless the project records `review_mode: none`, or records none and its Backstage owner is a
+  user (a user-owned repository, where the author is the only reviewer and GitHub never lets
+  authors approve their own pull request): then it must require no approvals and no code-owner
+  review;
 * requires at least the CI and CodeQL jobs' checks, and every required check names a job the
   workflows define (a check nobody reports blocks every merge);
 * has no bypass actor other than one that bypasses through pull requests only (the baseline's
@@ -40,15 +41,20 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 
 def review_mode(repo: Repository) -> str:
-    """The baseline's recorded `review_mode` ("team" when not recorded or unreadable)."""
+    """The baseline's recorded `review_mode`; unrecorded, its default rule: "none" when the
+    Backstage owner is a user, else "team"."""
     import yaml
 
     path = repo.root / BASELINE_ANSWERS
     try:
         data = yaml.safe_load(read_text(path)) if path.is_file() else None
     except (OSError, ValueError, yaml.YAMLError):
-        return "team"
-    return "none" if _mapping(data).get("review_mode") == "none" else "team"
+        data = None
+    recorded = _mapping(data).get("review_mode")
+    if recorded in ("none", "team"):
+        return str(recorded)
+    owner = _mapping(_mapping(repo.component).get("spec")).get("owner")
+    return "none" if isinstance(owner, str) and owner.startswith("user:") else "team"
 
 
 def _required_contexts(repo: Repository) -> dict[str, list[str]]:

@@ -90,8 +90,8 @@ def wanted(project: Project, offer: Offer) -> dict[str, Any]:
     }
     if offer.code_security is not None:
         target["code_security"] = offer.code_security
-    # Only questions the recorded baseline version asks (an older one knows fewer).
-    change = {k: v for k, v in target.items() if k in base and base[k] != v}
+    # Asked once the GitHub owner is known, so a project made without one records none yet.
+    change = {k: v for k, v in target.items() if base.get(k) != v}
     module = answers.get("module_path")
     if isinstance(module, str) and module == f"{GO_PLACEHOLDER}{project.name}":
         host = offer.host.rpartition(":")[0] if ":" in offer.host else offer.host

@@ -21,14 +21,14 @@ def _offer(p: PublishRun) -> align.Offer:
     info = p.repo_info
     private = info.private if info is not None else p.request.private
     repo: Any = p.repo
-    if repo is not None and private and "security_and_analysis" not in repo:
-        repo = p.get(f"/repos/{p.full_name}")  # a create's answer may leave it out
     found = align.code_security(repo, private=private)
-    if found is None and repo is None and private and not p.org:
+    if found is None and not p.org:
         found = False  # GitHub Code Security is sold to organisations only
-    if found is None and repo is None and p.org:  # dry run, not created yet: ask the plan
+    if found is None and repo is not None:  # a create's answer may leave it out: look again
+        found = align.code_security(p.get_or_none(f"/repos/{p.full_name}"), private=private)
+    if found is None:  # not created yet (a dry run): an Enterprise plan includes it
         plan = ((p.get_or_none(f"/orgs/{p.owner}") or {}).get("plan") or {}).get("name")
-        found = plan == "enterprise"
+        found = True if plan == "enterprise" else None
     if found is None:
         found = False
         p.warnings.append(
