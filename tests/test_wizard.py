@@ -406,6 +406,7 @@ def test_with_a_token_the_owner_is_picked_from_login_and_orgs(drive: Drive, tmp_
     keys = [ENTER, ENTER, CLEAR + "group:payments" + ENTER, ENTER, ENTER, ENTER]  # .. python
     keys += [DOWN + ENTER]  # github_owner: acme (alice first, then her organisations)
     keys += [ENTER, ENTER, ENTER]  # contact, licence, codeowners
+    keys += [ENTER] * 4  # GitHub host, Code Security, review mode, admin bypass
     keys += [ENTER, ENTER]  # visibility: private (the default), publish now: yes
     keys += [ENTER]  # Create it
     options = WizardOptions(
@@ -424,7 +425,9 @@ def test_with_a_token_the_owner_is_picked_from_login_and_orgs(drive: Drive, tmp_
 
 def test_visibility_can_be_changed_from_the_review(drive: Drive, tmp_path: Path) -> None:
     keys = [ENTER, ENTER, CLEAR + "group:payments" + ENTER, ENTER, ENTER, ENTER, ENTER]
-    keys += [ENTER, ENTER, ENTER, ENTER, "n"]  # private, publish later
+    keys += [ENTER, ENTER, ENTER]  # contact, licence, codeowners
+    keys += [ENTER] * 4  # GitHub host, Code Security, review mode, admin bypass
+    keys += [ENTER, "n"]  # private, publish later
     keys += [DOWN + ENTER, "publishing" + ENTER, DOWN + ENTER, "y"]  # public, now
     keys += [ENTER]
     options = WizardOptions(
