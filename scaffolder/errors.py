@@ -18,7 +18,8 @@ those commands exit 1 with `ExitCode.CHECKS_FAILED`)::
     │   │   └── LanguageTableError       the baseline's languages.yml is malformed (names the key)
     │   ├── CatalogFileError             the catalog file is not a Location file (names the line)
     │   ├── CatalogTargetError           a target to (un)register is missing, unreadable or invalid
-    │   └── AuditToolError               audit's zizmor is missing, crashed or printed nonsense
+    │   ├── AuditToolError               audit's zizmor is missing, crashed or printed nonsense
+    │   └── AlignConflictError           publish's alignment conflicts with the project's edits
     ├── UntrustedTemplateError           exit 4: unsafe features without --trust
     ├── GitError                         a git command failed
     ├── GitHubError                      the GitHub API refused or failed (exit 5 before any write)
@@ -388,3 +389,19 @@ class AuditToolError(UsageError):
     def __init__(self, *, tool: str, problem: str, hint: str) -> None:
         self.tool = tool
         super().__init__(f"audit cannot run {tool}: {problem}", hint=hint)
+
+
+class AlignConflictError(UsageError):
+    """Publish could not bring the project in line with what GitHub offers: the project's own
+    edits conflict with the change, in the files it names (`publish/align.py`)."""
+
+    kind = "align-conflict"
+
+    def __init__(self, *, paths: Sequence[str], why: str) -> None:
+        self.paths = list(paths)
+        super().__init__(
+            f"cannot align {', '.join(self.paths)} with what GitHub offers ({why}): "
+            "the project's own edits conflict with the change",
+            hint="set the answers yourself in .copier-answers.baseline.yml and edit those files "
+            "to match, commit, then publish again",
+        )

@@ -49,6 +49,9 @@ def break_codeql(root: Path) -> None:
     edit(
         wf(root, "codeql.yml"), "          - language: actions\n            build-mode: none\n", ""
     )
+    # and no longer require its check, which nothing would report (a deadlock of its own)
+    ruleset = root / ".github" / "rulesets" / "default-branch.json"
+    edit(ruleset, ',\n          {"context": "Analyze (actions)", "integration_id": 15368}', "")
 
 
 def break_dependabot(root: Path) -> None:
@@ -193,7 +196,11 @@ def test_audit_fails_exactly_the_broken_rule(check, template, scaffold_copy, run
         ),
         (
             "branch-ruleset",
-            lambda r: edit(r / ".github/rulesets/default-branch.json", '{"context": "test"},', ""),
+            lambda r: edit(
+                r / ".github/rulesets/default-branch.json",
+                '{"context": "test", "integration_id": 15368},',
+                "",
+            ),
             "does not require the CI check test",
         ),
         (
@@ -529,14 +536,14 @@ def test_ruleset_must_name_each_matrix_check_as_github_reports_it(scaffold_copy)
         "    timeout-minutes: 15\n    strategy:\n      matrix:\n        python: ['3.11', '3.12']\n",
     )
     ruleset = root / ".github" / "rulesets" / "default-branch.json"
-    edit(ruleset, '{"context": "test"}', '{"context": "test (3.11)"}')
+    edit(ruleset, '{"context": "test", ', '{"context": "test (3.11)", ')
     result = audit(root).result("branch-ruleset")
     assert not result.passed
     assert result.reason.endswith("does not require the CI check test (3.12)")
     edit(
         ruleset,
-        '{"context": "test (3.11)"}',
-        '{"context": "test (3.11)"}, {"context": "test (3.12)"}',
+        '{"context": "test (3.11)", ',
+        '{"context": "test (3.12)"}, {"context": "test (3.11)", ',
     )
     assert audit(root).ok
 
@@ -693,3 +700,42 @@ def test_a_malformed_language_table_is_a_one_line_error(
         "ecosystems, test_command, test_description, gitignore)"
     )
     assert "Traceback" not in result.stderr
+
+
+def test_ruleset_that_requires_a_check_nobody_reports_fails(scaffold_copy) -> None:
+    """A required check no job reports is never green: every merge would wait for it."""
+    root = scaffold_copy("python-service")
+    ruleset = root / ".github" / "rulesets" / "default-branch.json"
+    edit(
+        ruleset,
+        '{"context": "test", ',
+        '{"context": "lint", "integration_id": 15368}, {"context": "test", ',
+    )
+    result = audit(root).result("branch-ruleset")
+    assert not result.passed
+    assert result.reason.endswith("which would block every merge: lint")
+
+
+def test_user_repository_ruleset_needs_no_approvals(scaffold_copy) -> None:
+    """review_mode none (the author is the only reviewer): approvals would deadlock."""
+    root = scaffold_copy("python-service", "deprecated-multiline")  # owner user:jdoe
+    # no GitHub owner yet, so review_mode is not recorded: the owner's kind decides
+    assert "review_mode" not in (root / ".copier-answers.baseline.yml").read_text()
+    result = audit(root).result("branch-ruleset")
+    assert result.passed, result.reason
+    ruleset = root / ".github" / "rulesets" / "default-branch.json"
+    edit(ruleset, '"required_approving_review_count": 0', '"required_approving_review_count": 1')
+    result = audit(root).result("branch-ruleset")
+    assert not result.passed
+    assert "nobody can give" in result.reason
+
+
+def test_admin_bypass_through_pull_requests_is_allowed(scaffold_copy) -> None:
+    root = scaffold_copy("python-service")
+    edit(
+        root / ".github" / "rulesets" / "default-branch.json",
+        '"bypass_actors": []',
+        '"bypass_actors": [{"actor_id": 5, "actor_type": "RepositoryRole", '
+        '"bypass_mode": "pull_request"}]',
+    )
+    assert audit(root).result("branch-ruleset").passed

@@ -34,6 +34,8 @@ def _new(run_cli, backstage: Backstage, root: Path, name: str, template: str, li
             "--set",
             "owner=group:default/payments",
             "--set",
+            "github_owner=acme",
+            "--set",
             f"lifecycle={lifecycle}",
             "--no-input",
             "--catalog",

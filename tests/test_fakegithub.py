@@ -191,3 +191,32 @@ def test_pull_requests_and_ids_belong_to_each_fake(tmp_path: Path) -> None:
         assert a.read("acme", "catalog", "catalog/all.yaml") == "# more\n"
         assert b.read("acme", "catalog", "catalog/all.yaml") == "# all\n"
         assert a.violations == b.violations == []
+
+
+@pytest.mark.parametrize(
+    ("owner", "private", "code_security", "status"),
+    [
+        ("acme", True, False, "disabled"),  # a Team plan without Code Security
+        ("secure", True, True, "enabled"),  # an organisation that bought it
+        ("acme", False, False, None),  # public: code scanning is free, nothing to report
+        ("alice", True, False, None),  # a user's private repository: never offered
+    ],
+)
+def test_security_and_analysis_and_code_scanning_follow_the_plan(
+    tmp_path: Path, owner: str, private: bool, code_security: bool, status: str | None
+) -> None:
+    with start(tmp_path) as fake:
+        fake.state.add_org("secure", members={"alice"}, plan="team", code_security=code_security)
+        fake.state.add_repo(owner, "svc", private=private)
+        code, _, repo = call(fake, "GET", f"/repos/{owner}/svc")
+        assert code == 200
+        sa = repo["security_and_analysis"]
+        assert (sa.get("advanced_security") or {}).get("status") == status
+        code, _, body = call(fake, "GET", f"/repos/{owner}/svc/code-scanning/default-setup")
+        if private and not code_security:
+            assert code == 403
+            assert body["message"] == (
+                "Advanced Security must be enabled for this repository to use code scanning."
+            )
+        else:
+            assert code == 200

@@ -75,6 +75,8 @@ def new_project(run_cli, dst: Path, template: str, answer: str, version: str) ->
             "--set",
             "owner=group:default/payments",
             "--set",
+            "codeowners=@acme/payments",
+            "--set",
             f"{answer}={version}",
             "--no-register",
             "--no-input",

@@ -114,12 +114,13 @@ def test_templates_show_evaluates_defaults_and_keeps_computed_values_apart(
     assert "default: from the answer to owner" in human.stdout  # codeowners
     answerable, _, computed = human.stdout.partition("computed by the template")
     assert "required_approvals" not in answerable
-    assert "required_approvals = 1" in computed
+    # It follows review_mode, which follows the owner: shown as where it comes from.
+    assert "required_approvals = from the answer to review_mode" in computed
     result = run_cli(["templates", "show", "python-service", "--json"])
     shown = result.json()["result"]
     questions = {q["name"]: q for q in shown["questions"]}
     assert "required_approvals" not in questions
-    assert {"name": "required_approvals", "value": 1} in shown["computed"]
+    assert {"name": "required_approvals", "value": None} in shown["computed"]  # not known yet
     assert questions["owner"]["required"] is True  # nothing asked: it must be given
     assert questions["name"]["default_from"] == "the --output folder's name"
     assert questions["lifecycle"]["default"] == "experimental"

@@ -29,6 +29,7 @@ STEP_NAMES = [
     "identity",
     "scan",
     "repository",
+    "align",
     "settings",
     "push",
     "protection",
@@ -87,7 +88,11 @@ def test_publish_user_repository(
 
     assert_fully_secured(fake_github, "alice", "payments-api")
     repo = fake_github.state.repos[("alice", "payments-api")]
-    assert fake_github.state.branches(repo) == {"main": head}
+    # one commit on top: the project aligned with what a user's private repository offers
+    pushed = git(project, "rev-parse", "HEAD")
+    assert fake_github.state.branches(repo) == {"main": pushed}
+    assert git(project, "rev-parse", "HEAD~1") == head
+    assert git(project, "log", "-1", "--format=%s").startswith("Align with what GitHub offers")
     assert set(repo.topics) >= {"python", "python-service", "experimental"}
     # origin is the clean URL; nothing else changed locally
     origin = git(project, "remote", "get-url", "origin")
@@ -210,11 +215,11 @@ def test_older_enterprise_server_without_rulesets_gets_classic_protection(
 ) -> None:
     fake_ghes.state.rulesets_supported = False
     project = new_service()
-    result = run_cli(["publish", project, "--json"])
+    result = run_cli(["publish", project, "--github-owner", "acme", "--json"])
     assert result.code == 0, result.stderr
     data = result.json()
     assert data["result"]["protection"] == "branch-protection"
-    protection = fake_ghes.state.repos[("alice", "payments-api")].protection["main"]
+    protection = fake_ghes.state.repos[("acme", "payments-api")].protection["main"]
     assert protection["allow_force_pushes"] == {"enabled": False}
     assert protection["allow_deletions"] == {"enabled": False}
     assert protection["enforce_admins"] == {"enabled": True}
@@ -343,8 +348,11 @@ def test_publish_a_project_rendered_without_owner_warns(
     head = git(project, "rev-parse", "HEAD")
     result = run_cli(["publish", project, "--json"])
     assert result.code == 0
-    assert any("project-slug" in w for w in result.json()["warnings"])
-    assert git(project, "rev-parse", "HEAD") == head  # history not rewritten
+    # publish learned the owner: one alignment commit on top, history not rewritten
+    assert not any("project-slug" in w for w in result.json()["warnings"])
+    assert git(project, "rev-parse", "HEAD~1") == head
+    info = yaml.safe_load((project / "catalog-info.yaml").read_text())
+    assert info["metadata"]["annotations"]["github.com/project-slug"] == "alice/payments-api"
     assert TOKEN not in result.stdout + result.stderr
 
 

@@ -408,6 +408,7 @@ def test_with_a_token_the_owner_is_picked_from_login_and_orgs(drive: Drive, tmp_
     keys = [ENTER, ENTER, CLEAR + "group:payments" + ENTER, ENTER, ENTER, ENTER]  # .. python
     keys += [DOWN + ENTER]  # github_owner: acme (alice first, then her organisations)
     keys += [ENTER, ENTER, ENTER, ENTER]  # contact, licence, copyright holder, codeowners
+    keys += [ENTER] * 4  # GitHub host, Code Security, review mode, admin bypass
     keys += [ENTER, ENTER]  # visibility: private (the default), publish now: yes
     keys += [ENTER]  # Create it
     options = WizardOptions(
@@ -426,7 +427,9 @@ def test_with_a_token_the_owner_is_picked_from_login_and_orgs(drive: Drive, tmp_
 
 def test_visibility_can_be_changed_from_the_review(drive: Drive, tmp_path: Path) -> None:
     keys = [ENTER, ENTER, CLEAR + "group:payments" + ENTER, ENTER, ENTER, ENTER, ENTER]
-    keys += [ENTER, ENTER, ENTER, ENTER, ENTER, "n"]  # private, publish later
+    keys += [ENTER, ENTER, ENTER, ENTER]  # contact, licence, copyright holder, codeowners
+    keys += [ENTER] * 4  # GitHub host, Code Security, review mode, admin bypass
+    keys += [ENTER, "n"]  # private, publish later
     keys += [DOWN + ENTER, "publishing" + ENTER, DOWN + ENTER, "y"]  # public, now
     keys += [ENTER]
     options = WizardOptions(
@@ -731,3 +734,14 @@ def test_after_the_answer_the_transcript_shows_what_was_taken_not_the_placeholde
     assert example.shown(done=True) == []
     assert default.shown(done=True) == [("class:answer", "user:jdoe")]
     assert "hunter22" not in str(secret.shown(done=False)) + str(secret.shown(done=True))
+
+
+def test_the_review_says_what_protection_a_user_owned_repository_gets() -> None:
+    text = protection_text(
+        {"required_approvals": 0, "review_mode": "none", "code_security": False},
+        baseline=True,
+        now=True,
+    )
+    assert "no approval" in text and "CodeQL" not in text and "code-owner" not in text
+    team = protection_text({"required_approvals": 2, "review_mode": "team"}, baseline=True, now=0)
+    assert "2 approvals and code-owner review" in team and "CodeQL" in team

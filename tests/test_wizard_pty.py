@@ -281,6 +281,10 @@ def test_publish_from_the_wizard_to_an_organisation(
     for prompt in ("vulnerability reports", "Licence", "Copyright holder", "CODEOWNERS"):
         child.expect(prompt)
         child.send(ENTER)
+    # what GitHub offers, asked once the owner is known (publish aligns them anyway)
+    for prompt in ("Web host", "GitHub Code Security", "Reviews required", "bypass"):
+        child.expect(prompt)
+        child.send(ENTER)
     child.expect("Visibility of acme/ledger")
     child.send(ENTER)  # private, the default
     child.expect("Publish it now")

@@ -4,7 +4,6 @@ LICENSE, .gitignore and the default branch's ruleset.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 from scaffolder.audit import codeowners
 from scaffolder.audit.model import Outcome, count, noted
 from scaffolder.audit.repo import COMMUNITY_DIRS, Repository, find_file, read_text
-from scaffolder.audit.workflows import ANY_TEST_COMMAND, _steps_using
+from scaffolder.audit.ruleset import check_branch_ruleset
 from scaffolder.backstage.entity import validate_entities
 
 MIN_COOLDOWN_DAYS = 7
@@ -226,117 +225,6 @@ def check_gitignore(repo: Repository) -> Outcome:
 def _mapping(value: Any) -> Mapping[str, Any]:
     """`value` when it is a mapping, else an empty one: for reading files of any shape."""
     return value if isinstance(value, Mapping) else {}
-
-
-def _required_contexts(repo: Repository) -> dict[str, list[str]]:
-    """Status checks the ruleset must require: the CI test jobs' and CodeQL jobs' names."""
-    wanted: dict[str, list[str]] = {}
-    for _, job, _ in _steps_using(repo, "github/codeql-action/analyze"):
-        wanted.setdefault("CodeQL", []).extend(job.check_names())
-    commands = [lang.audit.test_command for lang in repo.known_languages] or [ANY_TEST_COMMAND]
-    for w in repo.workflows:
-        if not w.triggers & {"push", "pull_request"}:
-            continue
-        for job in w.jobs:
-            if any(c.search(s.run) for s in job.steps for c in commands if s.run):
-                wanted.setdefault("CI", []).extend(job.check_names())
-    return wanted
-
-
-def _pull_request_problems(params: Mapping[str, Any], minimum: int) -> list[str]:
-    problems = []
-    required = (
-        "required_approving_review_count",
-        "dismiss_stale_reviews_on_push",
-        "require_code_owner_review",
-        "require_last_push_approval",
-        "required_review_thread_resolution",
-    )
-    if missing := [p for p in required if p not in params]:
-        problems.append(
-            f"the pull_request rule lacks {', '.join(missing)} (GitHub requires all five)"
-        )
-    approvals = params.get("required_approving_review_count")
-    if not isinstance(approvals, int) or approvals < minimum:
-        problems.append(f"pull requests need {approvals!r} approvals, not at least {minimum}")
-    for flag in (
-        "dismiss_stale_reviews_on_push",
-        "require_code_owner_review",
-        "require_last_push_approval",
-    ):
-        if flag in params and params[flag] is not True:
-            problems.append(f"{flag} is not true")
-    return problems
-
-
-def _ruleset_problems(repo: Repository, data: Any, minimum: int) -> list[str]:
-    if not isinstance(data, Mapping):
-        return ["it is not a JSON object"]
-    problems = []
-    if data.get("target", "branch") != "branch":
-        problems.append(f"target is {data.get('target')!r}, not 'branch'")
-    if data.get("enforcement") != "active":
-        problems.append(f"enforcement is {data.get('enforcement')!r}, not 'active'")
-    if data.get("bypass_actors"):
-        problems.append("it has bypass actors")
-    include = _mapping(_mapping(data.get("conditions")).get("ref_name")).get("include")
-    if not isinstance(include, list) or not {"~DEFAULT_BRANCH", "~ALL"} & {
-        i for i in include if isinstance(i, str)
-    }:
-        problems.append("it does not cover the default branch (~DEFAULT_BRANCH)")
-    listed = data.get("rules")
-    rules = {
-        r.get("type"): _mapping(r.get("parameters"))
-        for r in (listed if isinstance(listed, list) else [])
-        if isinstance(r, Mapping)
-    }
-    for rule in ("deletion", "non_fast_forward", "pull_request", "required_status_checks"):
-        if rule not in rules:
-            problems.append(f"it has no {rule} rule")
-    if "pull_request" in rules:
-        problems += _pull_request_problems(rules["pull_request"], minimum)
-    if "required_status_checks" in rules:
-        checks = rules["required_status_checks"].get("required_status_checks")
-        contexts = {
-            str(c.get("context"))
-            for c in (checks if isinstance(checks, list) else [])
-            if isinstance(c, Mapping) and c.get("context")
-        }
-        if not contexts:
-            problems.append("it requires no status checks")
-        for what, names in _required_contexts(repo).items():
-            if missing := [n for n in names if n not in contexts]:
-                problems.append(
-                    f"it does not require the {what} check{'s' if len(missing) > 1 else ''} "
-                    + ", ".join(missing)
-                )
-    return problems
-
-
-def check_branch_ruleset(repo: Repository) -> Outcome:
-    folder = repo.root / ".github" / "rulesets"
-    files = sorted(folder.glob("*.json")) if folder.is_dir() else []
-    if not files:
-        return ["no ruleset in .github/rulesets/*.json"], ""
-    lifecycle = _mapping(_mapping(repo.component).get("spec")).get("lifecycle")
-    minimum = 2 if lifecycle == "production" else 1
-    failures = []
-    for path in files:
-        rel = path.relative_to(repo.root).as_posix()
-        try:
-            data = json.loads(read_text(path))
-        except ValueError as exc:
-            failures.append(f"{rel} is not valid JSON: {exc}")
-            continue
-        problems = _ruleset_problems(repo, data, minimum)
-        if not problems:
-            return (
-                [],
-                f"{rel} protects the default branch "
-                f"({minimum}+ approvals, lifecycle {lifecycle or 'unknown'})",
-            )
-        failures += [f"{rel}: {p}" for p in problems]
-    return failures, ""
 
 
 FILE_CHECKS = (

@@ -379,6 +379,16 @@ class Repository:
         return None, [], ""
 
     @cached_property
+    def baseline_answers(self) -> Mapping[str, Any]:
+        """What the baseline layer recorded (`.copier-answers.baseline.yml`); {} when none."""
+        path = self.root / ".copier-answers.baseline.yml"
+        try:
+            data = yaml.safe_load(read_text(path)) if path.is_file() else None
+        except (OSError, ValueError, yaml.YAMLError):
+            data = None
+        return data if isinstance(data, Mapping) else {}
+
+    @cached_property
     def component(self) -> Mapping[str, Any] | None:
         """The first Component entity of catalog-info.yaml, if any."""
         for doc in self.catalog_documents[1]:

@@ -97,9 +97,26 @@ def _resolve(value: Any, row: Mapping[str, Any]) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _not_offered(repo: Repository, what: str, *, github_com_only: bool = False) -> str:
+    """Why `what` is rightly absent: the plan has no Code Security (publish recorded it), or
+    (Scorecard) the repository is not on github.com. '' when it should be there."""
+    answers = repo.baseline_answers
+    if answers.get("code_security") is False:
+        return (
+            f"not offered here: the repository has no GitHub Code Security "
+            f"(code_security: false in .copier-answers.baseline.yml), so {what} cannot run"
+        )
+    host = answers.get("github_host")
+    if github_com_only and isinstance(host, str) and host and host != "github.com":
+        return f"not offered on {host}: {what} publishes to github.com only"
+    return ""
+
+
 def check_codeql(repo: Repository) -> Outcome:
     inits = _steps_using(repo, "github/codeql-action/init")
     analyses = _steps_using(repo, "github/codeql-action/analyze")
+    if not inits and not analyses and (why := _not_offered(repo, "code scanning")):
+        return [], why
     if not inits or not analyses:
         return [
             "no workflow runs github/codeql-action init and analyze (.github/workflows/codeql.yml)"
@@ -181,6 +198,8 @@ def check_dependency_review(repo: Repository) -> Outcome:
         for w, _, _ in _steps_using(repo, "actions/dependency-review-action")
         if "pull_request" in w.triggers
     ]
+    if not hits and (why := _not_offered(repo, "dependency review")):
+        return [], why
     if not hits:
         return ["no workflow runs actions/dependency-review-action on pull_request"], ""
     return [], f"{hits[0].relpath} reviews dependencies on pull requests"
@@ -188,6 +207,8 @@ def check_dependency_review(repo: Repository) -> Outcome:
 
 def check_scorecard(repo: Repository) -> Outcome:
     hits = _steps_using(repo, "ossf/scorecard-action")
+    if not hits and (why := _not_offered(repo, "Scorecard", github_com_only=True)):
+        return [], why
     if not hits:
         return ["no workflow runs ossf/scorecard-action (.github/workflows/scorecard.yml)"], ""
     problems = []

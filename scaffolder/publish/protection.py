@@ -30,13 +30,28 @@ CLASSIC_RULES = (
 )
 
 
-def load_rulesets(project: Path) -> list[dict[str, Any]]:
-    """The request bodies for every ruleset file, in file-name order."""
+def load_rulesets(
+    project: Path, planned: Mapping[str, bytes | None] | None = None
+) -> list[dict[str, Any]]:
+    """The request bodies for every ruleset file, in file-name order.
+
+    `planned` (a dry run's alignment: relative path -> content, None when removed) stands in
+    for the files on disk, so the plan shows the rulesets a real run would apply.
+    """
     folder = project / RULESETS_DIR
+    planned = planned or {}
+    paths = set(folder.glob("*.json")) if folder.is_dir() else set()
+    for rel in planned:
+        if Path(rel).parent == RULESETS_DIR and rel.endswith(".json"):
+            paths.add(project / rel)
     bodies: list[dict[str, Any]] = []
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+    for path in sorted(paths):
+        rel = path.relative_to(project).as_posix()
+        if rel in planned and planned[rel] is None:
+            continue
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            text = planned.get(rel) or path.read_bytes()
+            data = json.loads(text.decode("utf-8"))
         except (OSError, ValueError) as exc:
             raise UsageError(
                 f"cannot read ruleset {path}: {exc}",

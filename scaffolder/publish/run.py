@@ -42,6 +42,8 @@ class PublishRun:
     applied: dict[str, Any] = field(default_factory=dict)
     excused: set[str] = field(default_factory=set)
     catalog: dict[str, Any] | None = None
+    #: A dry run's alignment (publish/align.py): relative path -> content, None if removed.
+    planned_files: dict[str, bytes | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.owner = self.request.owner
@@ -58,6 +60,10 @@ class PublishRun:
 
             self._project = Project.load(self.path)
         return self._project
+
+    def reload_project(self) -> None:
+        """Read the project again (after a step changed its answers)."""
+        self._project = None
 
     @property
     def answers(self) -> dict[str, Any]:

@@ -60,8 +60,13 @@ def protection_text(answers: Mapping[str, Any], *, baseline: bool, now: bool) ->
     if not baseline:
         return "none declared (the template opts out of the security baseline)"
     approvals = answers.get("required_approvals", 1)
-    plural = "s" if str(approvals) != "1" else ""
-    rules = f"PRs need {approvals} approval{plural} and code-owner review; CI and CodeQL must pass"
+    checks = "CI and CodeQL must pass" if answers.get("code_security", True) else "CI must pass"
+    if answers.get("review_mode") == "none" or str(approvals) == "0":
+        # A user-owned repository: its author cannot approve their own pull requests.
+        rules = f"PRs need no approval (no other reviewer); {checks}"
+    else:
+        plural = "s" if str(approvals) != "1" else ""
+        rules = f"PRs need {approvals} approval{plural} and code-owner review; {checks}"
     if now:
         return f"ruleset on main: no force push or deletion; {rules}"
     return f"at publish: no force push or deletion on main; {rules}"

@@ -269,7 +269,7 @@ def _code_scanning_repo(state: State, req: Req) -> Repo:
     repo = repo_of(state, req, admin=True)
     if not repo.security_plan_ok:
         raise ApiError(
-            403, "Code Security must be enabled for this repository to use code scanning."
+            403, "Advanced Security must be enabled for this repository to use code scanning."
         )
     return repo
 

@@ -48,6 +48,8 @@ class Account:
     type: str  # "User" or "Organization"
     plan: str = "free"  # free, pro, team, enterprise
     members: set[str] = field(default_factory=set)
+    #: GitHub Code Security bought for the private repositories (an org on Team, or above).
+    code_security: bool = False
     id: int = field(kw_only=True)
 
     @property
@@ -87,8 +89,9 @@ class Repo:
 
     @property
     def security_plan_ok(self) -> bool:
-        """Secret scanning, PVR and code scanning: public repos, or Advanced Security."""
-        return not self.private or self.owner.plan == "enterprise"
+        """Secret scanning, PVR and code scanning: public repos, or Advanced Security / Code
+        Security (an Enterprise plan, or an organisation that bought Code Security)."""
+        return not self.private or self.owner.plan == "enterprise" or self.owner.code_security
 
 
 class State:
@@ -122,8 +125,12 @@ class State:
             self.tokens[token] = login
         return account
 
-    def add_org(self, login: str, *, members: set[str], plan: str = "free") -> Account:
-        account = Account(login, "Organization", plan, set(members), id=self.next_id())
+    def add_org(
+        self, login: str, *, members: set[str], plan: str = "free", code_security: bool = False
+    ) -> Account:
+        account = Account(
+            login, "Organization", plan, set(members), code_security, id=self.next_id()
+        )
         self.accounts[login] = account
         return account
 
@@ -180,6 +187,7 @@ class State:
 
     def repo_json(self, repo: Repo, login: str) -> dict[str, Any]:
         admin = self.can_admin(login, repo)
+        security = "enabled" if repo.security_plan_ok else "disabled"
         return {
             "id": repo.id,
             "node_id": f"R_{repo.id}",
@@ -199,6 +207,16 @@ class State:
             "topics": list(repo.topics),
             "permissions": {"admin": admin, "push": admin, "pull": True},
             "security_and_analysis": {
+                # As GitHub answers: Advanced Security / Code Security are reported for
+                # private repositories of organisations; "enabled" only where bought.
+                **(
+                    {
+                        "advanced_security": {"status": security},
+                        "code_security": {"status": security},
+                    }
+                    if repo.owner.type == "Organization" and repo.private
+                    else {}
+                ),
                 "secret_scanning": {"status": repo.secret_scanning},
                 "secret_scanning_push_protection": {"status": repo.push_protection},
             },

@@ -2,6 +2,7 @@
 
 from scaffolder.publish.run import PublishRun
 from scaffolder.publish.steps import (
+    align,
     catalog,
     identity,
     protection,
@@ -14,11 +15,12 @@ from scaffolder.publish.steps import (
 )
 from scaffolder.runner import Step
 
-#: identity → scan → repository → settings → push → protection → security → verify → catalog
+#: identity → scan → repository → align → settings → push → protection → security → verify → catalog
 STEPS: tuple[Step[PublishRun], ...] = (
     identity.STEP,
     scan.STEP,
     repository.STEP,
+    align.STEP,
     settings.STEP,
     push.STEP,
     protection.STEP,

@@ -12,7 +12,7 @@ from scaffolder.runner import Step, StepReport, Undo
 
 
 def run(p: PublishRun, undo: Undo) -> StepReport:
-    p.rulesets = protection.load_rulesets(p.path)
+    p.rulesets = protection.load_rulesets(p.path, p.planned_files if p.dry else None)
     if not p.rulesets:
         p.protection = "none"
         p.warnings.append(f"no {protection.RULESETS_DIR}/*.json: branches left unprotected")
