@@ -21,8 +21,9 @@ _CPU = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}
 def lockfile(template: Path) -> dict:
     """The template's package-lock.json, its Jinja placeholders filled with sample values."""
     text = (template / "package-lock.json.jinja").read_text(encoding="utf-8")
-    text = text.replace("{{ name | tojson }}", '"sample"')
-    return json.loads(re.sub(r"\{\{ node_version \}\}", "22", text))
+    text = re.sub(r"\{%-?.*?-?%\}", "", text)  # statements (the quoting macro's import)
+    text = re.sub(r"\{\{ node_version \}\}", "22", text)
+    return json.loads(re.sub(r"\{\{.*?\}\}", '"sample"', text))  # any other value: a string
 
 
 def _fits(entry: dict, os_name: str, cpu: str) -> bool:

@@ -303,7 +303,9 @@ def test_template_picker_and_destination(drive: Drive, tmp_path: Path) -> None:
     dst = tmp_path / "made" / "billing"
     keys = ["python-serv", ENTER, str(dst) + ENTER, ENTER, ENTER, CLEAR + "group:payments" + ENTER]
     keys += [ENTER] * 3 + ["acme" + ENTER]  # lifecycle .. python; github_owner (a group's team)
-    keys += [ENTER] * 5  # contact, licence, copyright holder, codeowners, then Create it
+    keys += [ENTER] * 4  # contact, licence, copyright holder, codeowners
+    keys += [ENTER] * 4  # GitHub host, Code Security, review mode, admin bypass
+    keys += [ENTER]  # Create it
     result = drive(keys, WizardOptions(template=None, output=None, given={}, catalog=None))
     assert drive.prompter.asked[0] == "Template"
     assert drive.prompter.asked[1].startswith("Folder to create the project in")
@@ -321,7 +323,7 @@ def test_destination_that_is_not_empty_is_refused_inline(drive: Drive, tmp_path:
     fresh = tmp_path / "fresh-api"
     keys = [str(busy) + ENTER, CLEAR + str(fresh) + ENTER, ENTER, ENTER]
     keys += [CLEAR + "group:p" + ENTER]
-    keys += [ENTER] * 3 + ["acme" + ENTER] + [ENTER] * 5
+    keys += [ENTER] * 3 + ["acme" + ENTER] + [ENTER] * 9  # .. the plan questions, Create it
     result = drive(
         keys, WizardOptions(template="python-service", output=None, given={}, catalog=None)
     )
@@ -387,7 +389,7 @@ def test_esc_and_ctrl_c_cancel_a_prompt(drive: Drive, options: Any, key: str, pr
 
 def test_review_lines_fit_an_80_by_24_terminal(drive: Drive, tmp_path: Path) -> None:
     keys = [ENTER, ENTER, CLEAR + "group:payments" + ENTER] + [ENTER] * 3 + ["acme" + ENTER]
-    keys += [ENTER] * 5
+    keys += [ENTER] * 9  # contact .. codeowners, the plan questions, then Create it
     options = WizardOptions(
         template="python-service",
         output=tmp_path / "a-rather-long-folder-name" / "payments-api",
@@ -656,7 +658,7 @@ def test_typing_replaces_a_default_instead_of_appending_to_it(
     monkeypatch.setenv("LOGNAME", "root")
     monkeypatch.setenv("USER", "root")
     keys = [ENTER, ENTER, "user:jdoe" + ENTER]  # name, description, owner: typed over user:root
-    keys += [ENTER] * 7 + [ENTER]  # lifecycle .. codeowners, then Create it
+    keys += [ENTER] * 8 + [ENTER]  # lifecycle .. copyright holder, codeowners, then Create it
     options = WizardOptions(
         template="python-service", output=tmp_path / "payments-api", given={}, catalog=None
     )
@@ -674,7 +676,7 @@ def test_the_login_stays_a_suggestion_that_enter_accepts(
     options = WizardOptions(
         template="python-service", output=tmp_path / "payments-api", given={}, catalog=None
     )
-    result = drive([ENTER] * 11, options)
+    result = drive([ENTER] * 12, options)
     assert result.options.given["owner"] == "user:jdoe"
     assert new.run(result.options).answers is not None  # the pipeline takes it as given
 

@@ -70,6 +70,10 @@ def answer_python_service(child: pexpect.spawn) -> None:
     for prompt in ("vulnerability reports", "Licence", "Copyright holder", "CODEOWNERS"):
         child.expect(prompt)
         child.send(ENTER)
+    # what GitHub offers, asked once the owner is known (publish aligns them anyway)
+    for prompt in ("Web host", "GitHub Code Security", "Reviews required", "bypass"):
+        child.expect(prompt)
+        child.send(ENTER)
 
 
 def test_a_full_run_with_a_correction_and_a_change_from_the_review(

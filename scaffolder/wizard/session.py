@@ -30,6 +30,10 @@ from scaffolder.wizard.questions import NOT_ON_GITHUB, QuestionFlow, open_entrie
 from scaffolder.wizard.review import PublishPlan, Shown, protection_text, review_lines
 
 
+#: Baseline answers `publish` brings in line with what GitHub offers (publish/align.py).
+PUBLISH_ALIGNS = frozenset({"github_host", "code_security", "review_mode", "admin_bypass"})
+
+
 class Cancelled(KeyboardInterrupt):
     """The person chose "Cancel" on the review screen."""
 
@@ -246,6 +250,8 @@ def _show_review(
             flow.origin.get(e.spec.name) == "given",
         )
         for e in flow.applicable()
+        # Defaults of what publish checks against GitHub are summed up in the protection row.
+        if not (e.spec.name in PUBLISH_ALIGNS and flow.origin.get(e.spec.name) == "default")
     ]
     baseline = any(layer.name == BASELINE_LAYER for layer in stack.layers)
     version = f" {course.info.version}" if course.info.version else ""
