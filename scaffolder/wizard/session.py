@@ -29,7 +29,6 @@ from scaffolder.wizard.publishing import Discovery, GitHubAccounts, ask_publish,
 from scaffolder.wizard.questions import NOT_ON_GITHUB, QuestionFlow, open_entries
 from scaffolder.wizard.review import PublishPlan, Shown, protection_text, review_lines
 
-
 #: Baseline answers `publish` brings in line with what GitHub offers (publish/align.py).
 PUBLISH_ALIGNS = frozenset({"github_host", "code_security", "review_mode", "admin_bypass"})
 
