@@ -30,6 +30,29 @@ def _commits(project: Path) -> list[str]:
     return proc.stdout.split() if proc.returncode == 0 else []
 
 
+def _signal_when(
+    args: list[str], ready: Callable[[], bool], sig: signal.Signals, **env: str
+) -> tuple[int, str, str]:
+    """Run `scaffolder ARGS` in its own process group; once `ready()` holds (a marker file, a
+    repository on the fake), send `sig` to the group, as a terminal's Ctrl-C does, and wait."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scaffolder", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env},
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not ready() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert ready(), proc.communicate()
+    time.sleep(0.2)
+    os.killpg(proc.pid, sig)
+    stdout, stderr = proc.communicate(timeout=60)
+    return proc.returncode, stdout, stderr
+
+
 def _tracked(project: Path) -> set[str]:
     proc = subprocess.run(
         ["git", "ls-files"], cwd=project, capture_output=True, text=True, check=True
@@ -86,30 +109,8 @@ def test_kill_9_during_render_then_resume_renders_again_and_commits_it_whole(
         files={"template/pyproject.toml": "[project]\nname = 'x'\n"},
     )
     dst = tmp_path / "svc"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "scaffolder",
-            "new",
-            str(template),
-            "-o",
-            str(dst),
-            *STANDARD_ANSWERS,
-            "--trust",
-            "--no-register",
-            "--no-input",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    assert marker.exists(), proc.communicate()
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.communicate(timeout=30)
+    args = ["new", str(template), "-o", str(dst), *STANDARD_ANSWERS, "--trust"]
+    _signal_when([*args, "--no-register", "--no-input"], marker.exists, signal.SIGKILL)
     assert (dst / "README.md").is_file()  # the template layer is there...
     assert not (dst / "catalog-info.yaml").exists()  # ...the baseline is not
     block.unlink()
@@ -128,35 +129,13 @@ def test_ctrl_c_after_github_was_changed_keeps_everything_and_says_how_to_resume
     dst = tmp_path / "payments-api"
     # The topics call hangs: the repository exists on GitHub when Ctrl-C arrives.
     fake_github.fail("PUT", f"{R}/topics", status=None, delay=20)
-    env = {**os.environ, "SCAFFOLDER_GITHUB_TIMEOUT": "30"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "scaffolder",
-            "new",
-            "python-service",
-            "-o",
-            str(dst),
-            *STANDARD_ANSWERS,
-            "--publish",
-            "--no-input",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,
+    code, _, stderr = _signal_when(
+        ["new", "python-service", "-o", str(dst), *STANDARD_ANSWERS, "--publish", "--no-input"],
+        lambda: ("alice", "payments-api") in fake_github.state.repos,
+        signal.SIGINT,
+        SCAFFOLDER_GITHUB_TIMEOUT="30",
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        if ("alice", "payments-api") in fake_github.state.repos:
-            break
-        time.sleep(0.05)
-    time.sleep(0.5)
-    os.killpg(proc.pid, signal.SIGINT)
-    _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
+    assert code == 130, stderr
     assert "Traceback" not in stderr
     assert "the project was kept" in stderr
     hint = next(line for line in stderr.splitlines() if "to finish, run:" in line)
@@ -176,30 +155,12 @@ def test_ctrl_c_before_github_undoes_the_local_run_for_every_front_end(
     catalog_file.write_text("# the team's catalog\n")
     before = catalog_file.read_text()
     dst = tmp_path / "o"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "scaffolder",
-            "new",
-            str(template),
-            "-o",
-            str(dst),
-            *STANDARD_ANSWERS,
-            "--trust",
-            "--json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+    code, stdout, stderr = _signal_when(
+        ["new", str(template), "-o", str(dst), *STANDARD_ANSWERS, "--trust", "--json"],
+        marker.exists,
+        signal.SIGINT,
     )
-    deadline = time.monotonic() + 60
-    while not marker.exists() and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
+    assert code == 130, stderr
     import json
 
     payload = json.loads(stdout)
