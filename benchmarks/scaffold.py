@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 BIN = Path(sys.executable).parent
 ANSWERS = {"name": "bench-service", "owner": "group:default/platform", "description": "Benchmark"}
+#: A group owner needs its GitHub team (scaffolder's rule; the baseline layer asks it).
+BASELINE_ANSWERS = {"codeowners": "@acme/platform"}
 
 
 def _data_flags() -> list[str]:
@@ -76,7 +78,7 @@ def main() -> None:
             str(dst),
             "--no-input",
         ]
-        for key, value in ANSWERS.items():
+        for key, value in {**ANSWERS, **BASELINE_ANSWERS}.items():
             scaffolder += ["--set", f"{key}={value}"]
         copier = [str(BIN / "copier"), "copy", "--trust", "--defaults", "--quiet", *_data_flags()]
         copier_template = [*copier, str(TEMPLATES / "python-service"), str(dst)]

@@ -19,7 +19,6 @@ honoured. Pinned in tests/test_json_contract.py.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 import time
@@ -117,6 +116,8 @@ class Output:
         return code
 
     def _envelope(self, code: ExitCode, *, result: Any, error: Any) -> None:
+        import json  # only with --json: not on the start-up path of every command
+
         payload = {
             "schema": SCHEMA,
             "command": self.command,
