@@ -35,7 +35,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from scaffolder.errors import (
     ExitCode,
@@ -54,6 +54,17 @@ StepStatus = Literal["done", "unchanged", "planned", "skipped", "unavailable", "
 Writes = Literal["none", "local", "remote"]
 S = TypeVar("S")
 T = TypeVar("T")
+
+
+class RunState(Protocol):
+    """What a run's state tells the runner: how to resume, and what was done so far."""
+
+    def resume_command(self) -> str: ...
+
+    def result(self, reports: Sequence[StepReport]) -> object: ...
+
+
+R = TypeVar("R", bound=RunState)
 
 
 @dataclass(frozen=True)
@@ -220,17 +231,15 @@ class Journal:
 
 
 @dataclass
-class Run(Generic[S]):
+class Run(Generic[R]):
     """One run of a command's steps. `reports` is what happened, in order."""
 
     command: str
-    steps: Sequence[Step[S]]
-    state: S
+    steps: Sequence[Step[R]]
+    #: Says the command that finishes the job after a failure (shown in the hint), and what
+    #: the result looks like so far (the `result` of a partial-success error).
+    state: R
     progress: Progress
-    #: The command that finishes the job after a failure (shown in the hint).
-    resume: Callable[[S], str]
-    #: What the result looks like so far (the `result` of a partial-success error).
-    result: Callable[[S, Sequence[StepReport]], object] = lambda state, reports: None
     journal: Journal | None = None
     undo: Undo = field(default_factory=Undo)
     reports: list[StepReport] = field(default_factory=list)
@@ -254,7 +263,7 @@ class Run(Generic[S]):
         return self.reports
 
     # -- one step -----------------------------------------------------------------------
-    def _one(self, step: Step[S]) -> None:
+    def _one(self, step: Step[R]) -> None:
         journal = self.journal
         if step.skip_when_done and journal is not None and journal.done(step.name):
             self.reports.append(StepReport(step.name, "unchanged", "done by an earlier run"))
@@ -280,8 +289,8 @@ class Run(Generic[S]):
                 done=self.done_names(),
                 failed=step.name,
                 cause=exc,
-                resume=self.resume(self.state),
-                result=self.result(self.state, self.reports),
+                resume=self.state.resume_command(),
+                result=self.state.result(self.reports),
             ) from exc
         self.reports.append(report)
         if journal is not None and step.writes != "none":
@@ -308,16 +317,16 @@ class Run(Generic[S]):
                     done=[n for n in self.done_names() if n != report.name],
                     failed=report.name,
                     cause=cause,
-                    resume=self.resume(self.state),
-                    result=self.result(self.state, self.reports),
+                    resume=self.state.resume_command(),
+                    result=self.state.result(self.reports),
                 )
 
     def _interrupted(self) -> Interrupted:
         if self._remote_started:
-            return Interrupted(undone=False, resume=self.resume(self.state))
+            return Interrupted(undone=False, resume=self.state.resume_command())
         self.undo.rollback()
         if self._earlier:  # an earlier run's work stays, and so does the way to finish it
-            return Interrupted(undone=False, resume=self.resume(self.state))
+            return Interrupted(undone=False, resume=self.state.resume_command())
         if self.journal is not None:
             self.journal.close()
         return Interrupted(undone=True)

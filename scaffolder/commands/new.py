@@ -563,8 +563,6 @@ def run(options: NewOptions, progress: Progress = SILENT, *, resume: bool = Fals
         steps=steps_for(options),
         state=state,
         progress=progress,
-        resume=lambda s: s.resume_command(),
-        result=lambda s, reports: s.result(reports),
         journal=journal,
     )
     try:

@@ -53,8 +53,6 @@ def run(options: PublishOptions, progress: Progress = SILENT) -> PublishResult:
         steps=STEPS,
         state=state,
         progress=progress,
-        resume=lambda s: s.resume_command(),
-        result=lambda s, reports: s.result(reports),
         journal=journal,
     )
     try:

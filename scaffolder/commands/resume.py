@@ -102,7 +102,5 @@ def _finish_without_journal(
         steps=[new.COMMIT, new.REGISTER],
         state=state,
         progress=progress,
-        resume=lambda s: s.resume_command(),
-        result=lambda s, reports: s.result(reports),
     )
     return state.result(runner.execute())
