@@ -6,6 +6,10 @@ import os
 from pathlib import Path
 
 CATALOG_ENV = "SCAFFOLDER_CATALOG"
+CACHE_ENV = "SCAFFOLDER_CACHE_DIR"
+#: Where a GitHub token is read from, in this order (`github/settings.py`); the files a
+#: commit would publish are scanned for their values (`vcs/git.py`).
+TOKEN_ENVS = ("GH_TOKEN", "GITHUB_TOKEN")
 
 
 def default_catalog_path() -> Path:
@@ -15,3 +19,14 @@ def default_catalog_path() -> Path:
     from platformdirs import user_data_path
 
     return user_data_path("scaffolder", appauthor=False) / "catalog.yaml"
+
+
+def cache_dir() -> Path | None:
+    """Where scaffolder keeps what it can compute again (`$SCAFFOLDER_CACHE_DIR`, else the user
+    cache directory); None when `$SCAFFOLDER_CACHE_DIR` is set empty: no cache at all."""
+    env = os.environ.get(CACHE_ENV)
+    if env is not None:
+        return Path(env).expanduser() if env.strip() else None
+    from platformdirs import user_cache_path
+
+    return user_cache_path("scaffolder", appauthor=False)

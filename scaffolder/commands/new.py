@@ -25,7 +25,6 @@ import yaml
 
 from scaffolder.answers import Answers
 from scaffolder.catalog.sources import RemoteCatalog
-from scaffolder.commands.publish import connector
 from scaffolder.errors import (
     CatalogTargetError,
     DestinationNotEmptyError,
@@ -37,8 +36,6 @@ from scaffolder.errors import (
 from scaffolder.progress import SILENT, Progress
 from scaffolder.publish.model import GITHUB_LOGIN, PublishOptions, PublishResult
 from scaffolder.publish.run import PublishRun
-from scaffolder.publish.steps import STEPS as PUBLISH_STEPS
-from scaffolder.publish.steps import identity as publish_identity
 from scaffolder.render import layers
 from scaffolder.render.registry import TemplateInfo, resolve_template
 from scaffolder.runner import Journal, Run, Step, StepReport, StepStatus, Undo
@@ -222,9 +219,7 @@ class NewRun:
     def result(self, reports: Sequence[StepReport] = ()) -> NewResult:
         published = None
         if self.publish is not None and self.publish.identity is not None and self.local_done:
-            published = self.publish.result(
-                [r for r in reports if r.name in {s.name for s in PUBLISH_STEPS}]
-            )
+            published = self.publish.result([r for r in reports if r.name in _publish_step_names()])
         warnings = [*self.warnings, *(self.publish.warnings if self.publish else ())]
         return NewResult(
             project=self.dst,
@@ -517,9 +512,18 @@ def _publish_state(state: NewRun) -> PublishRun:
     return state.publish
 
 
+def _publish_step_names() -> set[str]:
+    from scaffolder.publish.steps import STEPS
+
+    return {s.name for s in STEPS}
+
+
 def steps_for(options: NewOptions) -> list[Step[NewRun]]:
+    # The publish steps (and PyGithub under them) are imported only for a run that publishes.
     steps: list[Step[NewRun]] = []
     if options.publish:
+        from scaffolder.publish.steps import identity as publish_identity
+
         steps.append(publish_identity.STEP.over(_publish_state))
     steps.append(RESOLVE)
     if options.saved_answers is not None and not options.dry_run:
@@ -529,6 +533,8 @@ def steps_for(options: NewOptions) -> list[Step[NewRun]]:
         return steps
     steps += [COMMIT, REGISTER]
     if options.publish:
+        from scaffolder.publish.steps import STEPS as PUBLISH_STEPS
+
         steps += [s.over(_publish_state) for s in PUBLISH_STEPS if s.name != "identity"]
     return steps
 
@@ -550,6 +556,8 @@ def run(options: NewOptions, progress: Progress = SILENT, *, resume: bool = Fals
         progress=progress,
     )
     if options.publish:
+        from scaffolder.commands.publish import connector
+
         state.publish = PublishRun(
             request=options.publish_options(dst), connect=connector(options.github_api_url)
         )

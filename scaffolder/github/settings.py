@@ -14,6 +14,7 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from scaffolder.config import TOKEN_ENVS as TOKEN_ENVS
 from scaffolder.errors import GitHubAuthError, UsageError
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -23,7 +24,6 @@ API_URL_ENV = "SCAFFOLDER_GITHUB_API_URL"
 BACKOFF_SCALE_ENV = "SCAFFOLDER_GITHUB_BACKOFF_SCALE"
 #: Seconds allowed for one whole HTTP answer before the call counts as timed out (and is retried).
 TIMEOUT_ENV = "SCAFFOLDER_GITHUB_TIMEOUT"
-TOKEN_ENVS = ("GH_TOKEN", "GITHUB_TOKEN")
 #: The largest answer read from GitHub. Real API answers are far smaller (a contents answer is
 #: at most about 1.4 MB); anything larger is refused rather than held in memory.
 MAX_RESPONSE_BYTES = 10 * 1024 * 1024
