@@ -18,6 +18,7 @@ from typing import Any, Literal, TypeVar
 
 import yaml
 
+from scaffolder.datafiles import FastSafeLoader
 from scaffolder.errors import LanguageTableError
 from scaffolder.render.registry import BASELINE_LAYER, templates_root
 
@@ -265,7 +266,7 @@ def _language(name: str, r: _Reader, pins: Sequence[str] | None) -> Language:
     return Language(name, r.text("title"), _codeql(r), dependabot, ci, audit)
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(FastSafeLoader):
     """PyYAML without copier's `!` tags (as the registry reads copier.yml), and strict about
     duplicate keys, which PyYAML would silently merge."""
 

@@ -35,6 +35,8 @@ import jinja2
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
+from scaffolder.datafiles import FastSafeLoader
+
 FILE_NAME = "standard-questions.yml"
 #: The one source of the standard questions.
 SOURCE = Path(__file__).with_name(FILE_NAME)
@@ -55,7 +57,7 @@ class StandardQuestion:
 @functools.cache
 def standard_questions() -> tuple[StandardQuestion, ...]:
     """The questions of the source file, in its order."""
-    data = yaml.safe_load(SOURCE.read_text(encoding="utf-8"))
+    data = yaml.load(SOURCE.read_text(encoding="utf-8"), Loader=FastSafeLoader)  # noqa: S506
     return tuple(
         StandardQuestion(
             name=str(name),
@@ -140,7 +142,7 @@ def problems(answers: Mapping[str, Any]) -> list[tuple[str, str]]:
 # --- A template's copy -------------------------------------------------------------------------
 
 
-class _IncludeLoader(yaml.SafeLoader):
+class _IncludeLoader(FastSafeLoader):
     """Reads copier.yml documents, turning `!include X` into ("!include", X) and other tags
     into None. Its own constructors: a global `!include` on SafeLoader would win otherwise."""
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from scaffolder.datafiles import FastSafeLoader
 from scaffolder.errors import TemplateError, UnknownTemplateError
 
 BASELINE_LAYER = "_baseline"
@@ -55,7 +56,7 @@ class TemplateInfo:
         }
 
 
-class _LenientLoader(yaml.SafeLoader):
+class _LenientLoader(FastSafeLoader):
     """Reads `copier.yml` files that use copier's `!include` without following it."""
 
 
