@@ -13,6 +13,7 @@ bug: one line and a "please report" hint, never a traceback unless SCAFFOLDER_DE
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -78,4 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> NoReturn:
-    sys.exit(main())
+    code = main()
+    # What is alive now dies with the process: spare the exit its garbage collection pass over
+    # every object of copier's and Jinja's (tens of milliseconds for nothing).
+    gc.freeze()
+    sys.exit(code)

@@ -12,14 +12,13 @@ copier's git processes get the same variables (see `render/copier_adapter.py`).
 
 from __future__ import annotations
 
-import getpass
 import os
 import shutil
-import socket
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from scaffolder.config import TOKEN_ENVS
 from scaffolder.errors import GitError, SecretInProjectError
 
 FALLBACK_EMAIL_DOMAIN = "localhost"
@@ -131,6 +130,9 @@ def identity_env(cwd: Path) -> dict[str, str]:
     The user's own `user.name`/`user.email` (and GIT_AUTHOR_* variables) win; only what is
     missing is filled in, for this one command.
     """
+    import getpass  # here: only a git that knows nobody needs them
+    import socket
+
     env: dict[str, str] = {}
     name = os.environ.get("GIT_AUTHOR_NAME") or _config_value("user.name", cwd)
     email = os.environ.get("GIT_AUTHOR_EMAIL") or _config_value("user.email", cwd)
@@ -175,8 +177,6 @@ MIN_SECRET_LENGTH = 8
 
 def environment_secrets(env: Mapping[str, str] | None = None) -> list[str]:
     """The GitHub tokens in the environment (`$GH_TOKEN`, `$GITHUB_TOKEN`)."""
-    from scaffolder.github.settings import TOKEN_ENVS  # lazily: the package imports PyGithub
-
     env = os.environ if env is None else env
     return [value for name in TOKEN_ENVS if (value := env.get(name, "").strip())]
 
@@ -283,7 +283,8 @@ def initial_commit(
         run_git(["init", "--quiet", "-b", branch], cwd=path)
     assert_no_secret(path, environment_secrets() if secrets is None else secrets)
     run_git(["add", "--all"], cwd=path)
-    commit = ["commit", "--quiet", "--no-verify", "-m", message]
+    # A new repository has nothing to maintain: no `git maintenance run --auto` after it.
+    commit = ["-c", "maintenance.auto=false", "commit", "--quiet", "--no-verify", "-m", message]
     proc = run_git(commit, cwd=path, check=False)
     if proc.returncode != 0 and "user.email" in proc.stderr + proc.stdout:
         # Git knows nobody: fall back for this one commit, without touching any config.
