@@ -11,6 +11,9 @@ Answers always travel to copier as `data`, never as `user_defaults` or settings 
 copier renders defaults as Jinja, but takes `data` verbatim. So a user's answer is never
 evaluated as template code.
 
+copier is imported without its prompt libraries (`render/prompt_stubs.py`): scaffolder never
+lets it prompt.
+
 Every copier call runs inside `_translate_errors`, which also switches off repository-supplied
 commands for copier's git processes and raises any refusal of `render/untrusted.py`. copier's
 `Worker` is subclassed (`_worker_class`) so that no layer ever writes into `.git` and an
@@ -22,8 +25,10 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import gc
 import os
 import threading
+import types
 import urllib.parse
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -39,7 +44,7 @@ from scaffolder.errors import (
     UntrustedTemplateError,
     UsageError,
 )
-from scaffolder.render import untrusted
+from scaffolder.render import jinja_cache, prompt_stubs, untrusted
 from scaffolder.vcs import git
 
 if TYPE_CHECKING:
@@ -137,6 +142,30 @@ def _source_overrides(src: str) -> list[tuple[str, str]]:
     return _source_config[src]
 
 
+@functools.cache
+def _import_copier() -> None:
+    """Import copier, once, without the prompt libraries it never uses here (`prompt_stubs`).
+
+    Every function below that touches copier calls this first.
+    """
+    with prompt_stubs.stubbed():
+        import copier._main  # imported for its effect
+    # copier's, pydantic's and Jinja's objects live as long as the process: take them out of
+    # the garbage collector's passes.
+    gc.freeze()
+    import copier._template
+    import yaml
+
+    if hasattr(yaml, "CSafeLoader"):
+        # copier reads copier.yml with a subclass of `yaml.SafeLoader`, in pure Python; the same
+        # loader over libyaml builds the same data (and the same `!include`s) several times
+        # faster. Only copier's template loading sees this `yaml`.
+        fast = types.ModuleType("yaml", "PyYAML, with SafeLoader over libyaml (copier_adapter)")
+        fast.__dict__.update(vars(yaml))
+        fast.SafeLoader = yaml.CSafeLoader  # type: ignore[attr-defined]
+        copier._template.yaml = fast  # type: ignore[attr-defined]
+
+
 @contextlib.contextmanager
 def _translate_errors(template: str) -> Iterator[None]:
     """Map copier's exceptions onto scaffolder's tree: the one boundary for copier.
@@ -144,6 +173,7 @@ def _translate_errors(template: str) -> Iterator[None]:
     Inside, copier's git runs with repository-supplied commands off, and a refused filter is
     raised even when copier caught it (it rewords errors in validators).
     """
+    _import_copier()
     from plumbum import local
 
     with (
@@ -246,6 +276,7 @@ def _translated(template: str, exc: Exception) -> Exception:
 
 
 def _settings() -> Any:
+    _import_copier()
     from copier._settings import SettingsModel
 
     # The user's copier settings may carry defaults rendered as Jinja; scaffolder ignores
@@ -268,6 +299,7 @@ def _template(src: str) -> Any:
     time of the folder's `copier.yml` so an edited template is read again. Clones are removed
     at exit by `release_templates`.
     """
+    _import_copier()
     from copier._template import Template
 
     path = Path(src)
@@ -323,6 +355,7 @@ def _worker_class() -> type[Worker]:
     """
     from functools import cached_property
 
+    _import_copier()
     from copier._main import Worker
     from pydantic import ConfigDict
     from pydantic.dataclasses import dataclass as pydantic_dataclass
@@ -361,6 +394,26 @@ def _worker_class() -> type[Worker]:
                 )
                 Worker._render_template(self)
 
+        @cached_property
+        def _git_sees_file_modes(self) -> bool:
+            """Whether the destination's git (if any) records mode bits: `core.fileMode` not
+            false. Unset, or no repository, is git's default: true."""
+            from copier._vcs import get_git
+            from plumbum import ProcessExecutionError
+
+            git_ = get_git(context_dir=self.subproject.local_abspath)
+            try:
+                value = git_("config", "--type=bool", "--get", "core.fileMode").strip()
+            except ProcessExecutionError:
+                return True
+            return bool(value != "false")
+
+        def _sync_git_index_executable_bit(self, dst_relpath: Path, src_mode: int) -> None:
+            # copier asks git for `core.fileMode` once per rendered file (a process each), and
+            # has nothing to do unless it is false: ask once per render.
+            if not self._git_sees_file_modes:
+                Worker._sync_git_index_executable_bit(self, dst_relpath, src_mode)
+
         def _render_symlink(self, src_relpath: Path, dst_relpath: Path) -> None:
             Worker._render_symlink(self, src_relpath, dst_relpath)
             link = Path(self.dst_path) / dst_relpath
@@ -383,6 +436,7 @@ def _worker(src: str, dst: Path, **options: Any) -> Worker:
     env = _environments.get(key)
     if env is None:
         env = _environments[key] = worker.jinja_env
+        env.bytecode_cache = jinja_cache.for_environment(env, trusted=bool(worker.unsafe))
         _compile_strings_once(env)
     worker.__dict__["jinja_env"] = env
     return worker
@@ -392,10 +446,13 @@ def _compile_strings_once(env: Any) -> None:
     """Memoise `env.from_string` for plain calls, the only kind copier makes.
 
     copier renders every default, `when`, validator and help text through `from_string`, which
-    compiles anew each time; a template's strings are few and fixed, so compile each once.
+    compiles anew each time; a template's strings are few and fixed, so compile each once, and
+    take the compiled code from the cache of earlier runs (`jinja_cache`) when it is there.
     """
     plain = type(env).from_string
-    compiled = functools.lru_cache(maxsize=4096)(lambda source: plain(env, source))
+    compiled = functools.lru_cache(maxsize=4096)(
+        lambda source: jinja_cache.compile_string(env, source)
+    )
 
     def from_string(source: Any, globals: Any = None, template_class: Any = None) -> Any:
         if globals is None and template_class is None and isinstance(source, str):

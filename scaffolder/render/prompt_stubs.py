@@ -1,0 +1,113 @@
+"""Stand-ins for copier's prompt libraries, so that rendering does not import them.
+
+copier imports questionary, prompt_toolkit and pygments at the top of its modules, and they are
+about a third of its import time. scaffolder never lets copier prompt: every answer reaches
+copier as data, with `defaults=True` and `overwrite=True` (`copier_adapter`), and the wizard asks
+its questions with questionary itself. What copier keeps of those libraries is then:
+
+- `questionary.prompts.common.Choice`, as a record of a choice's title and value (its choices
+  are computed to validate answers): `Choice` below has the same constructor and attributes;
+- `questionary.confirm` and `questionary.unsafe_prompt`, and prompt_toolkit's `PygmentsLexer`
+  over pygments' `JsonLexer` and `YamlLexer`, used only to prompt: the stand-ins import the real
+  ones when called, so even a prompt copier did make would behave as before.
+
+`stubbed()` puts the stand-ins in `sys.modules` while copier is imported, and takes them out
+again, so a later `import questionary` (the wizard's) gets the real library. Nothing here
+imports copier; `copier_adapter` decides when to use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import sys
+import types
+from collections.abc import Iterator
+from typing import Any
+
+
+class Choice:
+    """questionary's `Choice` as copier uses it: a title, a value and three flags."""
+
+    def __init__(
+        self,
+        title: Any,
+        value: Any = None,
+        disabled: str | None = None,
+        checked: bool | None = False,
+        shortcut_key: str | bool | None = True,
+        description: str | None = None,
+    ) -> None:
+        self.title = title
+        self.disabled = disabled
+        self.checked = checked if checked is not None else False
+        self.shortcut_key = shortcut_key
+        self.description = description
+        if value is not None:
+            self.value = value
+        elif isinstance(title, list):
+            # questionary's formatted text: (style, text) pairs.
+            self.value = "".join(token[1] for token in title)
+        else:
+            self.value = title
+
+    def __repr__(self) -> str:
+        return f"Choice(title={self.title!r}, value={self.value!r})"
+
+
+class _Deferred:
+    """A name of a real module, imported when first called."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name
+
+    def resolve(self) -> Any:
+        return getattr(importlib.import_module(self.module), self.name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        args = tuple(a.resolve() if isinstance(a, _Deferred) else a for a in args)
+        return self.resolve()(*args, **kwargs)
+
+
+def _module(name: str, **attributes: Any) -> types.ModuleType:
+    module = types.ModuleType(name, "scaffolder's stand-in while copier is imported")
+    module.__dict__.update(attributes)
+    return module
+
+
+def _stand_ins() -> dict[str, types.ModuleType]:
+    return {
+        "questionary": _module(
+            "questionary",
+            confirm=_Deferred("questionary", "confirm"),
+            unsafe_prompt=_Deferred("questionary", "unsafe_prompt"),
+        ),
+        "questionary.prompts.common": _module("questionary.prompts.common", Choice=Choice),
+        "prompt_toolkit.lexers": _module(
+            "prompt_toolkit.lexers",
+            PygmentsLexer=_Deferred("prompt_toolkit.lexers", "PygmentsLexer"),
+        ),
+        "pygments.lexers.data": _module(
+            "pygments.lexers.data",
+            JsonLexer=_Deferred("pygments.lexers.data", "JsonLexer"),
+            YamlLexer=_Deferred("pygments.lexers.data", "YamlLexer"),
+        ),
+    }
+
+
+@contextlib.contextmanager
+def stubbed() -> Iterator[bool]:
+    """Inside, the prompt libraries are stand-ins, unless one of them is already imported (then
+    copier gets the real ones, and this yields False)."""
+    stand_ins = _stand_ins()
+    if any(name.partition(".")[0] in sys.modules for name in stand_ins):
+        yield False
+        return
+    sys.modules.update(stand_ins)
+    try:
+        yield True
+    finally:
+        for name, module in stand_ins.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
