@@ -35,6 +35,7 @@ import jinja2
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
+from scaffolder import jinja_cache
 from scaffolder.datafiles import FastSafeLoader
 
 FILE_NAME = "standard-questions.yml"
@@ -101,12 +102,13 @@ def _environment() -> SandboxedEnvironment:
     # does) instead of seeing an empty value.
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
     env.filters["regex_search"] = regex_search
+    env.bytecode_cache = jinja_cache.for_environment(env, trusted=True)
     return env
 
 
 @functools.cache
 def _compiled(source: str) -> jinja2.Template:
-    return _environment().from_string(source)
+    return jinja_cache.compile_string(_environment(), source)
 
 
 def _cast(q: StandardQuestion, value: Any) -> Any:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scaffolder import jinja_cache
 from scaffolder.errors import (
     InvalidAnswerError,
     MissingAnswersError,
@@ -44,7 +45,7 @@ from scaffolder.errors import (
     UntrustedTemplateError,
     UsageError,
 )
-from scaffolder.render import jinja_cache, prompt_stubs, untrusted
+from scaffolder.render import prompt_stubs, untrusted
 from scaffolder.vcs import git
 
 if TYPE_CHECKING:
@@ -454,7 +455,13 @@ def _compile_strings_once(env: Any) -> None:
         lambda source: jinja_cache.compile_string(env, source)
     )
 
+    from jinja2 import nodes
+
     def from_string(source: Any, globals: Any = None, template_class: Any = None) -> Any:
+        if not isinstance(source, str | nodes.Template):
+            # What Jinja raises for a `when: true` or a number, after compiling: copier takes
+            # it to mean "not a template" (about half of its calls).
+            raise TypeError("Can't compile non template nodes")
         if globals is None and template_class is None and isinstance(source, str):
             return compiled(source)
         return plain(env, source, globals, template_class)

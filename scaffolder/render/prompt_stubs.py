@@ -41,7 +41,12 @@ class Choice:
         self.title = title
         self.disabled = disabled
         self.checked = checked if checked is not None else False
-        self.shortcut_key = shortcut_key
+        # questionary's setter: True/False switch the automatic key on or off, a text is one.
+        if shortcut_key is None or isinstance(shortcut_key, bool):
+            self.shortcut_key: str | None = None
+            self.auto_shortcut = True if shortcut_key is None else shortcut_key
+        else:
+            self.shortcut_key, self.auto_shortcut = str(shortcut_key), False
         self.description = description
         if value is not None:
             self.value = value

@@ -2,7 +2,9 @@
 
 Jinja compiles every template file, file name and question string of a template to Python
 code on every run: most of a render's time after copier's import. `CompiledCache` keeps that
-code, so a second scaffold from the same template compiles nothing.
+code, so a second scaffold from the same template compiles nothing. copier's environments
+(`render/copier_adapter.py`) and the standard questions' validators (`baseline/questions.py`)
+use it.
 
 It is an accelerator, never trusted over the source:
 
@@ -97,11 +99,22 @@ def _private_dir(path: Path) -> bool:
 
 
 class CompiledCache(BytecodeCache):
-    """Jinja's bytecode cache interface over one private directory, for one environment."""
+    """Jinja's bytecode cache interface for one environment, over the cache directory of the
+    moment (`config.cache_dir()`, read at each use, so a changed `$SCAFFOLDER_CACHE_DIR` is
+    followed)."""
 
-    def __init__(self, directory: Path, env_fingerprint: str) -> None:
-        self.directory = directory
+    def __init__(self, env_fingerprint: str) -> None:
         self.env_fingerprint = env_fingerprint
+
+    @property
+    def directory(self) -> Path | None:
+        root = config.cache_dir()
+        if root is None:
+            return None
+        directory = root / "jinja"
+        if directory not in _checked:
+            _checked[directory] = _private_dir(root) and _private_dir(directory)
+        return directory if _checked[directory] else None
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
         # The source is added in `get_bucket`; a key names one compiled text exactly.
@@ -122,27 +135,31 @@ class CompiledCache(BytecodeCache):
         self.load_bytecode(bucket)
         return bucket
 
-    def _path(self, bucket: Bucket) -> Path:
-        return self.directory / bucket.key[:2] / f"{bucket.key}.jinja"
+    def _path(self, bucket: Bucket) -> Path | None:
+        directory = self.directory
+        return None if directory is None else directory / bucket.key[:2] / f"{bucket.key}.jinja"
 
     def load_bytecode(self, bucket: Bucket) -> None:
         path = self._path(bucket)
+        if path is None:
+            return
         try:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except OSError:
             return
-        with os.fdopen(fd, "rb") as stream:
-            try:
-                info = os.fstat(stream.fileno())
-                if (
-                    not stat.S_ISREG(info.st_mode)
-                    or info.st_uid != os.getuid()
-                    or info.st_size > _MAX_ENTRY
-                ):
-                    return
-                data = stream.read(_MAX_ENTRY + 1)
-            except OSError:
+        try:
+            info = os.fstat(fd)
+            if (
+                not stat.S_ISREG(info.st_mode)
+                or info.st_uid != os.getuid()
+                or info.st_size > _MAX_ENTRY
+            ):
                 return
+            data = os.read(fd, _MAX_ENTRY + 1)
+        except OSError:
+            return
+        finally:
+            os.close(fd)
         header = _HEADER + bucket.checksum.encode() + b"\n"
         if not data.startswith(header):
             return
@@ -155,10 +172,8 @@ class CompiledCache(BytecodeCache):
             bucket.code = code
 
     def dump_bytecode(self, bucket: Bucket) -> None:
-        if bucket.code is None:
-            return
         path = self._path(bucket)
-        if not _private_dir(path.parent):
+        if bucket.code is None or path is None or not _private_dir(path.parent):
             return
         data = _HEADER + bucket.checksum.encode() + b"\n" + marshal.dumps(bucket.code)
         try:
@@ -175,20 +190,19 @@ class CompiledCache(BytecodeCache):
 
     def clear(self) -> None:
         """Remove every entry (of any environment): Jinja's interface for it."""
-        for entry in self.directory.glob("??/*.jinja"):
+        directory = self.directory
+        for entry in directory.glob("??/*.jinja") if directory else ():
             with contextlib.suppress(OSError):
                 entry.unlink()
 
 
-def for_environment(env: jinja2.Environment, *, trusted: bool) -> CompiledCache | None:
-    """The cache for templates compiled in `env`, or None when there is no usable directory."""
-    root = config.cache_dir()
-    if root is None:
-        return None
-    directory = root / "jinja"
-    if not _private_dir(root) or not _private_dir(directory):
-        return None
-    return CompiledCache(directory, fingerprint(env, trusted=trusted))
+#: Cache directories already checked in this process: whether each is usable.
+_checked: dict[Path, bool] = {}
+
+
+def for_environment(env: jinja2.Environment, *, trusted: bool) -> CompiledCache:
+    """The cache for templates compiled in `env`."""
+    return CompiledCache(fingerprint(env, trusted=trusted))
 
 
 def compile_string(env: jinja2.Environment, source: str) -> Any:

@@ -1,0 +1,368 @@
+"""What `scaffolder new` skips to be fast, and that skipping it changes nothing it renders.
+
+- copier is imported without its prompt libraries (`render/prompt_stubs.py`);
+- compiled Jinja is kept between runs (`render/jinja_cache.py`), never trusted over the source;
+- git is asked for `core.fileMode` once per layer, not once per file, and runs no maintenance
+  after the first commit.
+
+Speed itself is measured by `benchmarks/scaffold.py`, not here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import jinja2
+import pytest
+
+from scaffolder import jinja_cache
+from scaffolder.render import copier_adapter, prompt_stubs
+from tests.conftest import STANDARD_ANSWERS, CliResult
+from tests.helpers import build_file_tree
+
+PROMPT_LIBRARIES = ("questionary", "prompt_toolkit", "pygments")
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
+
+
+def _new_in_fresh_process(dst: Path, *, preload: Sequence[str] = ()) -> list[str]:
+    """Run `scaffolder new` in a new interpreter (after importing `preload`), and return the
+    prompt libraries loaded at the end."""
+    args = ["new", "python-service", "--output", str(dst), "--no-input", *STANDARD_ANSWERS]
+    script = textwrap.dedent(
+        """
+        import json, sys
+        preload, args, libraries = json.loads(sys.argv[1])
+        for name in preload:
+            __import__(name)
+        from scaffolder.cli import main
+        code = main(args)
+        loaded = sorted({m.partition(".")[0] for m in sys.modules} & set(libraries))
+        print(json.dumps({"code": code, "loaded": loaded}))
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, json.dumps([list(preload), args, PROMPT_LIBRARIES])],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["code"] == 0, proc.stderr
+    return list(report["loaded"])
+
+
+# -- copier without its prompt libraries -------------------------------------------------------
+def test_a_scaffold_without_input_never_imports_the_prompt_libraries(tmp_path: Path) -> None:
+    assert _new_in_fresh_process(tmp_path / "plain") == []
+
+
+def test_the_stand_ins_render_exactly_what_the_real_libraries_render(tmp_path: Path) -> None:
+    # With questionary imported first, copier gets the real libraries: the same bytes result.
+    assert _new_in_fresh_process(tmp_path / "stubbed" / "svc") == []
+    loaded = _new_in_fresh_process(tmp_path / "real" / "svc", preload=["questionary"])
+    assert "questionary" in loaded
+    stubbed, real = _tree(tmp_path / "stubbed" / "svc"), _tree(tmp_path / "real" / "svc")
+    assert len(stubbed) > 15
+    assert stubbed == real
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [
+        (("plain",), {}),
+        (("title",), {"value": 3, "disabled": "no", "checked": True}),
+        (([("class:x", "a"), ("", "b")],), {}),
+        (("t",), {"checked": None, "shortcut_key": "k", "description": "d"}),
+    ],
+)
+def test_the_choice_stand_in_has_questionarys_attributes(
+    args: tuple[object, ...], kwargs: dict[str, object]
+) -> None:
+    from questionary.prompts.common import Choice
+
+    real, stand_in = Choice(*args, **kwargs), prompt_stubs.Choice(*args, **kwargs)  # type: ignore[arg-type]
+    for attribute in (
+        "title",
+        "value",
+        "disabled",
+        "checked",
+        "shortcut_key",
+        "auto_shortcut",
+        "description",
+    ):
+        assert getattr(stand_in, attribute) == getattr(real, attribute), attribute
+
+
+def test_the_stand_ins_are_gone_once_copier_is_imported() -> None:
+    # In a fresh interpreter: inside, `questionary` is the stand-in; after, the real library.
+    script = textwrap.dedent(
+        """
+        import sys
+        from scaffolder.render import prompt_stubs
+        with prompt_stubs.stubbed() as active:
+            import questionary
+            inside = questionary.__doc__
+        import questionary
+        print(active, "stand-in" in inside, hasattr(questionary, "select"),
+              "questionary.prompts.common" in sys.modules)
+        with prompt_stubs.stubbed() as again:
+            pass
+        print(again)
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert proc.stdout.split() == ["True", "True", "True", "True", "False"]
+
+
+def test_a_prompt_copier_would_make_reaches_the_real_library() -> None:
+    script = textwrap.dedent(
+        """
+        from scaffolder.render import prompt_stubs
+        with prompt_stubs.stubbed():
+            from questionary import confirm
+        question = confirm("Overwrite?", default=True)
+        print(type(question).__module__)
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert proc.stdout.strip() == "questionary.question"
+
+
+# -- compiled Jinja kept between runs ----------------------------------------------------------
+@pytest.fixture
+def fresh_process_state() -> None:
+    """What a new process starts with: no Template or Jinja environment kept in the adapter."""
+    copier_adapter.release_templates()
+
+
+@pytest.fixture
+def count_compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    compiled: list[str] = []
+    original = jinja2.Environment.compile
+
+    def counting(self: jinja2.Environment, source: str, *args: object, **kwargs: object) -> object:
+        compiled.append(source)
+        return original(self, source, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    return compiled
+
+
+def _scaffold(run_cli: Callable[[Sequence[str]], CliResult], dst: Path) -> None:
+    result = run_cli(["new", "python-service", "--output", dst, "--no-input", *STANDARD_ANSWERS])
+    assert result.code == 0, result.stderr
+
+
+def _entries(cache: Path) -> list[Path]:
+    return sorted((cache / "jinja").glob("??/*.jinja"))
+
+
+def test_a_second_scaffold_compiles_nothing_and_renders_the_same(
+    run_cli: Callable[[Sequence[str]], CliResult],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_process_state: None,
+    count_compiles: list[str],
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SCAFFOLDER_CACHE_DIR", str(cache))
+    _scaffold(run_cli, tmp_path / "first" / "svc")
+    first = len(count_compiles)
+    assert first > 50  # files, file names and question strings of both layers
+    entries = _entries(cache)
+    # One per compiled text (the same text may be two entries: two files, two environments).
+    assert len(set(count_compiles)) <= len(entries) <= first
+    assert stat.S_IMODE((cache / "jinja").stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(e.stat().st_mode) == 0o600 for e in entries)
+
+    copier_adapter.release_templates()  # as a new process would start
+    count_compiles.clear()
+    _scaffold(run_cli, tmp_path / "second" / "svc")
+    assert count_compiles == []
+    assert _entries(cache) == entries
+    assert _tree(tmp_path / "first" / "svc") == _tree(tmp_path / "second" / "svc")
+
+
+def test_an_edited_template_file_is_compiled_again(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_process_state: None,
+    count_compiles: list[str],
+) -> None:
+    monkeypatch.setenv("SCAFFOLDER_CACHE_DIR", str(tmp_path / "cache"))
+    template = build_file_tree(
+        tmp_path / "tpl",
+        {"copier.yml": "name: {type: str}\n", "hello.txt.jinja": "hi {{ name }}\n"},
+    )
+
+    def render(dst: str) -> str:
+        copier_adapter.release_templates()
+        copier_adapter.render(
+            str(template), tmp_path / dst, {"name": "x"}, unsafe=False, pretend=False
+        )
+        return (tmp_path / dst / "hello.txt").read_text()
+
+    assert render("a") == "hi x\n"
+    assert "hi {{ name }}\n" in count_compiles
+    count_compiles.clear()
+    assert render("b") == "hi x\n"
+    assert count_compiles == []
+    (template / "hello.txt.jinja").write_text("bye {{ name }}\n")
+    assert render("c") == "bye x\n"
+    assert count_compiles == ["bye {{ name }}\n"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["garbage", "truncated", "other-header", "symlink", "directory", "huge"],
+)
+def test_a_damaged_entry_is_compiled_again_never_an_error(
+    damage: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_process_state: None,
+    count_compiles: list[str],
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SCAFFOLDER_CACHE_DIR", str(cache))
+    template = build_file_tree(
+        tmp_path / "tpl",
+        {"copier.yml": "name: {type: str}\n", "hello.txt.jinja": "hi {{ name }}\n"},
+    )
+
+    def render(dst: str) -> str:
+        copier_adapter.release_templates()
+        copier_adapter.render(
+            str(template), tmp_path / dst, {"name": "x"}, unsafe=False, pretend=False
+        )
+        return (tmp_path / dst / "hello.txt").read_text()
+
+    render("a")
+    for entry in _entries(cache):
+        data = entry.read_bytes()
+        entry.unlink()
+        if damage == "garbage":
+            entry.write_bytes(b"\x00\xff" * 64)
+        elif damage == "truncated":
+            entry.write_bytes(data[: len(data) // 2])
+        elif damage == "other-header":
+            entry.write_bytes(b"scaffolder-jinja-cache 0\n" + data.partition(b"\n")[2])
+        elif damage == "symlink":
+            (tmp_path / "target").write_bytes(data)
+            entry.symlink_to(tmp_path / "target")
+        elif damage == "directory":
+            entry.mkdir()
+        else:
+            entry.write_bytes(data + b"\0" * (5 << 20))
+    count_compiles.clear()
+    assert render("b") == "hi x\n"
+    assert "hi {{ name }}\n" in count_compiles
+
+
+def test_a_cache_directory_others_may_write_is_not_used(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_process_state: None,
+    count_compiles: list[str],
+) -> None:
+    cache = tmp_path / "cache"
+    (cache / "jinja").mkdir(parents=True)
+    (cache / "jinja").chmod(0o777)
+    monkeypatch.setenv("SCAFFOLDER_CACHE_DIR", str(cache))
+    monkeypatch.setattr(jinja_cache, "_checked", {})
+    template = build_file_tree(
+        tmp_path / "tpl",
+        {"copier.yml": "name: {type: str}\n", "hello.txt.jinja": "hi {{ name }}\n"},
+    )
+    copier_adapter.render(str(template), tmp_path / "a", {"name": "x"}, unsafe=False, pretend=False)
+    assert (tmp_path / "a" / "hello.txt").read_text() == "hi x\n"
+    assert _entries(cache) == []
+
+
+def test_an_empty_cache_variable_means_no_cache_and_an_unwritable_one_still_renders(
+    run_cli: Callable[[Sequence[str]], CliResult],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fresh_process_state: None,
+) -> None:
+    monkeypatch.setenv("SCAFFOLDER_CACHE_DIR", "")
+    _scaffold(run_cli, tmp_path / "none" / "svc")
+    assert not (tmp_path / "home" / ".cache" / "scaffolder").exists()
+    assert not list(Path(os.environ["XDG_CACHE_HOME"]).glob("**/*.jinja"))
+
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    monkeypatch.setenv("SCAFFOLDER_CACHE_DIR", str(locked / "cache"))
+    monkeypatch.setattr(jinja_cache, "_checked", {})
+    copier_adapter.release_templates()
+    _scaffold(run_cli, tmp_path / "unwritable" / "svc")
+    assert _tree(tmp_path / "none" / "svc") == _tree(tmp_path / "unwritable" / "svc")
+
+
+def test_trusted_and_untrusted_renders_never_share_compiled_code() -> None:
+    env = jinja2.Environment(autoescape=True)
+    assert jinja_cache.fingerprint(env, trusted=True) != jinja_cache.fingerprint(env, trusted=False)
+    other = jinja2.Environment(
+        autoescape=True, variable_start_string="[[", variable_end_string="]]"
+    )
+    assert jinja_cache.fingerprint(env, trusted=False) != jinja_cache.fingerprint(
+        other, trusted=False
+    )
+    env.filters["extra"] = str
+    assert jinja_cache.fingerprint(env, trusted=False) != jinja_cache.fingerprint(
+        jinja2.Environment(autoescape=True), trusted=False
+    )
+
+
+# -- git ---------------------------------------------------------------------------------------
+def test_git_is_asked_for_file_modes_once_per_layer_and_runs_no_maintenance(
+    run_cli: Callable[[Sequence[str]], CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trace = tmp_path / "git-trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    _scaffold(run_cli, tmp_path / "svc")
+    lines = trace.read_text().splitlines()
+    asked = [line for line in lines if "core.fileMode" in line and "built-in: git config" in line]
+    assert len(asked) == 2  # one per layer, for 19 files
+    assert not [line for line in lines if "maintenance" in line]
+
+
+def test_an_executable_bit_still_reaches_the_index_when_git_ignores_file_modes(
+    tmp_path: Path, fresh_process_state: None
+) -> None:
+    # copier's own rule, kept: with core.fileMode false, a tracked file the template makes
+    # executable gets its mode in the index, as git cannot see it on disk.
+    template = build_file_tree(tmp_path / "tpl", {"copier.yml": "{}\n", "run.sh": "echo hi\n"})
+    (template / "run.sh").chmod(0o755)
+    project = tmp_path / "project"
+    build_file_tree(project, {"run.sh": "echo old\n"})
+    git = ["git", "-C", str(project)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "config", "core.fileMode", "false"], check=True)
+    subprocess.run([*git, "add", "run.sh"], check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], check=True)
+    copier_adapter.render(str(template), project, {}, unsafe=False, pretend=False)
+    staged = subprocess.run(
+        [*git, "ls-files", "--stage", "run.sh"], capture_output=True, text=True, check=True
+    )
+    assert staged.stdout.startswith("100755 ")
