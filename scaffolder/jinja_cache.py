@@ -36,7 +36,6 @@ import sys
 import tempfile
 import types
 from pathlib import Path
-from typing import Any
 
 import jinja2
 from jinja2.bccache import Bucket, BytecodeCache
@@ -205,7 +204,7 @@ def for_environment(env: jinja2.Environment, *, trusted: bool) -> CompiledCache:
     return CompiledCache(fingerprint(env, trusted=trusted))
 
 
-def compile_string(env: jinja2.Environment, source: str) -> Any:
+def compile_string(env: jinja2.Environment, source: str) -> jinja2.Template:
     """`env.from_string(source)`, with the compiled code from `env.bytecode_cache` if any."""
     cache = env.bytecode_cache
     if cache is None:

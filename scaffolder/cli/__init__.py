@@ -38,7 +38,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(ExitCode.USAGE, f"error: {message}\n  hint: see `{self.prog} --help`\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or (`only`) the top level with that one command under it."""
     parser = _Parser(
         prog="scaffolder",
         description="Create secure-by-default services from copier templates, publish them "
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"scaffolder {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         module = importlib.import_module(f"scaffolder.cli.{name}")
         module.add_parser(subparsers)
     return parser
@@ -60,7 +61,10 @@ def _command_name(args: argparse.Namespace) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `scaffolder new ...` needs only `new`'s parser (and its module's imports); anything else
+    # (top-level help, a typo) gets the whole tree, so it can list every command.
+    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)

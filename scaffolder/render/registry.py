@@ -143,9 +143,16 @@ def resolve_template(ref: str) -> TemplateInfo:
 
     A `file://` URL names a local folder or repository and works exactly like its path.
     """
-    for info in builtin_templates():
-        if info.name == ref:
-            return info
+    # A built-in name is a folder of the templates root: read that one, not every template.
+    builtin = templates_root() / ref
+    if (
+        ref
+        and "/" not in ref
+        and not ref.startswith((".", "_"))
+        and builtin.is_dir()
+        and _has_config(builtin)
+    ):
+        return _info(ref, builtin, builtin=True)
     if ref.lower().startswith("file://"):
         path = _file_url_path(ref)
         if not path.exists():
