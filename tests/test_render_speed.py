@@ -335,7 +335,7 @@ def test_trusted_and_untrusted_renders_never_share_compiled_code() -> None:
 
 
 # -- git ---------------------------------------------------------------------------------------
-def test_git_is_asked_for_file_modes_once_per_layer_and_runs_no_maintenance(
+def test_git_is_not_asked_for_file_modes_outside_a_repository_and_runs_no_maintenance(
     run_cli: Callable[[Sequence[str]], CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     trace = tmp_path / "git-trace"
@@ -343,8 +343,24 @@ def test_git_is_asked_for_file_modes_once_per_layer_and_runs_no_maintenance(
     _scaffold(run_cli, tmp_path / "svc")
     lines = trace.read_text().splitlines()
     asked = [line for line in lines if "core.fileMode" in line and "built-in: git config" in line]
-    assert len(asked) == 2  # one per layer, for 19 files
+    # A new project is in no repository until its commit: nothing to ask (copier: 19 times).
+    assert asked == []
     assert not [line for line in lines if "maintenance" in line]
+
+
+def test_inside_a_repository_git_is_asked_once_per_render(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_process_state: None
+) -> None:
+    template = build_file_tree(
+        tmp_path / "tpl", {"copier.yml": "{}\n", "a.txt": "a\n", "b.txt": "b\n", "c/d.txt": "d\n"}
+    )
+    monorepo = tmp_path / "monorepo"
+    subprocess.run(["git", "init", "-q", str(monorepo)], check=True)
+    trace = tmp_path / "git-trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    copier_adapter.render(str(template), monorepo / "svc", {}, unsafe=False, pretend=False)
+    asked = [line for line in trace.read_text().splitlines() if "core.fileMode" in line]
+    assert len([line for line in asked if "built-in: git config" in line]) == 1
 
 
 def test_an_executable_bit_still_reaches_the_index_when_git_ignores_file_modes(

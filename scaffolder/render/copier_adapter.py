@@ -149,11 +149,17 @@ def _import_copier() -> None:
 
     Every function below that touches copier calls this first.
     """
-    with prompt_stubs.stubbed():
-        import copier._main  # imported for its effect
-    # copier's, pydantic's and Jinja's objects live as long as the process: take them out of
-    # the garbage collector's passes.
-    gc.freeze()
+    # copier's, pydantic's and Jinja's objects live as long as the process: no collection
+    # while they are made (each would walk every object made so far), and none over them after.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with prompt_stubs.stubbed():
+            import copier._main  # imported for its effect
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
     import copier._template
     import yaml
 
@@ -402,6 +408,11 @@ def _worker_class() -> type[Worker]:
             from copier._vcs import get_git
             from plumbum import ProcessExecutionError
 
+            root = Path(self.subproject.local_abspath).absolute()
+            if "GIT_DIR" not in os.environ and not any(
+                (folder / ".git").exists() for folder in (root, *root.parents)
+            ):
+                return True  # in no repository: what git would answer, without asking it
             git_ = get_git(context_dir=self.subproject.local_abspath)
             try:
                 value = git_("config", "--type=bool", "--get", "core.fileMode").strip()
