@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -34,14 +34,23 @@ from scaffolder.errors import (
     UsageError,
 )
 from scaffolder.progress import SILENT, Progress
-from scaffolder.publish.model import GITHUB_LOGIN, PublishOptions, PublishResult
-from scaffolder.publish.run import PublishRun
 from scaffolder.render import layers
 from scaffolder.render.registry import TemplateInfo, resolve_template
 from scaffolder.runner import Journal, Run, Step, StepReport, StepStatus, Undo
 from scaffolder.vcs import git
 
+if TYPE_CHECKING:
+    # The publish modules are imported only for a run that publishes.
+    from scaffolder.publish.model import PublishOptions, PublishResult
+    from scaffolder.publish.run import PublishRun
+
 CATALOG_INFO = "catalog-info.yaml"
+
+
+def _valid_login(owner: str) -> bool:
+    from scaffolder.publish.model import GITHUB_LOGIN
+
+    return GITHUB_LOGIN.fullmatch(owner) is not None
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,7 @@ class NewOptions:
             from scaffolder.github.settings import resolve_api_url
 
             resolve_api_url(self.github_api_url)
-        if self.github_owner is not None and not GITHUB_LOGIN.fullmatch(self.github_owner):
+        if self.github_owner is not None and not _valid_login(self.github_owner):
             raise UsageError(
                 f"invalid GitHub owner {self.github_owner!r}",
                 hint="a GitHub login has letters, digits and single hyphens, at most 39 characters",
@@ -110,6 +119,8 @@ class NewOptions:
         return self.template, self.output.expanduser().absolute()
 
     def publish_options(self, project: Path) -> PublishOptions:
+        from scaffolder.publish.model import PublishOptions
+
         answered = str(self.given.get("github_owner") or "") or None
         return PublishOptions(
             project=project,
@@ -557,6 +568,7 @@ def run(options: NewOptions, progress: Progress = SILENT, *, resume: bool = Fals
     )
     if options.publish:
         from scaffolder.commands.publish import connector
+        from scaffolder.publish.run import PublishRun
 
         state.publish = PublishRun(
             request=options.publish_options(dst), connect=connector(options.github_api_url)
