@@ -1,6 +1,6 @@
 """What `scaffolder new` skips to be fast, and that skipping it changes nothing it renders.
 
-- copier is imported without its prompt libraries (`render/prompt_stubs.py`);
+- copier is imported without its prompt libraries (`render/import_stubs.py`);
 - compiled Jinja is kept between runs (`render/jinja_cache.py`), never trusted over the source;
 - git is asked for `core.fileMode` once per layer, not once per file, and runs no maintenance
   after the first commit.
@@ -23,11 +23,12 @@ import jinja2
 import pytest
 
 from scaffolder import jinja_cache
-from scaffolder.render import copier_adapter, prompt_stubs
+from scaffolder.render import copier_adapter, import_stubs
 from tests.conftest import STANDARD_ANSWERS, CliResult
 from tests.helpers import build_file_tree
 
-PROMPT_LIBRARIES = ("questionary", "prompt_toolkit", "pygments")
+#: What copier imports and scaffolder's use of it never reaches (`render/import_stubs.py`).
+UNUSED_LIBRARIES = ("questionary", "prompt_toolkit", "pygments", "urllib.request")
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -39,8 +40,8 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 
 def _new_in_fresh_process(dst: Path, *, preload: Sequence[str] = ()) -> list[str]:
-    """Run `scaffolder new` in a new interpreter (after importing `preload`), and return the
-    prompt libraries loaded at the end."""
+    """Run `scaffolder new` in a new interpreter (after importing `preload`), and return which
+    of the unused libraries are loaded at the end."""
     args = ["new", "python-service", "--output", str(dst), "--no-input", *STANDARD_ANSWERS]
     script = textwrap.dedent(
         """
@@ -50,12 +51,13 @@ def _new_in_fresh_process(dst: Path, *, preload: Sequence[str] = ()) -> list[str
             __import__(name)
         from scaffolder.cli import main
         code = main(args)
-        loaded = sorted({m.partition(".")[0] for m in sys.modules} & set(libraries))
+        loaded = sorted({m.partition(".")[0] for m in sys.modules} | set(sys.modules))
+        loaded = sorted(set(loaded) & set(libraries))
         print(json.dumps({"code": code, "loaded": loaded}))
         """
     )
     proc = subprocess.run(
-        [sys.executable, "-c", script, json.dumps([list(preload), args, PROMPT_LIBRARIES])],
+        [sys.executable, "-c", script, json.dumps([list(preload), args, UNUSED_LIBRARIES])],
         capture_output=True,
         text=True,
         check=False,
@@ -68,15 +70,18 @@ def _new_in_fresh_process(dst: Path, *, preload: Sequence[str] = ()) -> list[str
 
 
 # -- copier without its prompt libraries -------------------------------------------------------
-def test_a_scaffold_without_input_never_imports_the_prompt_libraries(tmp_path: Path) -> None:
+def test_a_scaffold_without_input_never_imports_what_copier_would_not_use(tmp_path: Path) -> None:
     assert _new_in_fresh_process(tmp_path / "plain") == []
 
 
 def test_the_stand_ins_render_exactly_what_the_real_libraries_render(tmp_path: Path) -> None:
     # With questionary imported first, copier gets the real libraries: the same bytes result.
     assert _new_in_fresh_process(tmp_path / "stubbed" / "svc") == []
-    loaded = _new_in_fresh_process(tmp_path / "real" / "svc", preload=["questionary"])
+    loaded = _new_in_fresh_process(
+        tmp_path / "real" / "svc", preload=["questionary", "urllib.request"]
+    )
     assert "questionary" in loaded
+    assert "urllib.request" in loaded
     stubbed, real = _tree(tmp_path / "stubbed" / "svc"), _tree(tmp_path / "real" / "svc")
     assert len(stubbed) > 15
     assert stubbed == real
@@ -96,7 +101,7 @@ def test_the_choice_stand_in_has_questionarys_attributes(
 ) -> None:
     from questionary.prompts.common import Choice
 
-    real, stand_in = Choice(*args, **kwargs), prompt_stubs.Choice(*args, **kwargs)  # type: ignore[arg-type]
+    real, stand_in = Choice(*args, **kwargs), import_stubs.Choice(*args, **kwargs)  # type: ignore[arg-type]
     for attribute in (
         "title",
         "value",
@@ -114,14 +119,14 @@ def test_the_stand_ins_are_gone_once_copier_is_imported() -> None:
     script = textwrap.dedent(
         """
         import sys
-        from scaffolder.render import prompt_stubs
-        with prompt_stubs.stubbed() as active:
+        from scaffolder.render import import_stubs
+        with import_stubs.stubbed() as active:
             import questionary
             inside = questionary.__doc__
         import questionary
         print(active, "stand-in" in inside, hasattr(questionary, "select"),
               "questionary.prompts.common" in sys.modules)
-        with prompt_stubs.stubbed() as again:
+        with import_stubs.stubbed() as again:
             pass
         print(again)
         """
@@ -132,11 +137,30 @@ def test_the_stand_ins_are_gone_once_copier_is_imported() -> None:
     assert proc.stdout.split() == ["True", "True", "True", "True", "False"]
 
 
+def test_what_plumbum_keeps_of_urllib_is_the_real_thing_when_used() -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        from scaffolder.render import import_stubs
+        with import_stubs.stubbed() as active:
+            import plumbum.path.local
+        print(active, "urllib.request" in sys.modules)
+        print(plumbum.local.path("/tmp/a b").as_uri())
+        import urllib.request
+        print(urllib.request.urlopen.__module__)
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert proc.stdout.split() == ["True", "False", "file:///tmp/a%20b", "urllib.request"]
+
+
 def test_a_prompt_copier_would_make_reaches_the_real_library() -> None:
     script = textwrap.dedent(
         """
-        from scaffolder.render import prompt_stubs
-        with prompt_stubs.stubbed():
+        from scaffolder.render import import_stubs
+        with import_stubs.stubbed():
             from questionary import confirm
         question = confirm("Overwrite?", default=True)
         print(type(question).__module__)

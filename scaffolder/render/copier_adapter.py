@@ -11,8 +11,8 @@ Answers always travel to copier as `data`, never as `user_defaults` or settings 
 copier renders defaults as Jinja, but takes `data` verbatim. So a user's answer is never
 evaluated as template code.
 
-copier is imported without its prompt libraries (`render/prompt_stubs.py`): scaffolder never
-lets it prompt.
+copier is imported without the libraries scaffolder's use of it never reaches (its prompt
+libraries, `urllib.request` for plumbum): `render/import_stubs.py`.
 
 Every copier call runs inside `_translate_errors`, which also switches off repository-supplied
 commands for copier's git processes and raises any refusal of `render/untrusted.py`. copier's
@@ -45,7 +45,7 @@ from scaffolder.errors import (
     UntrustedTemplateError,
     UsageError,
 )
-from scaffolder.render import prompt_stubs, untrusted
+from scaffolder.render import import_stubs, untrusted
 from scaffolder.vcs import git
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ def _source_overrides(src: str) -> list[tuple[str, str]]:
 
 @functools.cache
 def _import_copier() -> None:
-    """Import copier, once, without the prompt libraries it never uses here (`prompt_stubs`).
+    """Import copier, once, without the libraries it never uses here (`import_stubs`).
 
     Every function below that touches copier calls this first.
     """
@@ -154,7 +154,7 @@ def _import_copier() -> None:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        with prompt_stubs.stubbed():
+        with import_stubs.stubbed():
             import copier._main  # imported for its effect
     finally:
         gc.freeze()

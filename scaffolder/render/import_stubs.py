@@ -1,4 +1,4 @@
-"""Stand-ins for copier's prompt libraries, so that rendering does not import them.
+"""Stand-ins for libraries copier imports and scaffolder's use of copier never reaches.
 
 copier imports questionary, prompt_toolkit and pygments at the top of its modules, and they are
 about a third of its import time. scaffolder never lets copier prompt: every answer reaches
@@ -10,6 +10,10 @@ its questions with questionary itself. What copier keeps of those libraries is t
 - `questionary.confirm` and `questionary.unsafe_prompt`, and prompt_toolkit's `PygmentsLexer`
   over pygments' `JsonLexer` and `YamlLexer`, used only to prompt: the stand-ins import the real
   ones when called, so even a prompt copier did make would behave as before.
+
+plumbum (copier's way to run git) imports `urllib.request` (and with it http, email and ssl) for
+`pathname2url`, which it uses to write a path as a URL: the stand-in imports the real module
+when that is called, or when any other name of it is asked for.
 
 `stubbed()` puts the stand-ins in `sys.modules` while copier is imported, and takes them out
 again, so a later `import questionary` (the wizard's) gets the real library. Nothing here
@@ -24,6 +28,8 @@ import sys
 import types
 from collections.abc import Iterator
 from typing import Any
+
+_DOC = "scaffolder's stand-in while copier is imported"
 
 
 class Choice:
@@ -68,7 +74,7 @@ class _Deferred:
         self.name = name
 
     def resolve(self) -> Any:
-        return getattr(importlib.import_module(self.module), self.name)
+        return getattr(_real(self.module), self.name)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         args = tuple(a.resolve() if isinstance(a, _Deferred) else a for a in args)
@@ -76,9 +82,28 @@ class _Deferred:
 
 
 def _module(name: str, **attributes: Any) -> types.ModuleType:
-    module = types.ModuleType(name, "scaffolder's stand-in while copier is imported")
+    module = types.ModuleType(name, _DOC)
     module.__dict__.update(attributes)
+
+    def other(attribute: str) -> Any:
+        # A name no stand-in was made for: the real module's (imported now).
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return getattr(_real(name), attribute)
+
+    module.__getattr__ = other  # type: ignore[method-assign]
     return module
+
+
+def _real(name: str) -> types.ModuleType:
+    if sys.modules.get(name) is not None and sys.modules[name].__doc__ != _DOC:
+        return sys.modules[name]
+    stand_in = sys.modules.pop(name, None)
+    try:
+        return importlib.import_module(name)
+    finally:
+        if stand_in is not None and name not in sys.modules:
+            sys.modules[name] = stand_in
 
 
 def _stand_ins() -> dict[str, types.ModuleType]:
@@ -93,6 +118,11 @@ def _stand_ins() -> dict[str, types.ModuleType]:
             "prompt_toolkit.lexers",
             PygmentsLexer=_Deferred("prompt_toolkit.lexers", "PygmentsLexer"),
         ),
+        "urllib.request": _module(
+            "urllib.request",
+            pathname2url=_Deferred("urllib.request", "pathname2url"),
+            url2pathname=_Deferred("urllib.request", "url2pathname"),
+        ),
         "pygments.lexers.data": _module(
             "pygments.lexers.data",
             JsonLexer=_Deferred("pygments.lexers.data", "JsonLexer"),
@@ -101,12 +131,17 @@ def _stand_ins() -> dict[str, types.ModuleType]:
     }
 
 
+_PROMPTS = ("questionary", "prompt_toolkit", "pygments")
+
+
 @contextlib.contextmanager
 def stubbed() -> Iterator[bool]:
-    """Inside, the prompt libraries are stand-ins, unless one of them is already imported (then
+    """Inside, the libraries above are stand-ins, unless one of them is already imported (then
     copier gets the real ones, and this yields False)."""
     stand_ins = _stand_ins()
-    if any(name.partition(".")[0] in sys.modules for name in stand_ins):
+    if any(name.partition(".")[0] in sys.modules for name in _PROMPTS) or (
+        "urllib.request" in sys.modules
+    ):
         yield False
         return
     sys.modules.update(stand_ins)
