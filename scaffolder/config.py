@@ -7,6 +7,7 @@ from pathlib import Path
 
 CATALOG_ENV = "SCAFFOLDER_CATALOG"
 CACHE_ENV = "SCAFFOLDER_CACHE_DIR"
+NO_CACHE_ENV = "SCAFFOLDER_NO_CACHE"
 #: Where a GitHub token is read from, in this order (`github/settings.py`); the files a
 #: commit would publish are scanned for their values (`vcs/git.py`).
 TOKEN_ENVS = ("GH_TOKEN", "GITHUB_TOKEN")
@@ -22,11 +23,12 @@ def default_catalog_path() -> Path:
 
 
 def cache_dir() -> Path | None:
-    """Where scaffolder keeps what it can compute again (`$SCAFFOLDER_CACHE_DIR`, else the user
-    cache directory); None when `$SCAFFOLDER_CACHE_DIR` is set empty: no cache at all."""
-    env = os.environ.get(CACHE_ENV)
-    if env is not None:
-        return Path(env).expanduser() if env.strip() else None
+    """Where scaffolder keeps what it can compute again: `$SCAFFOLDER_CACHE_DIR`, else the user
+    cache directory; None when `$SCAFFOLDER_NO_CACHE` is set (to anything but 0): no cache."""
+    if os.environ.get(NO_CACHE_ENV, "") not in ("", "0"):
+        return None
+    if env := os.environ.get(CACHE_ENV):
+        return Path(env).expanduser()
     from platformdirs import user_cache_path
 
     return user_cache_path("scaffolder", appauthor=False)

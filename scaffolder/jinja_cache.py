@@ -21,7 +21,7 @@ It is an accelerator, never trusted over the source:
 
 The entries are `marshal` data (Python code objects), as Jinja's own bytecode caches and
 Python's `__pycache__` are: the cache directory is as trusted as the user's own files.
-`$SCAFFOLDER_CACHE_DIR` moves it; set to an empty string, there is no cache.
+`$SCAFFOLDER_CACHE_DIR` moves it; `$SCAFFOLDER_NO_CACHE=1` turns it off.
 """
 
 from __future__ import annotations

@@ -323,20 +323,21 @@ def test_a_cache_directory_others_may_write_is_not_used(
     assert _entries(cache) == []
 
 
-def test_an_empty_cache_variable_means_no_cache_and_an_unwritable_one_still_renders(
+def test_no_cache_means_no_cache_and_an_unwritable_one_still_renders(
     run_cli: Callable[[Sequence[str]], CliResult],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     fresh_process_state: None,
 ) -> None:
-    monkeypatch.setenv("SCAFFOLDER_CACHE_DIR", "")
+    monkeypatch.setenv("SCAFFOLDER_NO_CACHE", "1")
     _scaffold(run_cli, tmp_path / "none" / "svc")
     assert not (tmp_path / "home" / ".cache" / "scaffolder").exists()
     assert not list(Path(os.environ["XDG_CACHE_HOME"]).glob("**/*.jinja"))
 
-    locked = tmp_path / "locked"
-    locked.mkdir(mode=0o500)
-    monkeypatch.setenv("SCAFFOLDER_CACHE_DIR", str(locked / "cache"))
+    monkeypatch.delenv("SCAFFOLDER_NO_CACHE")
+    # A cache "directory" under a plain file cannot be made, whoever runs the test.
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("SCAFFOLDER_CACHE_DIR", str(tmp_path / "a-file" / "cache"))
     monkeypatch.setattr(jinja_cache, "_checked", {})
     copier_adapter.release_templates()
     _scaffold(run_cli, tmp_path / "unwritable" / "svc")
