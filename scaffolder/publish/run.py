@@ -1,7 +1,10 @@
 """The state one publish shares across its steps, and the calls every step makes through it.
 
 Steps (`publish/steps/`) read and write GitHub only through `PublishRun`: `get`/`get_or_none`
-for reads, `write` for writes (which, in a dry run, are only recorded as the plan).
+for reads, `write` for writes (which, in a dry run, are only recorded as the plan). What GitHub
+answered (the repository's JSON, the branches, the settings' state, the rulesets' and the
+protection's answers) is kept here for the later steps and the verify step, so nothing is asked
+twice: a fact from a write's answer is as good as a GET of it.
 """
 
 from __future__ import annotations
@@ -117,15 +120,13 @@ class PublishRun:
         method: str,
         path: str,
         body: Any = None,
-        via: Callable[[Any], Any] | None = None,
     ) -> Any:
-        """Make (or, in a dry run, only record) one write."""
+        """Make (or, in a dry run, only record) one write; returns GitHub's answer (None in a
+        dry run), which steps keep as facts where it shows the new state."""
         self.calls.append(Call(method, path, body))
         if self.dry:
             return None
-        if via is None:
-            return self.client.rest(method, path, body, what=what)
-        return self.client.call(what, via)
+        return self.client.rest(method, path, body, what=what)
 
     def learn_repo(self, data: Any) -> None:
         """A repository JSON GitHub answered (a GET, the create, a PATCH): keep it and its facts."""
