@@ -2,8 +2,11 @@
 
 identity → repository → settings → push → protection → security → verify → catalog
 (`scaffolder/publish/steps/`), run by the step runner. Every step looks at GitHub before it
-writes, so running publish again after a failure finishes the job without duplicating
-anything; that is also what `scaffolder resume` does for a publish.
+writes (except on a repository this run created, whose state the create's answer tells), and
+writes only what differs, so running publish again after a failure finishes the job without
+duplicating anything, and on a finished repository it only reads; that is also what
+`scaffolder resume` does for a publish. What GitHub answered is kept in the `PublishRun` for
+later steps, so nothing is asked twice.
 """
 
 from __future__ import annotations

@@ -23,9 +23,17 @@ Usage::
   repeated.
 * Under PyGithub (`transport`), redirects are refused, answers above 10 MB are refused and each
   request has an overall deadline; a broken answer (a list, HTML, no `login`) is a `GitHubError`.
-* `$SCAFFOLDER_GITHUB_BACKOFF_SCALE` multiplies every wait (tests set it near 0);
-  `$SCAFFOLDER_GITHUB_TIMEOUT` is the per-request timeout in seconds: the socket timeout and the
-  deadline for the whole answer.
+* Pacing: writes (every method but GET) are made one at a time and start at least
+  `GitHubSettings.write_interval` (1 s) after the previous write ended, as GitHub's best
+  practices ask against its secondary rate limits ("make requests serially", "wait at least one
+  second between each request" that changes something); the wait counts from the previous write,
+  so reads made in between shorten it. Reads are not paced (`request_interval` 0): GitHub asks
+  nothing of them but to be serial, which they are (one client, one thread), and pacing them cost
+  a publish 0.25 s a read. Both are PyGithub's own throttle (`seconds_between_writes`,
+  `seconds_between_requests`), so a write made through a PyGithub method is paced the same.
+* `$SCAFFOLDER_GITHUB_BACKOFF_SCALE` multiplies every wait, the write spacing included (tests
+  set it near 0); `$SCAFFOLDER_GITHUB_TIMEOUT` is the per-request timeout in seconds: the
+  socket timeout and the deadline for the whole answer.
 """
 
 from scaffolder.github.client import GitHubClient, Identity, connect

@@ -148,8 +148,9 @@ class GitHubClient:
                 base_url=self.api_url,
                 timeout=self.settings.timeout,
                 retry=0,  # PyGithub's GithubRetry off: the budget is ours (see module doc)
-                seconds_between_requests=0.25 * self.settings.retry.scale,
-                seconds_between_writes=self.settings.write_interval,
+                # Reads unpaced, writes serial and spaced (see scaffolder.github's docstring).
+                seconds_between_requests=self.settings.request_interval or None,
+                seconds_between_writes=self.settings.write_interval or None,
                 user_agent="scaffolder",
             )
             transport.install(

@@ -116,6 +116,45 @@ def classic_protection(
     return body, "required_signatures" in rules, lost
 
 
+def _enabled(value: Any) -> bool:
+    return bool(value.get("enabled")) if isinstance(value, Mapping) else bool(value)
+
+
+def same_protection(body: Mapping[str, Any], signatures: bool, current: Mapping[str, Any]) -> bool:
+    """Whether GitHub's classic protection (`GET .../protection`) already says what `body`
+    (a PUT body from `classic_protection`) and `signatures` ask for."""
+    checks = body["required_status_checks"]
+    have_checks = current.get("required_status_checks") or {}
+    if (checks is None) != (not have_checks):
+        return False
+    if checks is not None and (
+        bool(have_checks.get("strict")) != checks["strict"]
+        or sorted(have_checks.get("contexts") or []) != sorted(checks["contexts"])
+    ):
+        return False
+    reviews = body["required_pull_request_reviews"]
+    have_reviews = current.get("required_pull_request_reviews") or {}
+    if (reviews is None) != (not have_reviews):
+        return False
+    if reviews is not None and any(
+        have_reviews.get(key, False if key != "required_approving_review_count" else 0) != value
+        for key, value in reviews.items()
+    ):
+        return False
+    flags = (
+        "enforce_admins",
+        "required_linear_history",
+        "allow_force_pushes",
+        "allow_deletions",
+        "required_conversation_resolution",
+    )
+    if any(_enabled(current.get(flag)) != bool(body[flag]) for flag in flags):
+        return False
+    if current.get("restrictions") and body["restrictions"] is None:
+        return False
+    return not signatures or _enabled(current.get("required_signatures"))
+
+
 def same_ruleset(wanted: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
     """Whether GitHub's copy already says what the file says (GitHub adds ids, sources...)."""
     return all(current.get(k) == v for k, v in wanted.items() if k != "bypass_actors") and (

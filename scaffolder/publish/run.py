@@ -1,7 +1,10 @@
 """The state one publish shares across its steps, and the calls every step makes through it.
 
 Steps (`publish/steps/`) read and write GitHub only through `PublishRun`: `get`/`get_or_none`
-for reads, `write` for writes (which, in a dry run, are only recorded as the plan).
+for reads, `write` for writes (which, in a dry run, are only recorded as the plan). What GitHub
+answered (the repository's JSON, the branches, the settings' state, the rulesets' and the
+protection's answers) is kept here for the later steps and the verify step, so nothing is asked
+twice: a fact from a write's answer is as good as a GET of it.
 """
 
 from __future__ import annotations
@@ -42,6 +45,16 @@ class PublishRun:
     applied: dict[str, Any] = field(default_factory=dict)
     excused: set[str] = field(default_factory=set)
     catalog: dict[str, Any] | None = None
+    #: What GitHub has said of the repository's settings in this run (`security.APPLIED_KEYS`:
+    #: value), from a GET or from a write's answer; a write that answers nothing drops its keys.
+    #: Later steps and the verify step use these instead of asking again.
+    facts: dict[str, Any] = field(default_factory=dict)
+    #: The repository's branches (name: sha), once read; {} for a repository this run created.
+    branches: dict[str, str] | None = None
+    #: The enforcement of each ruleset by name, as GitHub last answered it (a GET or a write).
+    ruleset_state: dict[str, Any] = field(default_factory=dict)
+    #: Classic branch protection as GitHub last answered it (a GET or the PUT's answer).
+    branch_protection: dict[str, Any] | None = None
     #: A dry run's alignment (publish/align.py): relative path -> content, None if removed.
     planned_files: dict[str, bytes | None] = field(default_factory=dict)
 
@@ -107,15 +120,21 @@ class PublishRun:
         method: str,
         path: str,
         body: Any = None,
-        via: Callable[[Any], Any] | None = None,
     ) -> Any:
-        """Make (or, in a dry run, only record) one write."""
+        """Make (or, in a dry run, only record) one write; returns GitHub's answer (None in a
+        dry run), which steps keep as facts where it shows the new state."""
         self.calls.append(Call(method, path, body))
         if self.dry:
             return None
-        if via is None:
-            return self.client.rest(method, path, body, what=what)
-        return self.client.call(what, via)
+        return self.client.rest(method, path, body, what=what)
+
+    def learn_repo(self, data: Any) -> None:
+        """A repository JSON GitHub answered (a GET, the create, a PATCH): keep it and its facts."""
+        from scaffolder.publish.security import repo_facts
+
+        if isinstance(data, dict) and isinstance(data.get("owner"), dict):
+            self.repo = data
+            self.facts.update(repo_facts(data))
 
     def status(self, changed: bool = True) -> StepStatus:
         """ "planned" in a dry run, else "done" or "unchanged"."""

@@ -14,6 +14,8 @@
 * `fail(...)` injects faults: an error status (5xx, a 403/429 rate limit with `Retry-After` or
   `x-ratelimit-reset`), or a delay long enough for the client to time out.
 * `prefix="/api/v3"` serves the API the way GitHub Enterprise Server does.
+* `requests` logs every request it received (method, path, body, git or API, status, arrival
+  time); `writes()` are the API writes, `log(since)` gives (method, path, is a write) tuples.
 * Test helpers: `seed()` commits files, `read()` reads one at a ref, `branch_names()`,
   `pulls()` lists pull requests, `merge()` merges one the way the web UI's merge button does.
 """
@@ -66,6 +68,13 @@ class Request:
     #: The Authorization header matched a known token.
     authorized: bool
     status: int = 0
+    #: When it arrived (`time.monotonic()`), for tests of the client's pacing.
+    at: float = 0.0
+
+    @property
+    def write(self) -> bool:
+        """An API call that may change something (every method but GET and HEAD)."""
+        return self.kind == "api" and self.method not in ("GET", "HEAD")
 
 
 @dataclass
@@ -146,7 +155,13 @@ class FakeGitHub:
 
     # -- queries for tests --------------------------------------------------------------
     def writes(self) -> list[Request]:
-        return [r for r in self.requests if r.kind == "api" and r.method != "GET"]
+        return [r for r in self.requests if r.write]
+
+    def log(self, since: int = 0) -> list[tuple[str, str, bool]]:
+        """(method, path, is a write) of every request from index `since`; git ones as GIT."""
+        return [
+            ("GIT" if r.kind == "git" else r.method, r.path, r.write) for r in self.requests[since:]
+        ]
 
     def calls(self, method: str, path: str) -> list[Request]:
         pattern = re.compile(f"^{path}$")
@@ -277,14 +292,15 @@ class _Handler(BaseHTTPRequestHandler):
         body: Any = None
         if kind == "api" and body_bytes:
             body = json.loads(body_bytes)
-        record = Request(self.command, path, body, kind, login is not None)
+        record = Request(self.command, path, body, kind, login is not None, at=time.monotonic())
         fake.requests.append(record)
         fault = fake._take_fault(self.command, path)
         if fault and fault.delay:
             time.sleep(fault.delay)
         if fault and fault.status is not None:
             record.status = fault.status
-            self._send(fault.status, {"message": fault.message}, fault.headers)
+            payload = None if fault.status == 204 else {"message": fault.message}
+            self._send(fault.status, payload, fault.headers)  # a 204 has no body
             return
         if git:
             self._git(fake.state, record, login, git, url.query, body_bytes)

@@ -18,44 +18,54 @@ def run(p: PublishRun, undo: Undo) -> StepReport:
         p.warnings.append(f"no {protection.RULESETS_DIR}/*.json: branches left unprotected")
         return StepReport("protection", "skipped", f"no {protection.RULESETS_DIR}/*.json")
     full = p.full_name
-    try:
-        existing = [] if p.repo is None else p.get(f"/repos/{full}/rulesets")
-    except GitHubError as exc:
-        if not protection.rulesets_unavailable(exc):
-            raise
-        return _classic(p, reason=exc.message)
     names = []
     before = len(p.calls)
-    for body in p.rulesets:
-        names.append(body["name"])
-        _apply_ruleset(p, full, body, existing)
+    try:
+        # A repository this run created has no rulesets: its first POST finds out whether
+        # GitHub offers them at all (a 403/404 answer, as the list would have given).
+        existing = [] if p.repo is None or p.created else p.get(f"/repos/{full}/rulesets")
+        for body in p.rulesets:
+            names.append(body["name"])
+            _apply_ruleset(p, full, body, existing)
+    except GitHubError as exc:
+        # Unavailable on the list or on the first create: nothing of a ruleset was applied.
+        if not protection.rulesets_unavailable(exc) or len(names) > 1:
+            raise
+        return _classic(p, reason=exc.message)
     p.protection = "ruleset"
     return StepReport(
         "protection", p.status(len(p.calls) > before), f"ruleset {', '.join(names)} on {full}"
     )
 
 
+def _learn(p: PublishRun, name: str, answer: Any) -> None:
+    """Keep the enforcement GitHub answered for ruleset `name` (the verify step needs it)."""
+    if isinstance(answer, dict) and answer.get("name") == name and "enforcement" in answer:
+        p.ruleset_state[name] = answer["enforcement"]
+    else:
+        p.ruleset_state.pop(name, None)
+
+
 def _apply_ruleset(p: PublishRun, full: str, body: dict[str, Any], existing: list[Any]) -> None:
-    match = next((r for r in existing if r.get("name") == body["name"]), None)
+    name = body["name"]
+    match = next((r for r in existing if r.get("name") == name), None)
     if match is None:
         try:
-            p.write(f"create ruleset {body['name']}", "POST", f"/repos/{full}/rulesets", body)
+            answer = p.write(f"create ruleset {name}", "POST", f"/repos/{full}/rulesets", body)
+            _learn(p, name, answer)
             return
         except GitHubError as exc:
             if exc.status != 422:  # 422: a create that timed out but landed
                 raise
             existing = p.get(f"/repos/{full}/rulesets")
-            match = next((r for r in existing if r.get("name") == body["name"]), None)
+            match = next((r for r in existing if r.get("name") == name), None)
             if match is None:
                 raise
     current = p.get(f"/repos/{full}/rulesets/{match['id']}")
+    _learn(p, name, current)
     if not protection.same_ruleset(body, current):
-        p.write(
-            f"update ruleset {body['name']}",
-            "PUT",
-            f"/repos/{full}/rulesets/{match['id']}",
-            body,
-        )
+        path = f"/repos/{full}/rulesets/{match['id']}"
+        _learn(p, name, p.write(f"update ruleset {name}", "PUT", path, body))
 
 
 def _classic(p: PublishRun, reason: str) -> StepReport:
@@ -65,10 +75,24 @@ def _classic(p: PublishRun, reason: str) -> StepReport:
     # Raw PUT, not `Branch.edit_protection()`: that sends null for every argument left
     # unset and cannot say allow_force_pushes/allow_deletions false; this body is exact.
     path = f"/repos/{full}/branches/{branch}/protection"
+    changed = True
     try:
-        p.write(f"protect {branch}", "PUT", path, body)
-        if signatures:
-            p.write("require signed commits", "POST", f"{path}/required_signatures")
+        current = None
+        if p.repo is not None and not p.created:  # look first: write only what differs
+            try:
+                current = p.get(path)
+            except GitHubError as exc:
+                if exc.status != 404:  # 404: "Branch not protected"
+                    raise
+        if current is not None and protection.same_protection(body, signatures, current):
+            p.branch_protection = current
+            changed = False
+        else:
+            answer = p.write(f"protect {branch}", "PUT", path, body)
+            p.branch_protection = answer if isinstance(answer, dict) else None
+            if signatures:
+                p.write("require signed commits", "POST", f"{path}/required_signatures")
+                p.branch_protection = None  # its answer is not the whole protection
     except GitHubError as exc:
         if not protection.plan_limited(exc):
             raise
@@ -85,7 +109,7 @@ def _classic(p: PublishRun, reason: str) -> StepReport:
     p.protection = "branch-protection"
     return StepReport(
         "protection",
-        p.status(),
+        p.status(changed),
         f"classic branch protection on {branch} "
         f"(rulesets unavailable: {reason.split(': ', 1)[-1]})",
     )

@@ -20,8 +20,10 @@ def run(p: PublishRun, undo: Undo) -> StepReport:
         return StepReport("push", "planned", f"push main ({head[:12]})")
     url = p.repo_info.clone_url
     push.check_clone_url(url, p.client.api_url)  # before the token, or origin, go there
-    branches = p.get(f"/repos/{p.full_name}/branches") or []
-    remote = {b["name"]: b["commit"]["sha"] for b in branches}
+    remote = p.branches
+    if remote is None:  # the repository step read them, or created the repository empty
+        branches = p.get(f"/repos/{p.full_name}/branches") or []
+        remote = {b["name"]: b["commit"]["sha"] for b in branches}
     status = p.status(remote.get(push.BRANCH) != head)
     if status == "unchanged":
         detail = f"main is already at {head[:12]}"
@@ -36,6 +38,7 @@ def run(p: PublishRun, undo: Undo) -> StepReport:
                 retry=p.client.settings.retry,
             )
         detail = f"pushed main ({head[:12]})"
+        p.branches = {**remote, push.BRANCH: head}
     if not p.dry and push.set_origin(p.path, url):
         detail += f"; origin is {url}"
     return StepReport("push", status, detail)

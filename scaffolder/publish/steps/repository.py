@@ -22,13 +22,10 @@ def run(p: PublishRun, undo: Undo) -> StepReport:
             body["homepage"] = str(homepage)
         body |= {"private": p.request.private, "delete_branch_on_merge": True}
         path = f"/orgs/{p.owner}/repos" if p.org else "/user/repos"
-
-        def create(gh: Any) -> Any:
-            account = gh.get_organization(p.owner) if p.org else gh.get_user()
-            return account.create_repo(**body).raw_data
-
+        # The POST PyGithub's `create_repo` sends, without its `get_organization` first (a
+        # second GET /orgs/{org}: identity has read the organisation already).
         try:
-            made = p.write(f"create repository {full}", "POST", path, body, via=create)
+            made = p.write(f"create repository {full}", "POST", path, body)
         except GitHubError as exc:
             # A create that timed out may have landed: look again before giving up.
             existing = p.get_or_none(f"/repos/{full}") if exc.status == 422 else None
@@ -38,6 +35,7 @@ def run(p: PublishRun, undo: Undo) -> StepReport:
             if p.dry:
                 return StepReport("repository", "planned", f"create {full} ({_visibility(p)})")
             p.created = True
+            p.branches = {}  # created without auto_init: no branch until the push
             _set_repo(p, made)
             return StepReport("repository", "done", f"created {full} ({_visibility(p)})")
     _check_ours(p, existing)
@@ -60,7 +58,7 @@ def _set_repo(p: PublishRun, data: Any) -> None:
             "or clone_url)",
             hint="check --github-api-url; if it is right, GitHub answered oddly: try again",
         )
-    p.repo = data
+    p.learn_repo(data)
     p.repo_info = RepositoryInfo(
         owner=str(owner.get("login") or p.owner),
         name=str(fields["name"]),
@@ -77,8 +75,11 @@ def _check_ours(p: PublishRun, data: dict[str, Any]) -> None:
     login = p.identity.login if p.identity else "?"
     if not (data.get("permissions") or {}).get("admin"):
         raise RepositoryConflictError(full_name=full, reason=f"{login} cannot administer it")
-    for branch in p.get(f"/repos/{full}/branches") or []:
+    branches = p.get(f"/repos/{full}/branches") or []
+    p.branches = {}
+    for branch in branches:
         sha = str(((branch or {}).get("commit") or {}).get("sha") or "")
+        p.branches[str((branch or {}).get("name"))] = sha
         if not push.in_history(p.path, sha):
             raise RepositoryConflictError(
                 full_name=full,

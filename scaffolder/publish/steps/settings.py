@@ -37,12 +37,19 @@ def run(p: PublishRun, undo: Undo) -> StepReport:
     patch = {k: v for k, v in wanted.items() if repo.get(k) != v}
     done = []
     if patch and p.repo is not None:
-        p.write(f"update {full}", "PATCH", f"/repos/{full}", patch)
+        p.learn_repo(p.write(f"update {full}", "PATCH", f"/repos/{full}", patch))
         done.append(", ".join(sorted(patch)))
     template = p.project.template
     topics = topics_for(p.answers, template.name, template.languages)
     if sorted(repo.get("topics") or []) != sorted(topics):
-        p.write(f"set topics of {full}", "PUT", f"/repos/{full}/topics", {"names": topics})
+        answer = p.write(f"set topics of {full}", "PUT", f"/repos/{full}/topics", {"names": topics})
+        names = answer.get("names") if isinstance(answer, dict) else None
+        if isinstance(names, list):  # GitHub answers with the topics it now has
+            p.facts["topics"] = list(names)
+            if p.repo is not None:
+                p.repo["topics"] = list(names)
+        else:
+            p.facts.pop("topics", None)
         done.append("topics " + ", ".join(topics))
     return StepReport("settings", p.status(bool(done)), "; ".join(done) or "already set")
 

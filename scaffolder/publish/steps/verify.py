@@ -1,6 +1,14 @@
-"""verify: read every setting back from GitHub; a difference fails the step."""
+"""verify: every setting as GitHub shows it; a difference fails the step.
+
+What GitHub already said in this run counts as shown (`p.facts`: a GET by an earlier step, or a
+write whose answer holds the new state, such as the create, the PATCH of the repository, the
+ruleset's POST or PUT and the protection's PUT). Every other setting, above all those whose
+write answered nothing (a 204), is read back here.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from scaffolder.errors import GitHubError
 from scaffolder.publish import push, security
@@ -12,17 +20,22 @@ def run(p: PublishRun, undo: Undo) -> StepReport:
     if p.dry:
         return StepReport("verify", "skipped", "dry run: nothing to read back")
     full = p.full_name
-    p.applied = security.read_back(p.get, full)
+    security.read_missing(p.get, full, p.facts)
+    p.applied = {key: p.facts[key] for key in security.APPLIED_KEYS}
     if p.protection == "ruleset":
-        found = {r["name"]: r for r in p.get(f"/repos/{full}/rulesets")}
+        if any(body["name"] not in p.ruleset_state for body in p.rulesets):
+            for found in p.get(f"/repos/{full}/rulesets"):
+                p.ruleset_state[found["name"]] = found["enforcement"]
         p.applied["rulesets"] = [
-            {"name": body["name"], "enforcement": found[body["name"]]["enforcement"]}
+            {"name": body["name"], "enforcement": p.ruleset_state[body["name"]]}
             for body in p.rulesets
-            if body["name"] in found
+            if body["name"] in p.ruleset_state
         ]
     elif p.protection == "branch-protection":
         branch = str((p.repo or {}).get("default_branch") or push.BRANCH)
-        got = p.get(f"/repos/{full}/branches/{branch}/protection")
+        got: Any = p.branch_protection
+        if got is None:
+            got = p.get(f"/repos/{full}/branches/{branch}/protection")
         p.applied["branch_protection"] = {
             "branch": branch,
             "enforce_admins": (got.get("enforce_admins") or {}).get("enabled"),
