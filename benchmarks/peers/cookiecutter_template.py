@@ -2,9 +2,9 @@
 
 `build` turns a project scaffolder rendered into a cookiecutter template: every file goes under
 `{{cookiecutter.project_slug}}/`, each answer's value (in names and content) becomes
-`{{ cookiecutter.KEY }}`, and everything else that Jinja would read (`{{`, `}}`, `{%`, `%}`,
-`{#`) is wrapped in `{% raw %}`, so cookiecutter writes the same bytes back. `compare` is the
-check that it did.
+`{{ cookiecutter.KEY }}`, and every other stretch of text that Jinja could read (any holding
+`{{`, `}}`, `{%`, `%}`, `{#`, or a lone brace) is wrapped in `{% raw %}`, so cookiecutter writes
+the same bytes back. `compare` is the check that it did.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 SLUG = "project_slug"
-_JINJA = ("{{", "}}", "{%", "%}", "{#")
 
 
 def files(root: Path) -> dict[str, bytes]:
@@ -64,7 +63,8 @@ class _Templater:
 
     @staticmethod
     def _literal(chunk: str) -> str:
-        if not any(token in chunk for token in _JINJA):
+        # Any brace, not only the tokens: a lone `{` before `{{ cookiecutter.X }}` makes `{{{`.
+        if "{" not in chunk and "}" not in chunk:
             return chunk
         if "endraw" in chunk:
             raise ValueError(f"cannot protect text that holds endraw: {chunk[:80]!r}")
