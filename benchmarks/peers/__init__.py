@@ -1,0 +1,1 @@
+"""What benchmarks/scaffold.py needs to run scaffolder's peers (cookiecutter, cruft)."""
