@@ -34,11 +34,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 
 from scaffolder import datafiles
+from scaffolder.catalog import fastscan
 from scaffolder.catalog.storage import BOM as _BOM
 from scaffolder.catalog.storage import LIMITS, refuse_read_only, write_atomic
 
@@ -293,7 +294,11 @@ def _separator_above(text: str, start: int) -> int | None:
 
 def _remove_document(text: str, doc: _Doc) -> str:
     """`text` without one document and one of the `---` separating it; comments stay."""
-    start, end = _span(text, doc)
+    return _remove_span(text, *_span(text, doc))
+
+
+def _remove_span(text: str, start: int, end: int) -> str:
+    """`text` without the document at `text[start:end]` and one `---` next to it."""
     above = _separator_above(text, start)
     if above is not None:
         cut = _line_end(text, above)
@@ -398,28 +403,45 @@ def _remove_target(text: str, doc: _Doc, item: yaml.ScalarNode) -> str:
     return text[:start] + text[end:]
 
 
+def _later_start(
+    catalog: str | Path, text: str, target: str, fast: list[fastscan.FastDoc] | None
+) -> int | None:
+    """Where the first of scaffolder's documents whose target sorts after `target` starts."""
+    if fast is not None:
+        return next(
+            (
+                d.start
+                for d in fast
+                if d.target > target and d.name == location_name(d.type, d.target)
+            ),
+            None,
+        )
+    later = next(
+        (
+            d
+            for d in _parse(catalog, text)
+            if _is_own(d) and d.target is not None and d.target.value > target
+        ),
+        None,
+    )
+    return None if later is None else _line_start(text, later.root.start_mark.index)
+
+
 def _with_target(
     catalog: str | Path,
     text: str,
     target: str,
     target_type: TargetType,
     placement: Placement = "end",
+    fast: list[fastscan.FastDoc] | None = None,
 ) -> str:
     block = _document(target_type, target)
     if not text.strip():
         return HEADER + block
     if placement == "sorted":
         # Before the first of scaffolder's documents whose target sorts after this one.
-        later = next(
-            (
-                d
-                for d in _parse(catalog, text)
-                if _is_own(d) and d.target is not None and d.target.value > target
-            ),
-            None,
-        )
-        if later is not None:
-            start = _line_start(text, later.root.start_mark.index)
+        start = _later_start(catalog, text, target, fast)
+        if start is not None:
             above = _separator_above(text, start)
             if above is not None:
                 return text[:above] + "---\n" + block + text[above:]
@@ -435,12 +457,15 @@ def _without_target(catalog: str | Path, text: str, target: str) -> tuple[str, b
         if doc.target is not None and doc.target.value == target:
             if _is_own(doc):
                 return _remove_document(text, doc), True
-            raise CatalogFileError(
-                f"{catalog}:{doc.target.start_mark.line + 1}: {target} is the single target of "
-                f"the hand-written Location {doc.name!r}",
-                hint="remove that Location document by hand",
-            )
+            raise _hand_written(catalog, target, doc.target.start_mark.line + 1, doc.name)
     return text, False
+
+
+def _hand_written(catalog: str | Path, target: str, line: int, name: str) -> CatalogFileError:
+    return CatalogFileError(
+        f"{catalog}:{line}: {target} is the single target of the hand-written Location {name!r}",
+        hint="remove that Location document by hand",
+    )
 
 
 def edit_register(
@@ -459,6 +484,16 @@ def edit_register(
     """
     original = text
     text, style = _split(text)
+    fast = fastscan.scan(text, LIMITS)
+    if fast is not None and not {old for old in replaces if old != target} & {
+        d.target for d in fast
+    }:
+        # scaffolder's own layout, nothing to drop: no migration, one scan, one insertion.
+        if any(d.target == target and d.type == target_type for d in fast):
+            return original
+        text = _with_target(source, text, target, target_type, placement, fast)
+        _check_result(source, text, target)
+        return style.apply(text)
     entries = list(_entries(_parse(source, text)))
     listed = {e.target for e in entries}
     present = any(e.target == target and e.type == target_type for e in entries)
@@ -481,6 +516,16 @@ def edit_unregister(
 ) -> tuple[str, bool]:
     """The catalog text without `target`, and whether it was there. Migrates the old layout."""
     body, style = _split(text)
+    fast = fastscan.scan(body, LIMITS)
+    if fast is not None:
+        doc = next((d for d in fast if d.target == target), None)
+        if doc is None:
+            return text, False
+        if doc.name != location_name(doc.type, doc.target):
+            raise _hand_written(source, target, doc.line, doc.name)
+        new = _remove_span(body, doc.start, doc.end)
+        _check_result(source, new, None)
+        return style.apply(new), True
     if target not in {e.target for e in _entries(_parse(source, body))}:
         return text, False
     new, found = _without_target(source, _migrated(source, body), target)
@@ -492,7 +537,26 @@ def edit_unregister(
 
 def entries_in(text: str, *, source: str | Path = "<catalog>") -> list[LocationEntry]:
     """Every target in catalog text; raises CatalogFileError naming the line if it is broken."""
-    return list(_entries(_parse(source, _split(text)[0])))
+    body = _split(text)[0]
+    fast = fastscan.scan(body, LIMITS)
+    if fast is not None:
+        return [LocationEntry(d.type, d.target, d.line, d.name) for d in fast]
+    return list(_entries(_parse(source, body)))
+
+
+def fast_documents(text: str) -> list[fastscan.FastDoc] | None:
+    """Catalog text's documents when it is all in scaffolder's own layout, else None."""
+    return fastscan.scan(_split(text)[0], LIMITS)
+
+
+def own_document(doc: fastscan.FastDoc) -> dict[str, Any]:
+    """What PyYAML reads from one document `fastscan` found: the template, filled in."""
+    return {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Location",
+        "metadata": {"name": doc.name, "description": "Registered by scaffolder"},
+        "spec": {"type": doc.type, "target": doc.target},
+    }
 
 
 def register(
@@ -531,6 +595,11 @@ def unregister(catalog: Path, target: str) -> bool:
 
 def _check_result(catalog: str | Path, text: str, must_hold: str | None) -> None:
     """Refuse to write a file that does not parse or lost its new target: a bug guard."""
+    fast = fastscan.scan(text, LIMITS)
+    if fast is not None:
+        if must_hold is not None and all(d.target != must_hold for d in fast):  # pragma: no cover
+            raise CatalogFileError(f"refusing to write {catalog}: the edit lost {must_hold}")
+        return
     try:
         entries = list(_entries(_parse(catalog, text)))
     except CatalogFileError as exc:  # pragma: no cover -- would be a bug in the text edits
