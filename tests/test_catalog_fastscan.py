@@ -227,3 +227,14 @@ def test_a_register_of_a_large_catalog_in_scaffolder_layout_is_plain_yaml(tmp_pa
     assert found
     assert text.startswith(locations.HEADER + "apiVersion: ")
     assert len(list(yaml.safe_load_all(text))) == 299
+
+
+def test_a_catalog_of_100000_targets_is_within_the_caps(tmp_path):
+    """100,000 targets in scaffolder's layout are some 22 MB: over the old 16 MiB cap."""
+    catalog = tmp_path / "catalog.yaml"
+    doc = locations._document("file", "/srv/projects/svc-00000/catalog-info.yaml")
+    catalog.write_text(locations.HEADER + "---\n".join([doc] * 100_000))
+    assert catalog.stat().st_size > 16 << 20
+    entries = locations.read_entries(catalog)
+    assert len(entries) == 100_000
+    assert entries[-1].line == len(catalog.read_text().splitlines())
