@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from scaffolder.backstage.documents import kind_of, ref_of
 from scaffolder.catalog import cache as entity_cache
+from scaffolder.catalog.facts import ROW_FIELDS, decode, facts_of
 from tests.catalog_helpers import component
 
 PAST = time.time() - 3600
@@ -59,9 +61,25 @@ def cache_files(cache_dir: Path) -> list[Path]:
     return sorted((cache_dir / "catalog-entities").glob("*.json"))
 
 
+def read_cache(file: Path) -> dict:
+    """The cache file as data: its header, and each file's entry by path."""
+    header, *lines = file.read_text().splitlines()
+    entries = {}
+    for line in lines:
+        path, entry = line.split("\t")
+        entries[json.loads(path)] = json.loads(entry)
+    return {"header": json.loads(header), "files": entries}
+
+
+def write_cache(file: Path, data: dict) -> None:
+    lines = [json.dumps(data["header"])]
+    lines += [f"{json.dumps(p)}\t{json.dumps(e)}" for p, e in data["files"].items()]
+    file.write_text("\n".join(lines) + "\n")
+
+
 def cached_paths(cache_dir: Path) -> set[str]:
     (file,) = cache_files(cache_dir)
-    return set(json.loads(file.read_bytes())["files"])
+    return set(read_cache(file)["files"])
 
 
 EXPECTED = {"billing": "production", "orders": "production", "search": "deprecated"}
@@ -145,14 +163,18 @@ def test_a_deleted_entity_file_is_reported_not_served_from_the_cache(run_cli, se
 
 def _valid_cache(cache_dir: Path) -> tuple[Path, dict]:
     (file,) = cache_files(cache_dir)
-    return file, json.loads(file.read_bytes())
+    return file, read_cache(file)
+
+
+#: Where the first document's lifecycle is in a file's flat entry: 5 stamp values, the
+#: document count, the line, then the row (`facts.ROW_FIELDS`).
+LIFECYCLE = 7 + ROW_FIELDS.index("lifecycle")
 
 
 def _tampered(data: dict) -> dict:
     """The cache with every entity's lifecycle changed: served, it would show."""
-    for _stamp, entry in data["files"].values():
-        for facts in entry[1]:
-            facts[4][5] = "tampered"
+    for entry in data["files"].values():
+        entry[LIFECYCLE] = "tampered"
     return data
 
 
@@ -166,20 +188,20 @@ def _truncated(file: Path, data: dict) -> None:
 
 
 def _wrong_shape(file: Path, data: dict) -> None:
-    file.write_text(json.dumps([1, 2, 3]))
+    file.write_text(json.dumps([1, 2, 3]) + "\n" + file.read_text().split("\n", 1)[1])
 
 
 def _bad_entries(file: Path, data: dict) -> None:
-    paths = list(data["files"])
-    data["files"][paths[0]] = "not an entry"
-    data["files"][paths[1]][1] = ["docs", [["line?", True]]]
-    data["files"][paths[2]][0] = ["size", 1, 2, 3, 4]
-    file.write_text(json.dumps(data))
+    first, second, third = data["files"]
+    data["files"][first] = "not an entry"
+    data["files"][second][LIFECYCLE] = 7  # not text
+    data["files"][third] = data["files"][third][:LIFECYCLE]  # cut short
+    write_cache(file, data)
 
 
 def _foreign_version(file: Path, data: dict) -> None:
-    data["version"] = "someone-else"
-    file.write_text(json.dumps(_tampered(data)))
+    data["header"]["version"] = "someone-else"
+    write_cache(file, _tampered(data))
 
 
 def _huge(file: Path, data: dict) -> None:
@@ -189,18 +211,35 @@ def _huge(file: Path, data: dict) -> None:
 
 def _symlink(file: Path, data: dict) -> None:
     elsewhere = file.parent.parent / "elsewhere.json"
-    elsewhere.write_text(json.dumps(_tampered(data)))
+    write_cache(elsewhere, _tampered(data))
     file.unlink()
     file.symlink_to(elsewhere)
 
 
 def _deep(file: Path, data: dict) -> None:
-    file.write_text("[" * 100_000 + "]" * 100_000)
+    header, entry = file.read_text().splitlines()[:2]
+    path = entry.split("\t")[0]
+    file.write_text(f"{header}\n{path}\t" + "[" * 100_000 + "]" * 100_000 + "\n")
+
+
+def _tabs_and_blank_lines(file: Path, data: dict) -> None:
+    header, *lines = file.read_text().splitlines()
+    file.write_text("\n".join([header, "", "no tab here", "\t\t\t", *lines[1:]]) + "\n")
 
 
 @pytest.mark.parametrize(
     "damage",
-    [_garbage, _truncated, _wrong_shape, _bad_entries, _foreign_version, _huge, _symlink, _deep],
+    [
+        _garbage,
+        _truncated,
+        _wrong_shape,
+        _bad_entries,
+        _foreign_version,
+        _huge,
+        _symlink,
+        _deep,
+        _tabs_and_blank_lines,
+    ],
 )
 def test_a_damaged_cache_is_ignored_and_rebuilt(run_cli, services, cache_dir, damage):
     assert lifecycles(run_cli) == EXPECTED
@@ -217,7 +256,7 @@ def test_the_cache_is_what_a_warm_list_reads(run_cli, services, cache_dir):
     """The cache is used (not only written): a tampered one shows. That is why it is 0600."""
     assert lifecycles(run_cli) == EXPECTED
     file, data = _valid_cache(cache_dir)
-    file.write_text(json.dumps(_tampered(data)))
+    write_cache(file, _tampered(data))
     assert set(lifecycles(run_cli).values()) == {"tampered"}
     assert lifecycles(run_cli, "--no-cache") == EXPECTED
 
@@ -256,3 +295,36 @@ def test_validate_and_unregister_by_reference_agree_warm_and_cold(
         "search": "deprecated",
         "broken": "experimental",
     }
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"apiVersion": "backstage.io/v1alpha1", "kind": "Component", "metadata": {"name": "a"}},
+        {
+            "kind": "Location",
+            "metadata": {"name": "l", "namespace": "ns"},
+            "spec": {"type": "url", "targets": ["a", 3, "", "b"], "target": "t"},
+        },
+        {"kind": "Location", "spec": "nope"},
+        {"kind": "System", "metadata": {"name": 3}, "spec": {"owner": "x", "domain": ["d"]}},
+        {
+            "kind": "Component",
+            "metadata": {"name": "c", "annotations": {"github.com/project-slug": "a/b"}},
+            "spec": {"dependsOn": ["resource:x", 1, "component:y"], "owner": "group:g"},
+        },
+        ["not", "a", "mapping"],
+        "text",
+        None,
+    ],
+)
+def test_facts_read_back_from_the_cache_format_as_they_were(data):
+    facts = facts_of(data, 3)
+    out: list = [0]
+    facts.encode(out)
+    facts.encode(out)
+    first, at = decode(out, 1, {})
+    second, end = decode(out, at, {})
+    assert first == second == facts
+    assert end == len(out)
+    assert (facts.ref, facts.kind) == (ref_of(data), kind_of(data))

@@ -16,7 +16,9 @@ It is an accelerator, never trusted over the file:
 - it is written atomically (a temporary file, then `os.replace`), mode 0600 in a 0700 folder,
   under a lock: a second command that finds it locked skips its write rather than wait;
 - it is JSON data (no pickle, nothing that can run code), one file per catalog, holding only
-  the files the last walk reached.
+  the files the last walk reached: a header line, then one line per file (its path and a flat
+  list of its stamp and facts), each decoded only when that file is reached, so a walk never
+  holds the whole cache as Python objects.
 
 Where: `$SCAFFOLDER_CACHE_DIR/catalog-entities/`, else the user cache directory
 (`platformdirs.user_cache_path("scaffolder")`). `--no-cache` or `SCAFFOLDER_NO_CACHE=1`
@@ -33,15 +35,16 @@ import secrets
 import stat
 import time
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
-from scaffolder.catalog.facts import Facts
+from scaffolder.catalog.facts import Facts, decode
 
 CACHE_DIR_ENV = "SCAFFOLDER_CACHE_DIR"
 NO_CACHE_ENV = "SCAFFOLDER_NO_CACHE"
-_FORMAT = "scaffolder-entity-cache/1"
-#: A cache file larger than this is not read (100,000 entities take about 30 MB).
+_FORMAT = "scaffolder-entity-cache/2"
+#: A cache file larger than this is not read (100,000 entities take about 27 MB).
 MAX_BYTES = 256 << 20
 #: A file modified this recently is not stored: a change within the same clock tick could
 #: leave its size and times as they were.
@@ -94,20 +97,46 @@ def _version() -> str:
     return digest.hexdigest()[:32]
 
 
-def _encode(parsed: Parsed) -> list[Any]:
+_DECODER = json.JSONDecoder()
+
+
+def _key(path: str) -> str:
+    """A path as the cache file's lines start: a JSON string, ASCII only (so, no tab)."""
+    return encode_basestring_ascii(path)
+
+
+def _encode(stamp: Stamp, parsed: Parsed) -> list[Any]:
+    """One file as one flat list: its stamp, then its documents or why it is not YAML."""
+    out: list[Any] = list(stamp)
     if isinstance(parsed, Unparsed):
-        return ["unparsable", parsed.line, parsed.reason]
-    return ["docs", [f.to_data() for f in parsed]]
+        out += (-1, parsed.line, parsed.reason)
+        return out
+    out.append(len(parsed))
+    for facts in parsed:
+        facts.encode(out)
+    return out
 
 
-def _decode(data: Any) -> Parsed:
-    if data[0] == "docs" and len(data) == 2:
-        return tuple(Facts.from_data(d) for d in data[1])
-    if data[0] == "unparsable" and len(data) == 3:
-        line, reason = data[1], data[2]
+def _decode(data: Any, stamp: Stamp, memo: dict[Any, Any]) -> Parsed | None:
+    """What `_encode` wrote, if its stamp is `stamp`; None if not. Raises for a bad entry."""
+    if type(data) is not list or tuple(data[:5]) != stamp:
+        return None
+    count = data[5]
+    if count == -1 and len(data) == 8:
+        line, reason = data[6], data[7]
         if (line is None or type(line) is int) and type(reason) is str:
             return Unparsed(line, reason)
-    raise ValueError("not a cache entry")
+        raise ValueError("not a reason")
+    if type(count) is not int or count < 0:
+        raise ValueError("not a count")
+    docs = []
+    at = 6
+    for _ in range(count):
+        facts, at = decode(data, at, memo)
+        docs.append(facts)
+    if at != len(data):
+        raise ValueError("trailing values")
+    return tuple(docs)
 
 
 class EntityCache:
@@ -116,10 +145,12 @@ class EntityCache:
     def __init__(self, file: Path | None) -> None:
         self.file = file
         self._version = ""
-        #: As loaded: path -> [stamp, encoded]; each entry is checked when it is used.
-        self._old: dict[str, Any] = {}
-        self._new: dict[str, tuple[Stamp, Any]] = {}
+        #: As loaded: path -> flat list (`_encode`); each entry is checked when it is used,
+        #: and dropped then (the walk keeps its facts; a save encodes them again).
+        self._old: dict[str, str] = {}
+        self._new: dict[str, tuple[Stamp, Parsed]] = {}
         self._changed = False
+        self._memo: dict[Any, Any] = {}
 
     @classmethod
     def for_catalog(cls, catalog_location: str, *, enabled: bool = True) -> EntityCache:
@@ -147,39 +178,40 @@ class EntityCache:
                 info = os.fstat(handle.fileno())
                 if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
                     return
-                data = json.loads(handle.read(MAX_BYTES + 1))
-        except (OSError, ValueError, RecursionError, MemoryError):
+                data = handle.read(MAX_BYTES + 1)
+            header, *lines = data.decode().split("\n")
+            del data
+            if json.loads(header) != {"format": _FORMAT, "version": self._version}:
+                return
+        except (OSError, ValueError, RecursionError):
             return
-        if (
-            isinstance(data, dict)
-            and data.get("format") == _FORMAT
-            and data.get("version") == self._version
-            and isinstance(data.get("files"), dict)
-        ):
-            self._old = data["files"]
+        # Entries stay text until used: a line per file, its path (JSON) and its entry.
+        self._old = dict(line.partition("\t")[::2] for line in lines if line)
 
     def get(self, path: str, stamp: Stamp) -> Parsed | None:
         """What `path` held when it had `stamp`; None when not known (or the stamp differs)."""
-        entry = self._old.get(path)
+        entry = self._old.pop(_key(path), None)
+        if entry is None:
+            return None
         try:
-            if entry is None or len(entry) != 2 or tuple(entry[0]) != stamp:
-                return None
-            parsed = _decode(entry[1])
-        except (ValueError, TypeError, IndexError, KeyError):
-            return None  # a damaged entry is a miss
-        self._new[path] = (stamp, entry[1])
+            parsed = _decode(_DECODER.decode(entry), stamp, self._memo)
+        except (ValueError, TypeError, IndexError, RecursionError):
+            parsed = None  # a damaged entry is a miss
+        if parsed is None:
+            self._changed = True
+            return None
+        self._new[path] = (stamp, parsed)
         return parsed
 
     def put(self, path: str, stamp: Stamp, parsed: Parsed) -> None:
-        if self.file is None or time.time_ns() - stamp[1] < _RACY_NS:
-            return
-        self._new[path] = (stamp, _encode(parsed))
         self._changed = True
+        if self.file is not None and time.time_ns() - stamp[1] >= _RACY_NS:
+            self._new[path] = (stamp, parsed)
 
     def save(self) -> None:
         """Write what this walk reached, if anything changed; never raises for the cache."""
-        if self.file is None or not (self._changed or self._new.keys() != self._old.keys()):
-            return
+        if self.file is None or not (self._changed or self._old):
+            return  # nothing new, and nothing left unread (a file no longer reached)
         with contextlib.suppress(OSError, ValueError):
             self._write()
 
@@ -192,12 +224,12 @@ class EntityCache:
         folder = file.parent
         folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         folder.mkdir(mode=0o700, exist_ok=True)
-        data = {
-            "format": _FORMAT,
-            "version": self._version,
-            "files": {p: [list(s), raw] for p, (s, raw) in self._new.items()},
-        }
-        body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+        header = json.dumps({"format": _FORMAT, "version": self._version})
+        lines = [header.encode()]
+        for path, (stamp, parsed) in self._new.items():
+            entry = json.dumps(_encode(stamp, parsed), separators=(",", ":"))
+            lines.append(f"{_key(path)}\t{entry}".encode())
+        body = b"\n".join(lines) + b"\n"
         lock = FileLock(str(file) + ".lock", timeout=0, mode=0o600)
         try:
             lock.acquire()

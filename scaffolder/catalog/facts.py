@@ -9,10 +9,10 @@ check resolves. They are a pure function of the document, so the entity cache
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from scaffolder.backstage.documents import entity_problems, kind_of, ref_of
+from scaffolder.backstage.documents import entity_problems, kind_of
+from scaffolder.backstage.rules import DEFAULT_NAMESPACE
 
 #: The list columns an entity row is made of, in `Facts.row` order (see `listing.row_of`).
 ROW_FIELDS = (
@@ -29,17 +29,15 @@ ROW_FIELDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
+class Facts(NamedTuple):
     """One document of an entity file, reduced to what the catalog commands use."""
 
     #: The 1-based line its document starts on.
     line: int
     #: False for a document that is not a mapping (not an entity at all).
     is_mapping: bool
-    #: `kind_of` (lowercased) and `ref_of` of the document.
+    #: `kind_of` of the document (lowercased); `ref` is worked out from the row when asked.
     kind: str
-    ref: str
     #: The text of each of `ROW_FIELDS` ('' when absent or not text; namespace as written).
     row: tuple[str, ...]
     #: Why Backstage would reject it (`entity_problems`).
@@ -49,49 +47,94 @@ class Facts:
     #: For a Location: its `spec.type` ('' when not text: the parent's applies) and targets.
     nested: tuple[str, tuple[str, ...]] | None
 
-    def to_data(self) -> list[Any]:
-        nested = None if self.nested is None else [self.nested[0], list(self.nested[1])]
-        return [
-            self.line,
-            self.is_mapping,
-            self.kind,
-            self.ref,
-            list(self.row),
-            list(self.problems),
-            [list(r) for r in self.refs],
-            nested,
-        ]
+    @property
+    def ref(self) -> str:
+        """`ref_of` of the document."""
+        return _kind_ref(self.row)[1] if self.is_mapping else ""
 
-    @classmethod
-    def from_data(cls, data: Any) -> Facts:
-        """The inverse of `to_data`; raises ValueError (or TypeError) for anything else."""
-        line, is_mapping, kind, ref, row, problems, refs, nested = data
-        facts = cls(
-            line,
-            is_mapping,
-            kind,
-            ref,
-            tuple(row),
-            tuple(problems),
-            tuple((field, value) for field, value in refs),
-            None if nested is None else (nested[0], tuple(nested[1])),
-        )
-        if not facts._well_typed():
-            raise ValueError("not the facts of a document")
-        return facts
+    def encode(self, out: list[Any]) -> None:
+        """Append this document to a flat list of plain values (the cache's format).
 
-    def _well_typed(self) -> bool:
-        strings = (self.kind, self.ref, *self.row, *self.problems)
-        strings += tuple(s for pair in self.refs for s in pair)
-        if self.nested is not None:
-            strings += (self.nested[0], *self.nested[1])
-        return (
-            type(self.line) is int
-            and self.line > 0
-            and type(self.is_mapping) is bool
-            and len(self.row) == len(ROW_FIELDS)
-            and all(type(s) is str for s in strings)
-        )
+        `kind` is not stored: it follows from the row (`_kind_ref`).
+        """
+        out.append(self.line if self.is_mapping else -self.line)
+        out += self.row
+        out.append(len(self.problems))
+        out += self.problems
+        out.append(len(self.refs))
+        for field, value in self.refs:
+            out += (field, value)
+        if self.nested is None:
+            out.append(-1)
+        else:
+            out.append(len(self.nested[1]))
+            out.append(self.nested[0])
+            out += self.nested[1]
+
+
+def _kind_ref(row: tuple[str, ...]) -> tuple[str, str]:
+    """`kind_of` and `ref_of` of a mapping whose row this is."""
+    name, namespace, kind = row[0], row[1], row[2].lower()
+    return kind, (f"{kind or '?'}:{namespace or DEFAULT_NAMESPACE}/{name}" if name else "")
+
+
+def _texts(data: list[Any], at: int, count: object) -> tuple[str, ...]:
+    """`count` strings from `data[at]`; ValueError or TypeError when they are not that."""
+    if type(count) is not int or count < 0:
+        raise ValueError("not a count")
+    values = tuple(data[at : at + count])
+    if len(values) != count:
+        raise ValueError("too short")
+    "".join(values)  # raises TypeError unless every value is text
+    return values
+
+
+def decode(data: list[Any], at: int, memo: dict[Any, Any]) -> tuple[Facts, int]:
+    """The document `encode` wrote at `data[at]`, and where the next one starts.
+
+    Raises ValueError, TypeError or IndexError for anything `encode` cannot have written.
+    Repeated values (kinds, types, lifecycles, owners) are shared through `memo`.
+    """
+    line = data[at]
+    if type(line) is not int or line == 0:
+        raise ValueError("not a line number")
+    name, ns, kind, type_, text, life, owner, system, source, slug = _texts(data, at + 1, 10)
+    share = memo.setdefault
+    row = (
+        name,
+        share(ns, ns),
+        share(kind, kind),
+        share(type_, type_),
+        text,
+        share(life, life),
+        share(owner, owner),
+        share(system, system),
+        source,
+        slug,
+    )
+    at += 11
+    count = data[at]
+    problems = _texts(data, at + 1, count) if count else ()
+    at += 1 + len(problems)
+    count = data[at]
+    refs: tuple[tuple[str, str], ...] = ()
+    if count:
+        flat = _texts(data, at + 1, 2 * count)
+        refs = tuple((share(f, f), v) for f, v in zip(flat[::2], flat[1::2], strict=True))
+        refs = share(refs, refs)
+        at += len(flat)
+    at += 1
+    nested: tuple[str, tuple[str, ...]] | None = None
+    count = data[at]
+    if count != -1:
+        spec_type = _texts(data, at + 1, 1)[0]
+        nested = (spec_type, _texts(data, at + 2, count))
+        at += 1 + count
+    at += 1
+    if line < 0:
+        return Facts(-line, False, "", row, problems, refs, nested), at
+    lower = kind.lower()
+    return Facts(line, True, share(lower, lower), row, problems, refs, nested), at
 
 
 def _text(value: object) -> str:
@@ -138,7 +181,7 @@ def facts_of(data: object, line: int) -> Facts:
     """The facts of one parsed document starting on `line`."""
     problems = tuple(entity_problems(data))
     if not isinstance(data, Mapping):
-        return Facts(line, False, "", "", ("",) * len(ROW_FIELDS), problems, (), None)
+        return Facts(line, False, "", ("",) * len(ROW_FIELDS), problems, (), None)
     meta = _mapping(data.get("metadata"))
     spec = _mapping(data.get("spec"))
     annotations = _mapping(meta.get("annotations"))
@@ -160,7 +203,6 @@ def facts_of(data: object, line: int) -> Facts:
         line,
         True,
         kind,
-        ref_of(data),
         row,
         problems,
         _relation_refs(kind, raw_spec),

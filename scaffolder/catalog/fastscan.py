@@ -17,82 +17,85 @@ files).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from scaffolder import datafiles
 
-#: One document as `locations._document` writes it. The name is always text for YAML (it
-#: starts with `scaffolder-`); so is the target: plain characters only, with a `/` (no YAML
-#: 1.1 implicit type matches text holding one), not ending in `:`.
-_DOC = re.compile(
+#: Characters a comment may hold here; anything else is left to PyYAML: other line breaks
+#: (`\r`, NEL, LS, PS), controls, surrogates, a byte order mark and the non-characters.
+_SAFE = "\t\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
+_BLANK = rf"(?:[ ]*(?:#[{_SAFE}]*)?\n)"
+#: Blank and comment lines around at most one separator, then one document as
+#: `locations._document` writes it. The name is always text for YAML (it starts with
+#: `scaffolder-`); so is the target: plain characters only, with a `/` (no YAML 1.1 implicit
+#: type matches text holding one), not ending in `:`.
+_UNIT = re.compile(
+    rf"(?P<gap>{_BLANK}*(?P<sep>---[ ]*\n{_BLANK}*)?)"
     r"apiVersion: backstage\.io/v1alpha1\n"
     r"kind: Location\n"
     r"metadata:\n"
-    r"  name: (scaffolder-[a-z0-9-]*)\n"
+    r"  name: (?P<name>scaffolder-[a-z0-9-]*)\n"
     r"  description: Registered by scaffolder\n"
     r"spec:\n"
-    r"  type: (file|url)\n"
-    r"  target: ([A-Za-z0-9_./~][A-Za-z0-9_./~+@%=,:-]*)\n"
+    r"  type: (?P<type>file|url)\n"
+    r"  target: (?P<target>(?=[A-Za-z0-9_.~+@%=,:-]*/)"
+    r"[A-Za-z0-9_./~][A-Za-z0-9_./~+@%=,:-]*[A-Za-z0-9_./~+@%=,-])\n"
 )
-#: A blank line, a comment line, or a separator.
-_GAP = re.compile(r"(?:[ ]*(?:#[^\n]*)?|---[ ]*)\n")
-_LAST_LINE = re.compile(r"[ ]*(?:#[^\n]*)?")
-#: Characters this reading leaves to PyYAML: other line breaks (`\r`, NEL, LS, PS), controls,
-#: surrogates, a byte order mark inside the text and the non-characters.
-_UNSAFE = re.compile(
-    "[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
-)
+#: What may follow the last document: blank and comment lines, the last without its newline.
+_END = re.compile(rf"{_BLANK}*[ ]*(?:#[{_SAFE}]*)?")
 #: What `datafiles.check_yaml` counts for one document: 3 mappings and 14 scalars.
 VALUES_PER_DOC = 17
 #: The document's line holding its target, counted from its first line.
 TARGET_LINE = 7
 
 
-@dataclass(frozen=True, slots=True)
 class FastDoc:
     """One Location document: where its text is, and what it says."""
 
-    #: Its text is `text[start:end]` (from its first key to the end of its target's line).
-    start: int
-    end: int
-    name: str
-    type: str
-    target: str
-    #: 1-based line of its target.
-    line: int
+    __slots__ = ("line", "match")
+
+    def __init__(self, match: re.Match[str], line: int) -> None:
+        #: Its groups: `name`, `type`, `target` (and `gap`, the lines above it).
+        self.match = match
+        #: 1-based line of its target.
+        self.line = line
+
+    @property
+    def start(self) -> int:
+        """Its text is `text[start:end]` (from its first key to the end of its target line)."""
+        return self.match.end("gap")
+
+    @property
+    def end(self) -> int:
+        return self.match.end()
+
+    @property
+    def name(self) -> str:
+        return self.match["name"]
+
+    @property
+    def type(self) -> str:
+        return self.match["type"]
+
+    @property
+    def target(self) -> str:
+        return self.match["target"]
 
 
 def scan(text: str, limits: datafiles.Limits) -> list[FastDoc] | None:
     """The documents of catalog text (LF endings, no BOM), or None to take the full path."""
-    if _UNSAFE.search(text):
-        return None
     docs: list[FastDoc] = []
     pos = 0
     line = 1
-    match = _DOC.match
-    gap = _GAP.match
-    while True:
-        separators = 0
-        doc = match(text, pos)
-        while doc is None:
-            blank = gap(text, pos)
-            if blank is None:
-                break
-            separators += text.startswith("---", pos)
-            pos = blank.end()
-            line += 1
-            doc = match(text, pos)
-        if doc is None:
-            break
-        if separators != 1 and not (separators == 0 and not docs):
-            return None  # two documents run together, or an empty document between them
-        name, kind, target = doc.groups()
-        if "/" not in target or target.endswith(":"):
-            return None
-        docs.append(FastDoc(doc.start(), doc.end(), name, kind, target, line + TARGET_LINE))
-        pos = doc.end()
-        line += 8
-    if separators or _LAST_LINE.fullmatch(text, pos) is None:
+    for match in _UNIT.finditer(text):
+        if match.start() != pos:
+            return None  # something else between two documents
+        if match["sep"] is None and docs:
+            return None  # two documents run together
+        line += match["gap"].count("\n") + TARGET_LINE
+        docs.append(FastDoc(match, line))
+        line += 1
+        pos = match.end()
+    if _END.fullmatch(text, pos) is None:
         return None
     if len(docs) * VALUES_PER_DOC > limits.max_values:
         return None  # the full path refuses it, naming the line

@@ -18,7 +18,9 @@ Edits are made on the text, guided by the positions PyYAML's parser reports, so 
 order and formatting survive. Each write is atomic (temp file, then `os.replace`) and happens
 under a lock, so concurrent registrations neither lose entries nor corrupt the file. The
 result is parsed again before it replaces the original; a file that cannot be parsed is refused
-with the line at fault and left untouched.
+with the line at fault and left untouched. A file made only of scaffolder's own documents is
+read by `fastscan.py` (one regular expression per document) instead of PyYAML, with the same
+results; anything else takes the PyYAML path.
 
 Reading and writing the file (lock, symlinks, modes, atomic replace, failures) is
 `catalog/storage.py`. The text edits here keep CRLF line endings and a UTF-8 byte order mark,
@@ -34,7 +36,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import yaml
 
@@ -125,8 +127,7 @@ def _split(text: str) -> tuple[str, _Style]:
     return (body.replace("\r\n", "\n") if crlf else body), _Style(bom, crlf)
 
 
-@dataclass(frozen=True)
-class LocationEntry:
+class LocationEntry(NamedTuple):
     """One target of one Location document."""
 
     type: str
@@ -491,9 +492,13 @@ def edit_register(
         # scaffolder's own layout, nothing to drop: no migration, one scan, one insertion.
         if any(d.target == target and d.type == target_type for d in fast):
             return original
-        text = _with_target(source, text, target, target_type, placement, fast)
-        _check_result(source, text, target)
-        return style.apply(text)
+        new = _with_target(source, text, target, target_type, placement, fast)
+        if text.strip() and new.startswith(text) and text.endswith("\n"):
+            # Appended to a file just scanned whole: the guard needs to read the new end only.
+            _check_result(source, new[len(text) :], target)
+        else:
+            _check_result(source, new, target)
+        return style.apply(new)
     entries = list(_entries(_parse(source, text)))
     listed = {e.target for e in entries}
     present = any(e.target == target and e.type == target_type for e in entries)
@@ -540,7 +545,11 @@ def entries_in(text: str, *, source: str | Path = "<catalog>") -> list[LocationE
     body = _split(text)[0]
     fast = fastscan.scan(body, LIMITS)
     if fast is not None:
-        return [LocationEntry(d.type, d.target, d.line, d.name) for d in fast]
+        entries = []
+        for doc in fast:
+            kind, target, name = doc.match.group("type", "target", "name")
+            entries.append(LocationEntry(kind, target, doc.line, name))
+        return entries
     return list(_entries(_parse(source, body)))
 
 
