@@ -121,6 +121,7 @@ def slow(monkeypatch: pytest.MonkeyPatch):
 
     def switch() -> None:
         monkeypatch.setattr(fastscan, "scan", lambda text, limits: None)
+        monkeypatch.setattr(fastscan, "scan_as", lambda text, limits, make: None)
 
     return switch
 

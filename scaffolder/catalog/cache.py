@@ -145,10 +145,12 @@ class EntityCache:
     def __init__(self, file: Path | None) -> None:
         self.file = file
         self._version = ""
-        #: As loaded: path -> flat list (`_encode`); each entry is checked when it is used,
-        #: and dropped then (the walk keeps its facts; a save encodes them again).
-        self._old: dict[str, str] = {}
-        self._new: dict[str, tuple[Stamp, Parsed]] = {}
+        #: As loaded: path (as JSON) -> its entry (`_encode`, as JSON); each entry is checked
+        #: when it is used, and dropped then (the walk keeps its facts; a save encodes them).
+        self._old: dict[bytes, bytes] = {}
+        #: What the next save writes: each reached file's entry, encoded (the walk decides
+        #: which facts it keeps; the cache holds none).
+        self._new: dict[str, bytes] = {}
         self._changed = False
         self._memo: dict[Any, Any] = {}
 
@@ -179,34 +181,46 @@ class EntityCache:
                 if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
                     return
                 data = handle.read(MAX_BYTES + 1)
-            header, *lines = data.decode().split("\n")
-            del data
-            if json.loads(header) != {"format": _FORMAT, "version": self._version}:
+            first = data.find(b"\n")
+            if first == -1 or json.loads(data[:first]) != {
+                "format": _FORMAT,
+                "version": self._version,
+            }:
                 return
         except (OSError, ValueError, RecursionError):
             return
-        # Entries stay text until used: a line per file, its path (JSON) and its entry.
-        self._old = dict(line.partition("\t")[::2] for line in lines if line)
+        # One line per file: its path (JSON, ASCII), a tab, its entry. Entries stay bytes
+        # until used, and are dropped then: the whole cache is never held as Python objects.
+        find = data.find
+        size = len(data)
+        at = first + 1
+        while at < size:
+            end = find(b"\n", at)
+            end = size if end == -1 else end
+            tab = find(b"\t", at, end)
+            if tab != -1:
+                self._old[data[at:tab]] = data[tab + 1 : end]
+            at = end + 1
 
     def get(self, path: str, stamp: Stamp) -> Parsed | None:
         """What `path` held when it had `stamp`; None when not known (or the stamp differs)."""
-        entry = self._old.pop(_key(path), None)
+        entry = self._old.pop(_key(path).encode(), None)
         if entry is None:
             return None
         try:
-            parsed = _decode(_DECODER.decode(entry), stamp, self._memo)
+            parsed = _decode(_DECODER.decode(entry.decode()), stamp, self._memo)
         except (ValueError, TypeError, IndexError, RecursionError):
             parsed = None  # a damaged entry is a miss
         if parsed is None:
             self._changed = True
             return None
-        self._new[path] = (stamp, parsed)
+        self._new[path] = entry
         return parsed
 
     def put(self, path: str, stamp: Stamp, parsed: Parsed) -> None:
         self._changed = True
         if self.file is not None and time.time_ns() - stamp[1] >= _RACY_NS:
-            self._new[path] = (stamp, parsed)
+            self._new[path] = json.dumps(_encode(stamp, parsed), separators=(",", ":")).encode()
 
     def save(self) -> None:
         """Write what this walk reached, if anything changed; never raises for the cache."""
@@ -226,9 +240,7 @@ class EntityCache:
         folder.mkdir(mode=0o700, exist_ok=True)
         header = json.dumps({"format": _FORMAT, "version": self._version})
         lines = [header.encode()]
-        for path, (stamp, parsed) in self._new.items():
-            entry = json.dumps(_encode(stamp, parsed), separators=(",", ":"))
-            lines.append(f"{_key(path)}\t{entry}".encode())
+        lines += (_key(path).encode() + b"\t" + entry for path, entry in self._new.items())
         body = b"\n".join(lines) + b"\n"
         lock = FileLock(str(file) + ".lock", timeout=0, mode=0o600)
         try:

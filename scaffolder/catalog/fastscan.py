@@ -17,6 +17,8 @@ files).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from scaffolder import datafiles
 
@@ -42,6 +44,7 @@ _UNIT = re.compile(
 )
 #: What may follow the last document: blank and comment lines, the last without its newline.
 _END = re.compile(rf"{_BLANK}*[ ]*(?:#[{_SAFE}]*)?")
+T = TypeVar("T")
 #: What `datafiles.check_yaml` counts for one document: 3 mappings and 14 scalars.
 VALUES_PER_DOC = 17
 #: The document's line holding its target, counted from its first line.
@@ -83,7 +86,17 @@ class FastDoc:
 
 def scan(text: str, limits: datafiles.Limits) -> list[FastDoc] | None:
     """The documents of catalog text (LF endings, no BOM), or None to take the full path."""
-    docs: list[FastDoc] = []
+    return scan_as(text, limits, FastDoc)
+
+
+def scan_as(
+    text: str, limits: datafiles.Limits, make: Callable[[re.Match[str], int], T]
+) -> list[T] | None:
+    """`scan`, making each document with `make(match, line of its target)` as it is found.
+
+    Only what `make` returns is kept (the match objects hold the whole text's positions).
+    """
+    docs: list[T] = []
     pos = 0
     line = 1
     for match in _UNIT.finditer(text):
@@ -92,7 +105,7 @@ def scan(text: str, limits: datafiles.Limits) -> list[FastDoc] | None:
         if match["sep"] is None and docs:
             return None  # two documents run together
         line += match["gap"].count("\n") + TARGET_LINE
-        docs.append(FastDoc(match, line))
+        docs.append(make(match, line))
         line += 1
         pos = match.end()
     if _END.fullmatch(text, pos) is None:

@@ -159,9 +159,8 @@ class _Matcher:
 
 def list_walk(walk: Walk, filters: Filters) -> Listing:
     matches = _Matcher(filters)
-    entities = walk.entities
     # Rows are made for the entities shown only: at 100,000 entities, most are filtered out.
-    rows = [row_of(f) for f in entities if matches(f.facts)]
+    rows = [row_of(f) for f in walk.entities if matches(f.facts)]
     unreadable = [
         UnreadableRow(u.target.target, u.target.type, u.reason, u.target.where)
         for u in walk.unreadable
@@ -181,7 +180,7 @@ def list_walk(walk: Walk, filters: Filters) -> Listing:
         filters=filters,
         rows=tuple(rows),
         unreadable=tuple(unreadable),
-        total=len(entities),
+        total=walk.entity_count,
     )
 
 
@@ -193,8 +192,13 @@ def list_catalog(
     use_cache: bool = True,
 ) -> Listing:
     """Read every entity the catalog reaches and keep those matching `filters`."""
-    _Matcher(filters)  # bad filter values are refused before anything is read
+    matches = _Matcher(filters)  # bad filter values are refused before anything is read
+
+    def keep(found: Found) -> bool:
+        """What the listing shows: matching entities, and documents that are not entities."""
+        return not found.facts.is_mapping or (found.is_entity and matches(found.facts))
+
     if reader is not None:
-        return list_walk(load(catalog, reader, use_cache=use_cache), filters)
+        return list_walk(load(catalog, reader, use_cache=use_cache, keep=keep), filters)
     with Reader() as own:
-        return list_walk(load(catalog, own, use_cache=use_cache), filters)
+        return list_walk(load(catalog, own, use_cache=use_cache, keep=keep), filters)

@@ -540,16 +540,21 @@ def edit_unregister(
     return style.apply(new), True
 
 
+#: One string for each target type, rather than one per entry.
+_TYPES = {"file": "file", "url": "url"}
+
+
+def _entry_of(match: re.Match[str], line: int) -> LocationEntry:
+    kind, target, name = match.group("type", "target", "name")
+    return LocationEntry(_TYPES[kind], target, line, name)
+
+
 def entries_in(text: str, *, source: str | Path = "<catalog>") -> list[LocationEntry]:
     """Every target in catalog text; raises CatalogFileError naming the line if it is broken."""
     body = _split(text)[0]
-    fast = fastscan.scan(body, LIMITS)
+    fast = fastscan.scan_as(body, LIMITS, _entry_of)
     if fast is not None:
-        entries = []
-        for doc in fast:
-            kind, target, name = doc.match.group("type", "target", "name")
-            entries.append(LocationEntry(kind, target, doc.line, name))
-        return entries
+        return fast
     return list(_entries(_parse(source, body)))
 
 

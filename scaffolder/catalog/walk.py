@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -97,6 +98,8 @@ class Walk:
     unreadable: tuple[Unreadable, ...]
     #: Targets that point at a file already reached through another target.
     duplicates: tuple[Target, ...]
+    #: How many entities (`Found.is_entity`) were reached, kept in `found` or not.
+    entity_count: int = 0
 
     @property
     def entities(self) -> tuple[Found, ...]:
@@ -166,27 +169,36 @@ def walk(
 
     `own`: also the facts of the catalog file's own documents (for `validate`).
     """
-    entries = locations.entries_in(catalog_text, source=catalog_location)
+    level = _targets(catalog_text, catalog_location)
     own_facts = _own_facts(catalog_text) if own else ()
-    return walk_entries(entries, catalog_location, reader, cache=cache, own=own_facts)
+    return walk_targets(level, catalog_location, reader, cache=cache, own=own_facts)
 
 
-def walk_entries(
-    entries: list[locations.LocationEntry],
+def _targets(catalog_text: str, catalog_location: str) -> list[Target]:
+    entries = locations.entries_in(catalog_text, source=catalog_location)
+    return [Target(e.type, e.target, catalog_location, e.line) for e in entries]
+
+
+def walk_targets(
+    level: list[Target],
     catalog_location: str,
     reader: Reader,
     *,
     cache: EntityCache | None = None,
     own: tuple[Facts, ...] = (),
+    keep: Callable[[Found], bool] | None = None,
 ) -> Walk:
-    """Every document reachable from a catalog's entries (the list is emptied)."""
+    """Every document reachable from a catalog's targets.
+
+    `keep`: which documents `found` holds (default: all). `catalog list` keeps the rows it
+    shows: at 100,000 entities, holding the others would only cost memory.
+    """
     cache = cache if cache is not None else EntityCache(None)
     found: list[Found] = []
     unreadable: list[Unreadable] = []
     duplicates: list[Target] = []
     seen: set[str] = {catalog_location}
-    level = [Target(e.type, e.target, catalog_location, e.line) for e in entries]
-    entries.clear()
+    entity_count = 0
     with ThreadPoolExecutor(max_workers=_URL_WORKERS) as pool:
         for _depth in range(MAX_DEPTH):
             if not level:
@@ -222,7 +234,9 @@ def walk_entries(
                     continue
                 for facts in parsed:
                     item = Found(facts, location, target)
-                    found.append(item)
+                    entity_count += item.is_entity
+                    if keep is None or keep(item):
+                        found.append(item)
                     if item.kind == "location":
                         next_level.extend(_nested_targets(item, target.type))
             level = next_level
@@ -235,18 +249,26 @@ def walk_entries(
         found=tuple(found),
         unreadable=tuple(unreadable),
         duplicates=tuple(duplicates),
+        entity_count=entity_count,
     )
 
 
-def load(catalog: Catalog, reader: Reader, *, use_cache: bool = True, own: bool = False) -> Walk:
+def load(
+    catalog: Catalog,
+    reader: Reader,
+    *,
+    use_cache: bool = True,
+    own: bool = False,
+    keep: Callable[[Found], bool] | None = None,
+) -> Walk:
     """Walk a local catalog file (an absent one is empty) or one in a repository on GitHub."""
     if isinstance(catalog, LocalCatalog):
         location = str(catalog.path)
         text = locations.read_text(catalog.path)
     else:
         text, location = reader.read_catalog(catalog)
-    entries = locations.entries_in(text, source=location)
+    level = _targets(text, location)
     own_facts = _own_facts(text) if own else ()
     del text  # 20 MB at 100,000 targets: not held while the entity files are read
     cache = EntityCache.for_catalog(location, enabled=use_cache)
-    return walk_entries(entries, location, reader, cache=cache, own=own_facts)
+    return walk_targets(level, location, reader, cache=cache, own=own_facts, keep=keep)
