@@ -9,11 +9,12 @@ filter, as they are the same owner in Backstage.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from scaffolder.backstage.rules import EntityRef, parse_entity_ref
+from scaffolder.catalog.facts import Facts
 from scaffolder.catalog.sources import Catalog, Reader
 from scaffolder.catalog.walk import Found, Walk, load
 from scaffolder.errors import UsageError
@@ -86,23 +87,12 @@ class Listing:
         }
 
 
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _repository(meta: Mapping[str, Any], found: Found) -> str:
-    annotations = meta.get("annotations")
-    if isinstance(annotations, Mapping):
-        source = _text(annotations.get("backstage.io/source-location"))
-        if source:
-            return source.removeprefix("url:")
-        slug = _text(annotations.get("github.com/project-slug"))
-        if slug:
-            return f"https://github.com/{slug}"
+def _repository(facts: Facts, found: Found) -> str:
+    source, slug = facts.row[8], facts.row[9]
+    if source:
+        return source.removeprefix("url:")
+    if slug:
+        return f"https://github.com/{slug}"
     if found.origin.startswith(("https://", "http://")):
         from scaffolder.github.contents import repository_of_url
 
@@ -111,20 +101,19 @@ def _repository(meta: Mapping[str, Any], found: Found) -> str:
 
 
 def row_of(found: Found) -> EntityRow:
-    data: Mapping[str, Any] = found.data if isinstance(found.data, Mapping) else {}
-    meta = _mapping(data.get("metadata"))
-    spec = _mapping(data.get("spec"))
+    facts = found.facts
+    name, namespace, kind, type_, description, lifecycle, owner, system = facts.row[:8]
     return EntityRow(
         ref=found.ref,
-        name=_text(meta.get("name")),
-        namespace=_text(meta.get("namespace")) or "default",
-        kind=_text(data.get("kind")),
-        type=_text(spec.get("type")),
-        description=_text(meta.get("description")),
-        lifecycle=_text(spec.get("lifecycle")),
-        owner=_text(spec.get("owner")),
-        system=_text(spec.get("system")),
-        repository=_repository(meta, found),
+        name=name,
+        namespace=namespace or "default",
+        kind=kind,
+        type=type_,
+        description=description,
+        lifecycle=lifecycle,
+        owner=owner,
+        system=system,
+        repository=_repository(facts, found),
         source=found.origin,
         target=found.target.target,
     )
@@ -155,27 +144,29 @@ class _Matcher:
         self.owners = _refs(filters.owner, "group", "--owner")
         self.systems = _refs(filters.system, "system", "--system")
 
-    def __call__(self, row: EntityRow) -> bool:
-        if self.kinds and row.kind.lower() not in self.kinds:
+    def __call__(self, facts: Facts) -> bool:
+        _, _, kind, type_, _, lifecycle, owner, system = facts.row[:8]
+        if self.kinds and kind.lower() not in self.kinds:
             return False
-        if self.types and row.type.lower() not in self.types:
+        if self.types and type_.lower() not in self.types:
             return False
-        if self.lifecycles and row.lifecycle.lower() not in self.lifecycles:
+        if self.lifecycles and lifecycle.lower() not in self.lifecycles:
             return False
-        if self.owners and _ref_or_none(row.owner, "group") not in self.owners:
+        if self.owners and _ref_or_none(owner, "group") not in self.owners:
             return False
-        return not self.systems or _ref_or_none(row.system, "system") in self.systems
+        return not self.systems or _ref_or_none(system, "system") in self.systems
 
 
 def list_walk(walk: Walk, filters: Filters) -> Listing:
     matches = _Matcher(filters)
-    rows = [row_of(f) for f in walk.entities]
+    # Rows are made for the entities shown only: at 100,000 entities, most are filtered out.
+    rows = [row_of(f) for f in walk.entities if matches(f.facts)]
     unreadable = [
         UnreadableRow(u.target.target, u.target.type, u.reason, u.target.where)
         for u in walk.unreadable
     ]
     for found in walk.found:
-        if not isinstance(found.data, Mapping):
+        if not found.facts.is_mapping:
             unreadable.append(
                 UnreadableRow(
                     found.target.target,
@@ -187,16 +178,27 @@ def list_walk(walk: Walk, filters: Filters) -> Listing:
     return Listing(
         catalog=walk.catalog,
         filters=filters,
-        rows=tuple(r for r in rows if matches(r)),
+        rows=tuple(rows),
         unreadable=tuple(unreadable),
-        total=len(rows),
+        total=walk.entity_count,
     )
 
 
-def list_catalog(catalog: Catalog, filters: Filters, reader: Reader | None = None) -> Listing:
+def list_catalog(
+    catalog: Catalog,
+    filters: Filters,
+    reader: Reader | None = None,
+    *,
+    use_cache: bool = True,
+) -> Listing:
     """Read every entity the catalog reaches and keep those matching `filters`."""
-    _Matcher(filters)  # bad filter values are refused before anything is read
+    matches = _Matcher(filters)  # bad filter values are refused before anything is read
+
+    def keep(found: Found) -> bool:
+        """What the listing shows: matching entities, and documents that are not entities."""
+        return not found.facts.is_mapping or (found.is_entity and matches(found.facts))
+
     if reader is not None:
-        return list_walk(load(catalog, reader), filters)
+        return list_walk(load(catalog, reader, use_cache=use_cache, keep=keep), filters)
     with Reader() as own:
-        return list_walk(load(catalog, own), filters)
+        return list_walk(load(catalog, own, use_cache=use_cache, keep=keep), filters)

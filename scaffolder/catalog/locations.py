@@ -18,7 +18,9 @@ Edits are made on the text, guided by the positions PyYAML's parser reports, so 
 order and formatting survive. Each write is atomic (temp file, then `os.replace`) and happens
 under a lock, so concurrent registrations neither lose entries nor corrupt the file. The
 result is parsed again before it replaces the original; a file that cannot be parsed is refused
-with the line at fault and left untouched.
+with the line at fault and left untouched. A file made only of scaffolder's own documents is
+read by `fastscan.py` (one regular expression per document) instead of PyYAML, with the same
+results; anything else takes the PyYAML path.
 
 Reading and writing the file (lock, symlinks, modes, atomic replace, failures) is
 `catalog/storage.py`. The text edits here keep CRLF line endings and a UTF-8 byte order mark,
@@ -34,11 +36,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, NamedTuple
 
 import yaml
 
 from scaffolder import datafiles
+from scaffolder.catalog import fastscan
 from scaffolder.catalog.storage import BOM as _BOM
 from scaffolder.catalog.storage import LIMITS, refuse_read_only, write_atomic
 
@@ -124,8 +127,7 @@ def _split(text: str) -> tuple[str, _Style]:
     return (body.replace("\r\n", "\n") if crlf else body), _Style(bom, crlf)
 
 
-@dataclass(frozen=True)
-class LocationEntry:
+class LocationEntry(NamedTuple):
     """One target of one Location document."""
 
     type: str
@@ -293,7 +295,11 @@ def _separator_above(text: str, start: int) -> int | None:
 
 def _remove_document(text: str, doc: _Doc) -> str:
     """`text` without one document and one of the `---` separating it; comments stay."""
-    start, end = _span(text, doc)
+    return _remove_span(text, *_span(text, doc))
+
+
+def _remove_span(text: str, start: int, end: int) -> str:
+    """`text` without the document at `text[start:end]` and one `---` next to it."""
     above = _separator_above(text, start)
     if above is not None:
         cut = _line_end(text, above)
@@ -398,28 +404,45 @@ def _remove_target(text: str, doc: _Doc, item: yaml.ScalarNode) -> str:
     return text[:start] + text[end:]
 
 
+def _later_start(
+    catalog: str | Path, text: str, target: str, fast: list[fastscan.FastDoc] | None
+) -> int | None:
+    """Where the first of scaffolder's documents whose target sorts after `target` starts."""
+    if fast is not None:
+        return next(
+            (
+                d.start
+                for d in fast
+                if d.target > target and d.name == location_name(d.type, d.target)
+            ),
+            None,
+        )
+    later = next(
+        (
+            d
+            for d in _parse(catalog, text)
+            if _is_own(d) and d.target is not None and d.target.value > target
+        ),
+        None,
+    )
+    return None if later is None else _line_start(text, later.root.start_mark.index)
+
+
 def _with_target(
     catalog: str | Path,
     text: str,
     target: str,
     target_type: TargetType,
     placement: Placement = "end",
+    fast: list[fastscan.FastDoc] | None = None,
 ) -> str:
     block = _document(target_type, target)
     if not text.strip():
         return HEADER + block
     if placement == "sorted":
         # Before the first of scaffolder's documents whose target sorts after this one.
-        later = next(
-            (
-                d
-                for d in _parse(catalog, text)
-                if _is_own(d) and d.target is not None and d.target.value > target
-            ),
-            None,
-        )
-        if later is not None:
-            start = _line_start(text, later.root.start_mark.index)
+        start = _later_start(catalog, text, target, fast)
+        if start is not None:
             above = _separator_above(text, start)
             if above is not None:
                 return text[:above] + "---\n" + block + text[above:]
@@ -435,12 +458,15 @@ def _without_target(catalog: str | Path, text: str, target: str) -> tuple[str, b
         if doc.target is not None and doc.target.value == target:
             if _is_own(doc):
                 return _remove_document(text, doc), True
-            raise CatalogFileError(
-                f"{catalog}:{doc.target.start_mark.line + 1}: {target} is the single target of "
-                f"the hand-written Location {doc.name!r}",
-                hint="remove that Location document by hand",
-            )
+            raise _hand_written(catalog, target, doc.target.start_mark.line + 1, doc.name)
     return text, False
+
+
+def _hand_written(catalog: str | Path, target: str, line: int, name: str) -> CatalogFileError:
+    return CatalogFileError(
+        f"{catalog}:{line}: {target} is the single target of the hand-written Location {name!r}",
+        hint="remove that Location document by hand",
+    )
 
 
 def edit_register(
@@ -459,6 +485,20 @@ def edit_register(
     """
     original = text
     text, style = _split(text)
+    fast = fastscan.scan(text, LIMITS)
+    if fast is not None and not {old for old in replaces if old != target} & {
+        d.target for d in fast
+    }:
+        # scaffolder's own layout, nothing to drop: no migration, one scan, one insertion.
+        if any(d.target == target and d.type == target_type for d in fast):
+            return original
+        new = _with_target(source, text, target, target_type, placement, fast)
+        if text.strip() and new.startswith(text) and text.endswith("\n"):
+            # Appended to a file just scanned whole: the guard needs to read the new end only.
+            _check_result(source, new[len(text) :], target)
+        else:
+            _check_result(source, new, target)
+        return style.apply(new)
     entries = list(_entries(_parse(source, text)))
     listed = {e.target for e in entries}
     present = any(e.target == target and e.type == target_type for e in entries)
@@ -481,6 +521,16 @@ def edit_unregister(
 ) -> tuple[str, bool]:
     """The catalog text without `target`, and whether it was there. Migrates the old layout."""
     body, style = _split(text)
+    fast = fastscan.scan(body, LIMITS)
+    if fast is not None:
+        doc = next((d for d in fast if d.target == target), None)
+        if doc is None:
+            return text, False
+        if doc.name != location_name(doc.type, doc.target):
+            raise _hand_written(source, target, doc.line, doc.name)
+        new = _remove_span(body, doc.start, doc.end)
+        _check_result(source, new, None)
+        return style.apply(new), True
     if target not in {e.target for e in _entries(_parse(source, body))}:
         return text, False
     new, found = _without_target(source, _migrated(source, body), target)
@@ -490,9 +540,37 @@ def edit_unregister(
     return style.apply(new), True
 
 
+#: One string for each target type, rather than one per entry.
+_TYPES = {"file": "file", "url": "url"}
+
+
+def _entry_of(match: re.Match[str], line: int) -> LocationEntry:
+    kind, target, name = match.group("type", "target", "name")
+    return LocationEntry(_TYPES[kind], target, line, name)
+
+
 def entries_in(text: str, *, source: str | Path = "<catalog>") -> list[LocationEntry]:
     """Every target in catalog text; raises CatalogFileError naming the line if it is broken."""
-    return list(_entries(_parse(source, _split(text)[0])))
+    body = _split(text)[0]
+    fast = fastscan.scan_as(body, LIMITS, _entry_of)
+    if fast is not None:
+        return fast
+    return list(_entries(_parse(source, body)))
+
+
+def fast_documents(text: str) -> list[fastscan.FastDoc] | None:
+    """Catalog text's documents when it is all in scaffolder's own layout, else None."""
+    return fastscan.scan(_split(text)[0], LIMITS)
+
+
+def own_document(doc: fastscan.FastDoc) -> dict[str, Any]:
+    """What PyYAML reads from one document `fastscan` found: the template, filled in."""
+    return {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Location",
+        "metadata": {"name": doc.name, "description": "Registered by scaffolder"},
+        "spec": {"type": doc.type, "target": doc.target},
+    }
 
 
 def register(
@@ -531,6 +609,11 @@ def unregister(catalog: Path, target: str) -> bool:
 
 def _check_result(catalog: str | Path, text: str, must_hold: str | None) -> None:
     """Refuse to write a file that does not parse or lost its new target: a bug guard."""
+    fast = fastscan.scan(text, LIMITS)
+    if fast is not None:
+        if must_hold is not None and all(d.target != must_hold for d in fast):  # pragma: no cover
+            raise CatalogFileError(f"refusing to write {catalog}: the edit lost {must_hold}")
+        return
     try:
         entries = list(_entries(_parse(catalog, text)))
     except CatalogFileError as exc:  # pragma: no cover -- would be a bug in the text edits

@@ -183,7 +183,9 @@ def _refs_in(target: str, reader: Reader) -> tuple[str, ...]:
         return ()
 
 
-def _find_target(catalog: Catalog, value: str, reader: Reader) -> tuple[str, str, tuple[str, ...]]:
+def _find_target(
+    catalog: Catalog, value: str, reader: Reader, *, use_cache: bool = True
+) -> tuple[str, str, tuple[str, ...]]:
     """The registered target meant by `value`: a target, a path to one, or an entity ref."""
     if isinstance(catalog, LocalCatalog):
         text = locations.read_text(catalog.path)
@@ -206,7 +208,7 @@ def _find_target(catalog: Catalog, value: str, reader: Reader) -> tuple[str, str
     except ValueError:
         ref = None
     if ref is not None:
-        walked = load(catalog, reader)
+        walked = load(catalog, reader, use_cache=use_cache)
         holders = {
             f.target.target: f.target
             for f in walked.found
@@ -233,12 +235,17 @@ def unregister(
     *,
     reader: Reader | None = None,
     progress: Progress = SILENT,
+    use_cache: bool = True,
 ) -> CatalogChange:
-    """Remove the target meant by ENTITY_REF|TARGET from the catalog."""
+    """Remove the target meant by ENTITY_REF|TARGET from the catalog.
+
+    An entity reference is looked up by walking the catalog (`use_cache`: with the entity
+    cache).
+    """
     if reader is None:
         with Reader() as own:
-            return unregister(catalog, value, reader=own, progress=progress)
-    target, target_type, entities = _find_target(catalog, value, reader)
+            return unregister(catalog, value, reader=own, progress=progress, use_cache=use_cache)
+    target, target_type, entities = _find_target(catalog, value, reader, use_cache=use_cache)
     notes = (
         (
             f"{target} holds {len(entities)} entities; all leave the catalog with it: "

@@ -91,10 +91,13 @@ def resolve(base: str, target: str, target_type: str) -> str:
         return urllib.parse.urljoin(base, target)
     if target_type == "url":
         raise TargetUnreadable("a url target must be an absolute http(s) URL")
-    path = Path(target).expanduser()
-    if not path.is_absolute():
-        path = Path(base).parent / path
-    return os.path.normpath(path)
+    # os.path, not pathlib: a walk resolves each of 100,000 targets; pathlib's objects took
+    # a quarter of a warm `catalog list`. The result is the same string.
+    path = os.path.expanduser(target) if target.startswith("~") else target  # noqa: PTH111
+    if not os.path.isabs(path):  # noqa: PTH117
+        path = os.path.join(os.path.dirname(base), path)  # noqa: PTH118, PTH120
+    normal = os.path.normpath(path)
+    return target if normal == target else normal  # one string, not two equal ones
 
 
 def read_local(path: str) -> str:

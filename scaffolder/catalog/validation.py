@@ -16,19 +16,15 @@ Checked, each problem reported with its file, line and entity:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from scaffolder.backstage.documents import (
-    UnparsableError,
-    entity_problems,
-    kind_of,
-    parse_documents,
-    ref_of,
-)
+from scaffolder.backstage.documents import UnparsableError, kind_of, parse_documents
 from scaffolder.backstage.rules import parse_entity_ref
 from scaffolder.catalog import locations
+from scaffolder.catalog.cache import EntityCache
+from scaffolder.catalog.facts import facts_of
 from scaffolder.catalog.sources import Catalog, LocalCatalog, Reader
 from scaffolder.catalog.walk import Found, Target, walk
 from scaffolder.errors import CatalogFileError, UsageError
@@ -74,14 +70,6 @@ class Validation:
         }
 
 
-def _ref_values(spec: Mapping[str, Any], name: str) -> Iterator[str]:
-    value = spec.get(name)
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, list):
-        yield from (v for v in value if isinstance(v, str))
-
-
 def _kind_label(kind: str) -> str:
     from scaffolder.backstage.entity import KIND_NAMES
 
@@ -96,30 +84,26 @@ def check_relations(entities: list[Found]) -> tuple[list[Problem], list[str]]:
     kinds = {f.kind for f in entities}
     problems: list[Problem] = []
     unchecked: dict[str, set[str]] = {}
+    by_name = {kind: {f.name: f for f in fields} for kind, fields in KIND_SPECS.items()}
     for found in entities:
-        spec = found.data.get("spec") if isinstance(found.data, Mapping) else None
-        if not isinstance(spec, Mapping) or found.kind not in KIND_SPECS:
-            continue
-        for field in KIND_SPECS[found.kind]:
-            if not field.ref:
-                continue
-            for value in _ref_values(spec, field.name):
-                try:
-                    ref = parse_entity_ref(value, default_kind=field.default_kind)
-                except ValueError:
-                    continue  # a malformed reference is already an entity problem
-                if ref.kind not in kinds:
-                    unchecked.setdefault(ref.kind, set()).add(f"spec.{field.name}")
-                elif str(ref).lower() not in present:
-                    problems.append(
-                        Problem(
-                            found.origin,
-                            found.line,
-                            found.ref,
-                            f"spec.{field.name} {value!r} does not resolve: no "
-                            f"{_kind_label(ref.kind)} {ref.namespace}/{ref.name} in the catalog",
-                        )
+        for name, value in found.facts.refs:
+            field = by_name[found.kind][name]
+            try:
+                ref = parse_entity_ref(value, default_kind=field.default_kind)
+            except ValueError:
+                continue  # a malformed reference is already an entity problem
+            if ref.kind not in kinds:
+                unchecked.setdefault(ref.kind, set()).add(f"spec.{field.name}")
+            elif str(ref).lower() not in present:
+                problems.append(
+                    Problem(
+                        found.origin,
+                        found.line,
+                        found.ref,
+                        f"spec.{field.name} {value!r} does not resolve: no "
+                        f"{_kind_label(ref.kind)} {ref.namespace}/{ref.name} in the catalog",
                     )
+                )
     notes = [
         f"{', '.join(sorted(fields))} references to {_kind_label(kind)} entities were not "
         f"checked: the catalog holds no {_kind_label(kind)}"
@@ -146,8 +130,8 @@ def _as_entity_file(text: str, location: str) -> Validation | None:
     ):
         return None
     target = Target("file", location, location, 0)
-    found = [Found(d.data, location, d.line, target) for d in documents]
-    problems = [Problem(location, f.line, f.ref, p) for f in found for p in entity_problems(f.data)]
+    found = [Found(facts_of(d.data, d.line), location, target) for d in documents]
+    problems = [Problem(location, f.line, f.ref, p) for f in found for p in f.facts.problems]
     problems += _duplicates(found)
     relation_problems, notes = check_relations(found)
     return Validation(
@@ -181,10 +165,13 @@ def _duplicates(found: list[Found]) -> list[Problem]:
     return problems
 
 
-def validate_text(text: str, location: str, reader: Reader) -> Validation:
+def validate_text(
+    text: str, location: str, reader: Reader, *, use_cache: bool = True
+) -> Validation:
     """Validate catalog text read from `location` (a path or URL) and all it reaches."""
     try:
-        result = walk(text, location, reader)
+        cache = EntityCache.for_catalog(location, enabled=use_cache)
+        result = walk(text, location, reader, cache=cache, own=True)
     except CatalogFileError as exc:
         entity_file = _as_entity_file(text, location)
         if entity_file is not None:
@@ -192,9 +179,7 @@ def validate_text(text: str, location: str, reader: Reader) -> Validation:
         return Validation(location, (_catalog_file_problem(location, exc),), 0, 0)
     problems: list[Problem] = []
     for doc in result.own:
-        problems += [
-            Problem(location, doc.line, ref_of(doc.data), p) for p in entity_problems(doc.data)
-        ]
+        problems += [Problem(location, doc.line, doc.ref, p) for p in doc.problems]
     for bad in result.unreadable:
         shown = bad.location or bad.target.target
         problems.append(
@@ -205,11 +190,9 @@ def validate_text(text: str, location: str, reader: Reader) -> Validation:
             Problem(dup.listed_in, dup.line, "", f"target {dup.target} is listed more than once")
         )
     for found in result.found:
-        problems += [
-            Problem(found.origin, found.line, found.ref, p) for p in entity_problems(found.data)
-        ]
+        problems += [Problem(found.origin, found.line, found.ref, p) for p in found.facts.problems]
     problems += _duplicates(list(result.found))
-    mappings = [f for f in result.found if isinstance(f.data, Mapping) and kind_of(f.data)]
+    mappings = [f for f in result.found if f.facts.is_mapping and f.kind]
     relation_problems, notes = check_relations(mappings)
     problems += relation_problems
     targets = len({f.origin for f in result.found}) + len(result.unreadable)
@@ -226,17 +209,20 @@ def validate_text(text: str, location: str, reader: Reader) -> Validation:
     )
 
 
-def validate_catalog(catalog: Catalog, reader: Reader | None = None) -> Validation:
+def validate_catalog(
+    catalog: Catalog, reader: Reader | None = None, *, use_cache: bool = True
+) -> Validation:
     """Validate a local catalog file or one in a repository on GitHub."""
     if reader is None:
         with Reader() as own:
-            return validate_catalog(catalog, own)
+            return validate_catalog(catalog, own, use_cache=use_cache)
     if isinstance(catalog, LocalCatalog):
         if not catalog.path.is_file():
             raise UsageError(
                 f"no catalog file at {catalog.path}",
                 hint="give the catalog file to check: scaffolder catalog validate FILE",
             )
-        return validate_text(locations.read_text(catalog.path), str(catalog.path), reader)
+        text = locations.read_text(catalog.path)
+        return validate_text(text, str(catalog.path), reader, use_cache=use_cache)
     text, url = reader.read_catalog(catalog)
-    return validate_text(text, url, reader)
+    return validate_text(text, url, reader, use_cache=use_cache)

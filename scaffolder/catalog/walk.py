@@ -6,24 +6,24 @@ with the reason, and the walk goes on. Only a broken catalog file itself raises
 (`CatalogFileError`, naming the line), because then there is nothing to walk.
 
 URL targets are read concurrently (a small thread pool); local files one after the other,
-which is faster for them than threads (parsing holds the GIL).
+which is faster for them than threads (parsing holds the GIL). What a local file held is kept
+in the entity cache (`cache.py`) keyed by its stat, so an unchanged file is not parsed again;
+each document is kept as its `Facts` (a few strings), not as the parsed document.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import os
+import stat
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
-from scaffolder.backstage.documents import (
-    Document,
-    UnparsableError,
-    kind_of,
-    parse_documents,
-    ref_of,
-)
-from scaffolder.catalog import locations
+from scaffolder.backstage.documents import UnparsableError, parse_documents
+from scaffolder.catalog import fastscan, locations
+from scaffolder.catalog.cache import EntityCache, Parsed, Unparsed, stamp_of
+from scaffolder.catalog.facts import Facts, facts_of
 from scaffolder.catalog.sources import (
     Catalog,
     LocalCatalog,
@@ -38,9 +38,8 @@ MAX_DEPTH = 8
 _URL_WORKERS = 8
 
 
-@dataclass(frozen=True)
-class Target:
-    """One target as a Location lists it."""
+class Target(NamedTuple):
+    """One target as a Location lists it (a tuple: 100,000 of them are made per walk)."""
 
     type: str
     #: As written in the Location.
@@ -54,23 +53,31 @@ class Target:
         return f"{self.listed_in}:{self.line}"
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(NamedTuple):
     """One document reached through a target."""
 
-    data: Any
-    #: The path or URL it was read from, and the line its document starts on.
+    facts: Facts
+    #: The path or URL it was read from.
     origin: str
-    line: int
     target: Target
 
     @property
+    def line(self) -> int:
+        """The line its document starts on."""
+        return self.facts.line
+
+    @property
     def ref(self) -> str:
-        return ref_of(self.data)
+        return self.facts.ref
 
     @property
     def kind(self) -> str:
-        return kind_of(self.data)
+        return self.facts.kind
+
+    @property
+    def is_entity(self) -> bool:
+        """A mapping that is not a Location."""
+        return self.facts.is_mapping and self.facts.kind != "location"
 
 
 @dataclass(frozen=True)
@@ -84,49 +91,114 @@ class Unreadable:
 @dataclass(frozen=True)
 class Walk:
     catalog: str
-    #: The catalog file's own documents (its Location entities).
-    own: tuple[Document, ...]
+    #: The catalog file's own documents (its Location entities), when asked for.
+    own: tuple[Facts, ...]
     #: Every document reached, in catalog order; nested Locations included.
     found: tuple[Found, ...]
     unreadable: tuple[Unreadable, ...]
     #: Targets that point at a file already reached through another target.
     duplicates: tuple[Target, ...]
+    #: How many entities (`Found.is_entity`) were reached, kept in `found` or not.
+    entity_count: int = 0
 
     @property
     def entities(self) -> tuple[Found, ...]:
         """Every entity reached except Locations (documents that are not mappings excluded)."""
-        return tuple(f for f in self.found if isinstance(f.data, Mapping) and f.kind != "location")
+        return tuple(f for f in self.found if f.is_entity)
 
 
-def _nested_targets(doc: Found, parent_type: str) -> Iterable[Target]:
-    spec = doc.data.get("spec") if isinstance(doc.data, Mapping) else None
-    if not isinstance(spec, Mapping):
-        return
-    spec_type = spec.get("type") if isinstance(spec.get("type"), str) else parent_type
-    values = list(spec["targets"]) if isinstance(spec.get("targets"), list) else []
-    if isinstance(spec.get("target"), str):
-        values.insert(0, spec["target"])
-    for value in values:
-        if isinstance(value, str) and value:
-            yield Target(str(spec_type), value, doc.origin, doc.line)
-
-
-def _read_one(reader: Reader, location: str) -> str | TargetUnreadable:
+def parse_facts(text: str) -> Parsed:
+    """The facts of every document in an entity file's text, or why it is not YAML."""
     try:
-        return reader.read(location)
+        return tuple(facts_of(d.data, d.line) for d in parse_documents(text))
+    except UnparsableError as exc:
+        return Unparsed(exc.line, exc.reason)
+
+
+def _nested_targets(doc: Found, parent_type: str) -> list[Target]:
+    nested = doc.facts.nested
+    if nested is None:
+        return []
+    spec_type = nested[0] or parent_type
+    return [Target(spec_type, value, doc.origin, doc.line) for value in nested[1]]
+
+
+def _read_one(reader: Reader, location: str) -> Parsed | TargetUnreadable:
+    try:
+        return parse_facts(reader.read(location))
     except TargetUnreadable as exc:
         return exc
 
 
-def walk(catalog_text: str, catalog_location: str, reader: Reader) -> Walk:
-    """Every document reachable from catalog text read from `catalog_location`."""
+def _read_local(reader: Reader, location: str, cache: EntityCache) -> Parsed | TargetUnreadable:
+    """A local file's facts: from the cache when its stat is the one stored, else parsed."""
+    try:
+        info = os.stat(location)  # noqa: PTH116 -- 100,000 calls: no Path object for each
+    except (OSError, ValueError):
+        return _read_one(reader, location)  # the read says why, in its own words
+    if not stat.S_ISREG(info.st_mode):
+        return _read_one(reader, location)
+    stamp = stamp_of(info)
+    cached = cache.get(location, stamp)
+    if cached is not None:
+        return cached
+    parsed = _read_one(reader, location)
+    if not isinstance(parsed, TargetUnreadable):
+        # Stamped before the read: a change after it makes the stamps differ next time.
+        cache.put(location, stamp, parsed)
+    return parsed
+
+
+def _own_facts(catalog_text: str) -> tuple[Facts, ...]:
+    fast = locations.fast_documents(catalog_text)
+    if fast is not None:
+        first_line = fastscan.TARGET_LINE
+        return tuple(facts_of(locations.own_document(d), d.line - first_line) for d in fast)
+    return tuple(facts_of(d.data, d.line) for d in parse_documents(catalog_text))
+
+
+def walk(
+    catalog_text: str,
+    catalog_location: str,
+    reader: Reader,
+    *,
+    cache: EntityCache | None = None,
+    own: bool = False,
+) -> Walk:
+    """Every document reachable from catalog text read from `catalog_location`.
+
+    `own`: also the facts of the catalog file's own documents (for `validate`).
+    """
+    level = _targets(catalog_text, catalog_location)
+    own_facts = _own_facts(catalog_text) if own else ()
+    return walk_targets(level, catalog_location, reader, cache=cache, own=own_facts)
+
+
+def _targets(catalog_text: str, catalog_location: str) -> list[Target]:
     entries = locations.entries_in(catalog_text, source=catalog_location)
-    own = tuple(parse_documents(catalog_text))
+    return [Target(e.type, e.target, catalog_location, e.line) for e in entries]
+
+
+def walk_targets(
+    level: list[Target],
+    catalog_location: str,
+    reader: Reader,
+    *,
+    cache: EntityCache | None = None,
+    own: tuple[Facts, ...] = (),
+    keep: Callable[[Found], bool] | None = None,
+) -> Walk:
+    """Every document reachable from a catalog's targets.
+
+    `keep`: which documents `found` holds (default: all). `catalog list` keeps the rows it
+    shows: at 100,000 entities, holding the others would only cost memory.
+    """
+    cache = cache if cache is not None else EntityCache(None)
     found: list[Found] = []
     unreadable: list[Unreadable] = []
     duplicates: list[Target] = []
     seen: set[str] = {catalog_location}
-    level = [Target(e.type, e.target, catalog_location, e.line) for e in entries]
+    entity_count = 0
     with ThreadPoolExecutor(max_workers=_URL_WORKERS) as pool:
         for _depth in range(MAX_DEPTH):
             if not level:
@@ -149,39 +221,54 @@ def walk(catalog_text: str, catalog_location: str, reader: Reader) -> Walk:
             next_level: list[Target] = []
             for target, location in resolved:
                 pending = remote.get(location)
-                text = pending.result() if pending else _read_one(reader, location)
-                if isinstance(text, TargetUnreadable):
-                    unreadable.append(Unreadable(target, location, text.reason))
+                parsed = pending.result() if pending else _read_local(reader, location, cache)
+                if isinstance(parsed, TargetUnreadable):
+                    unreadable.append(Unreadable(target, location, parsed.reason))
                     continue
-                try:
-                    documents = parse_documents(text)
-                except UnparsableError as exc:
-                    at = f"line {exc.line}: " if exc.line else ""
-                    unreadable.append(Unreadable(target, location, at + exc.reason))
+                if isinstance(parsed, Unparsed):
+                    at = f"line {parsed.line}: " if parsed.line else ""
+                    unreadable.append(Unreadable(target, location, at + parsed.reason))
                     continue
-                if not documents:
+                if not parsed:
                     unreadable.append(Unreadable(target, location, "holds no entity"))
                     continue
-                for document in documents:
-                    item = Found(document.data, location, document.line, target)
-                    found.append(item)
+                for facts in parsed:
+                    item = Found(facts, location, target)
+                    entity_count += item.is_entity
+                    if keep is None or keep(item):
+                        found.append(item)
                     if item.kind == "location":
                         next_level.extend(_nested_targets(item, target.type))
             level = next_level
     for target in level:
         unreadable.append(Unreadable(target, "", f"Locations nested deeper than {MAX_DEPTH}"))
+    cache.save()
     return Walk(
         catalog=catalog_location,
         own=own,
         found=tuple(found),
         unreadable=tuple(unreadable),
         duplicates=tuple(duplicates),
+        entity_count=entity_count,
     )
 
 
-def load(catalog: Catalog, reader: Reader) -> Walk:
+def load(
+    catalog: Catalog,
+    reader: Reader,
+    *,
+    use_cache: bool = True,
+    own: bool = False,
+    keep: Callable[[Found], bool] | None = None,
+) -> Walk:
     """Walk a local catalog file (an absent one is empty) or one in a repository on GitHub."""
     if isinstance(catalog, LocalCatalog):
-        return walk(locations.read_text(catalog.path), str(catalog.path), reader)
-    text, url = reader.read_catalog(catalog)
-    return walk(text, url, reader)
+        location = str(catalog.path)
+        text = locations.read_text(catalog.path)
+    else:
+        text, location = reader.read_catalog(catalog)
+    level = _targets(text, location)
+    own_facts = _own_facts(text) if own else ()
+    del text  # 20 MB at 100,000 targets: not held while the entity files are read
+    cache = EntityCache.for_catalog(location, enabled=use_cache)
+    return walk_targets(level, location, reader, cache=cache, own=own_facts, keep=keep)

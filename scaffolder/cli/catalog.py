@@ -20,6 +20,15 @@ def _common(parser: argparse.ArgumentParser, *, catalog: bool = True) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
+def _no_cache(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-cache",
+        dest="use_cache",
+        action="store_false",
+        help="read every entity file, without the entity cache (also: SCAFFOLDER_NO_CACHE=1)",
+    )
+
+
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "catalog",
@@ -60,6 +69,7 @@ def add_parser(subparsers: Any) -> None:
     )
     unregister.add_argument("target", metavar="ENTITY_REF|TARGET")
     _common(unregister)
+    _no_cache(unregister)
     unregister.set_defaults(handler=handle_unregister)
 
     listing = actions.add_parser(
@@ -80,6 +90,7 @@ def add_parser(subparsers: Any) -> None:
             f"--{flag}", action="append", default=[], metavar=flag.upper(), help=what
         )
     _common(listing)
+    _no_cache(listing)
     listing.set_defaults(handler=handle_list)
 
     validate = actions.add_parser(
@@ -92,6 +103,7 @@ def add_parser(subparsers: Any) -> None:
     )
     validate.add_argument("file", nargs="?", metavar="FILE", help="catalog file (or --catalog)")
     _common(validate)
+    _no_cache(validate)
     validate.set_defaults(handler=handle_validate)
 
 
@@ -129,7 +141,12 @@ def handle_unregister(args: argparse.Namespace, out: Output) -> int:
 def _change(action: str, args: argparse.Namespace, out: Output) -> int:
     from scaffolder.commands import catalog
 
-    options = catalog.ChangeOptions(action=action, target=args.target, catalog=args.catalog)
+    options = catalog.ChangeOptions(
+        action=action,
+        target=args.target,
+        catalog=args.catalog,
+        use_cache=getattr(args, "use_cache", True),
+    )
     change = catalog.change(options, progress=out)
     for note in change.notes:
         out.note(note)
@@ -147,7 +164,8 @@ def handle_list(args: argparse.Namespace, out: Output) -> int:
         owner=tuple(args.owner),
         system=tuple(args.system),
     )
-    listing = catalog.listing(catalog.ListOptions(catalog=args.catalog, filters=filters), out)
+    options = catalog.ListOptions(catalog=args.catalog, filters=filters, use_cache=args.use_cache)
+    listing = catalog.listing(options, out)
     return out.success(listing, lambda r: _render_list(r, out), ExitCode.OK)
 
 
@@ -192,7 +210,8 @@ def handle_validate(args: argparse.Namespace, out: Output) -> int:
 
     if args.file and args.catalog:
         raise UsageError("give the catalog as FILE or as --catalog, not both")
-    result = catalog.validate(catalog.ValidateOptions(catalog=args.file or args.catalog), out)
+    options = catalog.ValidateOptions(catalog=args.file or args.catalog, use_cache=args.use_cache)
+    result = catalog.validate(options, out)
     return out.success(
         result, lambda r: _render_validation(r.validation, out), exit_code_of(result)
     )

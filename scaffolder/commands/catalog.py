@@ -34,6 +34,8 @@ class ChangeOptions:
     action: str  # "register" or "unregister"
     target: str
     catalog: str | None = None
+    #: Use the entity cache (`catalog/cache.py`) to find an entity reference.
+    use_cache: bool = True
 
     def __post_init__(self) -> None:
         if self.action not in ("register", "unregister"):
@@ -42,23 +44,27 @@ class ChangeOptions:
 
 def change(options: ChangeOptions, progress: Progress = SILENT) -> CatalogChange:
     catalog = parse_catalog(options.catalog)
-    edit = register if options.action == "register" else unregister
-    return edit(catalog, options.target, progress=progress)
+    if options.action == "register":
+        return register(catalog, options.target, progress=progress)
+    return unregister(catalog, options.target, progress=progress, use_cache=options.use_cache)
 
 
 @dataclass(frozen=True)
 class ListOptions:
     catalog: str | None = None
     filters: Filters = field(default_factory=Filters)
+    use_cache: bool = True
 
 
 def listing(options: ListOptions, progress: Progress = SILENT) -> Listing:
-    return list_catalog(parse_catalog(options.catalog), options.filters)
+    catalog = parse_catalog(options.catalog)
+    return list_catalog(catalog, options.filters, use_cache=options.use_cache)
 
 
 @dataclass(frozen=True)
 class ValidateOptions:
     catalog: str | None = None
+    use_cache: bool = True
 
 
 @dataclass(frozen=True)
@@ -76,4 +82,4 @@ class ValidationResult:
 
 def validate(options: ValidateOptions, progress: Progress = SILENT) -> ValidationResult:
     catalog: Catalog = parse_catalog(options.catalog)
-    return ValidationResult(validate_catalog(catalog))
+    return ValidationResult(validate_catalog(catalog, use_cache=options.use_cache))

@@ -1,0 +1,210 @@
+"""What `catalog list`, `validate` and `unregister ENTITY_REF` need of one entity document.
+
+A walk over 100,000 entity files keeps these facts, not the parsed documents: a few strings
+per entity, its problems (`entity_problems`, usually none) and the references the relation
+check resolves. They are a pure function of the document, so the entity cache
+(`catalog/cache.py`) can store them, as plain JSON data, instead of the file's YAML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from scaffolder.backstage.documents import entity_problems, kind_of
+from scaffolder.backstage.rules import DEFAULT_NAMESPACE
+
+#: The list columns an entity row is made of, in `Facts.row` order (see `listing.row_of`).
+ROW_FIELDS = (
+    "name",
+    "namespace",
+    "kind",
+    "type",
+    "description",
+    "lifecycle",
+    "owner",
+    "system",
+    "source_location",
+    "project_slug",
+)
+
+
+class Facts(NamedTuple):
+    """One document of an entity file, reduced to what the catalog commands use."""
+
+    #: The 1-based line its document starts on.
+    line: int
+    #: False for a document that is not a mapping (not an entity at all).
+    is_mapping: bool
+    #: `kind_of` of the document (lowercased); `ref` is worked out from the row when asked.
+    kind: str
+    #: The text of each of `ROW_FIELDS` ('' when absent or not text; namespace as written).
+    row: tuple[str, ...]
+    #: Why Backstage would reject it (`entity_problems`).
+    problems: tuple[str, ...]
+    #: (spec field, value) of every reference the relation check resolves, in spec order.
+    refs: tuple[tuple[str, str], ...]
+    #: For a Location: its `spec.type` ('' when not text: the parent's applies) and targets.
+    nested: tuple[str, tuple[str, ...]] | None
+
+    @property
+    def ref(self) -> str:
+        """`ref_of` of the document."""
+        return _kind_ref(self.row)[1] if self.is_mapping else ""
+
+    def encode(self, out: list[Any]) -> None:
+        """Append this document to a flat list of plain values (the cache's format).
+
+        `kind` is not stored: it follows from the row (`_kind_ref`).
+        """
+        out.append(self.line if self.is_mapping else -self.line)
+        out += self.row
+        out.append(len(self.problems))
+        out += self.problems
+        out.append(len(self.refs))
+        for field, value in self.refs:
+            out += (field, value)
+        if self.nested is None:
+            out.append(-1)
+        else:
+            out.append(len(self.nested[1]))
+            out.append(self.nested[0])
+            out += self.nested[1]
+
+
+def _kind_ref(row: tuple[str, ...]) -> tuple[str, str]:
+    """`kind_of` and `ref_of` of a mapping whose row this is."""
+    name, namespace, kind = row[0], row[1], row[2].lower()
+    return kind, (f"{kind or '?'}:{namespace or DEFAULT_NAMESPACE}/{name}" if name else "")
+
+
+def _texts(data: list[Any], at: int, count: object) -> tuple[str, ...]:
+    """`count` strings from `data[at]`; ValueError or TypeError when they are not that."""
+    if type(count) is not int or count < 0:
+        raise ValueError("not a count")
+    values = tuple(data[at : at + count])
+    if len(values) != count:
+        raise ValueError("too short")
+    "".join(values)  # raises TypeError unless every value is text
+    return values
+
+
+def decode(data: list[Any], at: int, memo: dict[Any, Any]) -> tuple[Facts, int]:
+    """The document `encode` wrote at `data[at]`, and where the next one starts.
+
+    Raises ValueError, TypeError or IndexError for anything `encode` cannot have written.
+    Repeated values (kinds, types, lifecycles, owners) are shared through `memo`.
+    """
+    line = data[at]
+    if type(line) is not int or line == 0:
+        raise ValueError("not a line number")
+    name, ns, kind, type_, text, life, owner, system, source, slug = _texts(data, at + 1, 10)
+    share = memo.setdefault
+    row = (
+        name,
+        share(ns, ns),
+        share(kind, kind),
+        share(type_, type_),
+        text,
+        share(life, life),
+        share(owner, owner),
+        share(system, system),
+        source,
+        slug,
+    )
+    at += 11
+    count = data[at]
+    problems = _texts(data, at + 1, count) if count else ()
+    at += 1 + len(problems)
+    count = data[at]
+    refs: tuple[tuple[str, str], ...] = ()
+    if count:
+        flat = _texts(data, at + 1, 2 * count)
+        refs = tuple((share(f, f), v) for f, v in zip(flat[::2], flat[1::2], strict=True))
+        refs = share(refs, refs)
+        at += len(flat)
+    at += 1
+    nested: tuple[str, tuple[str, ...]] | None = None
+    count = data[at]
+    if count != -1:
+        spec_type = _texts(data, at + 1, 1)[0]
+        nested = (spec_type, _texts(data, at + 2, count))
+        at += 1 + count
+    at += 1
+    if line < 0:
+        return Facts(-line, False, "", row, problems, refs, nested), at
+    lower = kind.lower()
+    return Facts(line, True, share(lower, lower), row, problems, refs, nested), at
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _relation_refs(kind: str, spec: object) -> tuple[tuple[str, str], ...]:
+    from scaffolder.backstage.entity import KIND_SPECS
+
+    if not isinstance(spec, Mapping) or kind not in KIND_SPECS:
+        return ()
+    refs: list[tuple[str, str]] = []
+    for field in KIND_SPECS[kind]:
+        if not field.ref:
+            continue
+        value = spec.get(field.name)
+        if isinstance(value, str):
+            refs.append((field.name, value))
+        elif isinstance(value, list):
+            refs += ((field.name, v) for v in value if isinstance(v, str))
+    return tuple(refs)
+
+
+def _nested(kind: str, spec: object) -> tuple[str, tuple[str, ...]] | None:
+    if kind != "location":
+        return None
+    if not isinstance(spec, Mapping):
+        return ("", ())
+    spec_type = spec.get("type")
+    values = list(spec["targets"]) if isinstance(spec.get("targets"), list) else []
+    if isinstance(spec.get("target"), str):
+        values.insert(0, spec["target"])
+    return (
+        spec_type if isinstance(spec_type, str) else "",
+        tuple(v for v in values if isinstance(v, str) and v),
+    )
+
+
+def facts_of(data: object, line: int) -> Facts:
+    """The facts of one parsed document starting on `line`."""
+    problems = tuple(entity_problems(data))
+    if not isinstance(data, Mapping):
+        return Facts(line, False, "", ("",) * len(ROW_FIELDS), problems, (), None)
+    meta = _mapping(data.get("metadata"))
+    spec = _mapping(data.get("spec"))
+    annotations = _mapping(meta.get("annotations"))
+    kind = kind_of(data)
+    row = (
+        _text(meta.get("name")),
+        _text(meta.get("namespace")),
+        _text(data.get("kind")),
+        _text(spec.get("type")),
+        _text(meta.get("description")),
+        _text(spec.get("lifecycle")),
+        _text(spec.get("owner")),
+        _text(spec.get("system")),
+        _text(annotations.get("backstage.io/source-location")),
+        _text(annotations.get("github.com/project-slug")),
+    )
+    raw_spec = data.get("spec")
+    return Facts(
+        line,
+        True,
+        kind,
+        row,
+        problems,
+        _relation_refs(kind, raw_spec),
+        _nested(kind, raw_spec),
+    )
