@@ -20,8 +20,8 @@ It is an accelerator, never trusted over the file:
   list of its stamp and facts), each decoded only when that file is reached, so a walk never
   holds the whole cache as Python objects.
 
-Where: `$SCAFFOLDER_CACHE_DIR/catalog-entities/`, else the user cache directory
-(`platformdirs.user_cache_path("scaffolder")`). `--no-cache` or `SCAFFOLDER_NO_CACHE=1`
+Where: `catalog-entities/` in `config.cache_dir()` (`$SCAFFOLDER_CACHE_DIR`, else the user
+cache directory). `--no-cache`, or `SCAFFOLDER_NO_CACHE=1` (every cache of scaffolder's),
 bypasses it.
 """
 
@@ -39,10 +39,9 @@ from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
+from scaffolder import config
 from scaffolder.catalog.facts import Facts, decode
 
-CACHE_DIR_ENV = "SCAFFOLDER_CACHE_DIR"
-NO_CACHE_ENV = "SCAFFOLDER_NO_CACHE"
 _FORMAT = "scaffolder-entity-cache/2"
 #: A cache file larger than this is not read (100,000 entities take about 27 MB).
 MAX_BYTES = 256 << 20
@@ -75,18 +74,6 @@ Parsed = tuple[Facts, ...] | Unparsed
 
 def stamp_of(info: os.stat_result) -> Stamp:
     return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
-
-
-def cache_enabled() -> bool:
-    return os.environ.get(NO_CACHE_ENV, "") in ("", "0")
-
-
-def cache_root() -> Path:
-    if env := os.environ.get(CACHE_DIR_ENV):
-        return Path(env).expanduser()
-    from platformdirs import user_cache_path
-
-    return user_cache_path("scaffolder", appauthor=False)
 
 
 def _version() -> str:
@@ -157,10 +144,11 @@ class EntityCache:
     @classmethod
     def for_catalog(cls, catalog_location: str, *, enabled: bool = True) -> EntityCache:
         """The cache of one catalog (a path or URL); a disabled one stores nothing."""
-        if not enabled or not cache_enabled():
+        root = config.cache_dir()  # None with $SCAFFOLDER_NO_CACHE
+        if not enabled or root is None:
             return cls(None)
         name = hashlib.sha256(catalog_location.encode()).hexdigest()[:24]
-        cache = cls(cache_root() / "catalog-entities" / f"{name}.json")
+        cache = cls(root / "catalog-entities" / f"{name}.json")
         try:
             cache._version = _version()
         except OSError:  # pragma: no cover -- an installation missing its own modules
