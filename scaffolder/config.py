@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -25,10 +26,19 @@ def default_catalog_path() -> Path:
 def cache_dir() -> Path | None:
     """Where scaffolder keeps what it can compute again: `$SCAFFOLDER_CACHE_DIR`, else the user
     cache directory; None when `$SCAFFOLDER_NO_CACHE` is set (to anything but 0): no cache."""
-    if os.environ.get(NO_CACHE_ENV, "") not in ("", "0"):
+    env = os.environ
+    # What platformdirs reads, on Linux, macOS and Windows.
+    where = tuple(env.get(name) for name in ("XDG_CACHE_HOME", "HOME", "LOCALAPPDATA"))
+    return _cache_dir(env.get(NO_CACHE_ENV, ""), env.get(CACHE_ENV), where)
+
+
+@functools.lru_cache(maxsize=8)
+def _cache_dir(off: str, given: str | None, where: tuple[str | None, ...]) -> Path | None:
+    # Asked once per cached item: worked out once per environment (`where`).
+    if off not in ("", "0"):
         return None
-    if env := os.environ.get(CACHE_ENV):
-        return Path(env).expanduser()
+    if given:
+        return Path(given).expanduser()
     from platformdirs import user_cache_path
 
     return user_cache_path("scaffolder", appauthor=False)
