@@ -407,3 +407,39 @@ def test_an_executable_bit_still_reaches_the_index_when_git_ignores_file_modes(
         [*git, "ls-files", "--stage", "run.sh"], capture_output=True, text=True, check=True
     )
     assert staged.stdout.startswith("100755 ")
+
+
+# -- copier's context built once per render ----------------------------------------------------
+def test_a_render_matches_copiers_own_when_a_template_edits_its_context(
+    tmp_path: Path, fresh_process_state: None
+) -> None:
+    """The adapter builds copier's render context once per layer and hands out copies: what a
+    template does to one (or copier does, to `_copier_conf`) never reaches the next file."""
+    import copier
+
+    files = {
+        "copier.yml": "name: {type: str, default: svc}\nlevel: {type: int, default: 2}\n",
+        "{{ _copier_conf.answers_file }}.jinja": "{{ _copier_answers | to_nice_yaml }}",
+        "a.txt.jinja": "{% set _ = _copier_answers.update({'injected': 1}) %}"
+        "{% set _ = _copier_conf.update({'sep': '!'}) %}{{ name }}\n",
+        "b.txt.jinja": "{{ _copier_answers | to_json }} {{ _copier_conf.sep }} "
+        "{{ _copier_conf.answers_file }} {{ _folder_name }}\n",
+        "{{ name }}/{{ level }}.txt.jinja": "{{ level * 2 }}\n",
+    }
+    template = build_file_tree(tmp_path / "tpl", files)
+    ours, theirs = tmp_path / "ours" / "out", tmp_path / "theirs" / "out"
+    copier_adapter.render(
+        str(template), ours, {"name": "api", "level": 3}, unsafe=False, pretend=False
+    )
+    copier.run_copy(
+        str(template),
+        theirs,
+        data={"name": "api", "level": 3},
+        defaults=True,
+        quiet=True,
+        unsafe=False,
+        overwrite=True,
+    )
+    assert _tree(ours) == _tree(theirs)
+    assert (ours / "api" / "3.txt").read_text() == "6\n"
+    assert "injected" not in (ours / ".copier-answers.yml").read_text()

@@ -399,7 +399,30 @@ def _worker_class() -> type[Worker]:
                 warnings.filterwarnings(
                     "ignore", "unclosed scandir iterator", category=ResourceWarning
                 )
-                Worker._render_template(self)
+                # The answers are final while the files are rendered: build copier's context
+                # (answers, the answers file's content, its settings) once, not per path.
+                self.__dict__["_fixed_context"] = Worker._render_context(self)
+                try:
+                    Worker._render_template(self)
+                finally:
+                    del self.__dict__["_fixed_context"]
+
+        def _render_context(self) -> Any:
+            fixed = self.__dict__.get("_fixed_context")
+            if fixed is None:
+                return Worker._render_context(self)
+            # A copy as copier would have built it: its mappings are new each time (copier
+            # itself edits `_copier_conf` in one; a template may edit `_copier_answers`).
+            from copier._types import LazyDict
+
+            conf = fixed["_copier_conf"]
+            fresh = LazyDict(conf._pending)
+            fresh._done.update(conf._done)
+            return {
+                **fixed,
+                "_copier_answers": dict(fixed["_copier_answers"]),
+                "_copier_conf": fresh,
+            }
 
         @cached_property
         def _git_sees_file_modes(self) -> bool:
