@@ -239,3 +239,25 @@ def test_a_catalog_of_100000_targets_is_within_the_caps(tmp_path):
     entries = locations.read_entries(catalog)
     assert len(entries) == 100_000
     assert entries[-1].line == len(catalog.read_text().splitlines())
+
+
+def test_the_comment_characters_are_exactly_those_the_fast_reading_leaves_to_it() -> None:
+    # `_SAFE` is written as a complement (it compiles faster): the same set, code point by
+    # code point, as "tab, printable ASCII, U+00A0 on, without LS, PS, surrogates, U+FEFF,
+    # U+FFFE and U+FFFF".
+    import re
+
+    from scaffolder.catalog import fastscan
+
+    safe = re.compile(f"[{fastscan._SAFE}]")
+    for code in range(0x110000):
+        expected = (
+            code == 0x09
+            or 0x20 <= code <= 0x7E
+            or (
+                code >= 0xA0
+                and code not in (0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF)
+                and not 0xD800 <= code <= 0xDFFF
+            )
+        )
+        assert bool(safe.fullmatch(chr(code))) == expected, hex(code)

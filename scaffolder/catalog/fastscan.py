@@ -24,7 +24,10 @@ from scaffolder import datafiles
 
 #: Characters a comment may hold here; anything else is left to PyYAML: other line breaks
 #: (`\r`, NEL, LS, PS), controls, surrogates, a byte order mark and the non-characters.
-_SAFE = "\t\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff"
+#: Written as the complement: the same set (tab, printable ASCII, from U+00A0 on, without LS, PS,
+#: surrogates, U+FEFF, U+FFFE and U+FFFF; a test checks every code point), and a class of a
+#: few small ranges compiles several times faster than one of a few large ones.
+_SAFE = "^\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff"
 _BLANK = rf"(?:[ ]*(?:#[{_SAFE}]*)?\n)"
 #: Blank and comment lines around at most one separator, then one document as
 #: `locations._document` writes it. The name is always text for YAML (it starts with
