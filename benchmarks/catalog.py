@@ -215,7 +215,8 @@ def main() -> None:
             got = table[largest][name]["warm"].median
             print(f"{name:30} {got:7.3f} s  goal {goal} s  {'met' if got <= goal else 'MISSED'}")
         rss = max(table[largest]["list --lifecycle production"]["warm"].rss_mb)
-        print(f"{'list max RSS':30} {rss:7.0f} MB goal {RSS_GOAL_MB} MB")
+        verdict = "met" if rss <= RSS_GOAL_MB else "MISSED"
+        print(f"{'list max RSS':30} {rss:7.0f} MB goal {RSS_GOAL_MB} MB  {verdict}")
 
 
 if __name__ == "__main__":
