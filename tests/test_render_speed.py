@@ -197,6 +197,25 @@ def _scaffold(run_cli: Callable[[Sequence[str]], CliResult], dst: Path) -> None:
     assert result.code == 0, result.stderr
 
 
+@pytest.fixture
+def hello(tmp_path: Path, fresh_process_state: None) -> Callable[[str], str]:
+    """A one-file template, and a render of it into `tmp_path / DST` as a new process would
+    (nothing kept in the adapter); returns the rendered `hello.txt`."""
+    template = build_file_tree(
+        tmp_path / "tpl",
+        {"copier.yml": "name: {type: str}\n", "hello.txt.jinja": "hi {{ name }}\n"},
+    )
+
+    def render(dst: str) -> str:
+        copier_adapter.release_templates()
+        copier_adapter.render(
+            str(template), tmp_path / dst, {"name": "x"}, unsafe=False, pretend=False
+        )
+        return (tmp_path / dst / "hello.txt").read_text()
+
+    return render
+
+
 def _entries(cache: Path) -> list[Path]:
     return sorted((cache / "jinja").glob("??/*.jinja"))
 
@@ -230,29 +249,17 @@ def test_a_second_scaffold_compiles_nothing_and_renders_the_same(
 def test_an_edited_template_file_is_compiled_again(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    fresh_process_state: None,
+    hello: Callable[[str], str],
     count_compiles: list[str],
 ) -> None:
     monkeypatch.setenv("SCAFFOLDER_CACHE_DIR", str(tmp_path / "cache"))
-    template = build_file_tree(
-        tmp_path / "tpl",
-        {"copier.yml": "name: {type: str}\n", "hello.txt.jinja": "hi {{ name }}\n"},
-    )
-
-    def render(dst: str) -> str:
-        copier_adapter.release_templates()
-        copier_adapter.render(
-            str(template), tmp_path / dst, {"name": "x"}, unsafe=False, pretend=False
-        )
-        return (tmp_path / dst / "hello.txt").read_text()
-
-    assert render("a") == "hi x\n"
+    assert hello("a") == "hi x\n"
     assert "hi {{ name }}\n" in count_compiles
     count_compiles.clear()
-    assert render("b") == "hi x\n"
+    assert hello("b") == "hi x\n"
     assert count_compiles == []
-    (template / "hello.txt.jinja").write_text("bye {{ name }}\n")
-    assert render("c") == "bye x\n"
+    (tmp_path / "tpl" / "hello.txt.jinja").write_text("bye {{ name }}\n")
+    assert hello("c") == "bye x\n"
     assert count_compiles == ["bye {{ name }}\n"]
 
 
@@ -264,24 +271,12 @@ def test_a_damaged_entry_is_compiled_again_never_an_error(
     damage: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    fresh_process_state: None,
+    hello: Callable[[str], str],
     count_compiles: list[str],
 ) -> None:
     cache = tmp_path / "cache"
     monkeypatch.setenv("SCAFFOLDER_CACHE_DIR", str(cache))
-    template = build_file_tree(
-        tmp_path / "tpl",
-        {"copier.yml": "name: {type: str}\n", "hello.txt.jinja": "hi {{ name }}\n"},
-    )
-
-    def render(dst: str) -> str:
-        copier_adapter.release_templates()
-        copier_adapter.render(
-            str(template), tmp_path / dst, {"name": "x"}, unsafe=False, pretend=False
-        )
-        return (tmp_path / dst / "hello.txt").read_text()
-
-    render("a")
+    hello("a")
     for entry in _entries(cache):
         data = entry.read_bytes()
         entry.unlink()
@@ -299,27 +294,19 @@ def test_a_damaged_entry_is_compiled_again_never_an_error(
         else:
             entry.write_bytes(data + b"\0" * (5 << 20))
     count_compiles.clear()
-    assert render("b") == "hi x\n"
+    assert hello("b") == "hi x\n"
     assert "hi {{ name }}\n" in count_compiles
 
 
 def test_a_cache_directory_others_may_write_is_not_used(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    fresh_process_state: None,
-    count_compiles: list[str],
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hello: Callable[[str], str]
 ) -> None:
     cache = tmp_path / "cache"
     (cache / "jinja").mkdir(parents=True)
     (cache / "jinja").chmod(0o777)
     monkeypatch.setenv("SCAFFOLDER_CACHE_DIR", str(cache))
     monkeypatch.setattr(jinja_cache, "_checked", {})
-    template = build_file_tree(
-        tmp_path / "tpl",
-        {"copier.yml": "name: {type: str}\n", "hello.txt.jinja": "hi {{ name }}\n"},
-    )
-    copier_adapter.render(str(template), tmp_path / "a", {"name": "x"}, unsafe=False, pretend=False)
-    assert (tmp_path / "a" / "hello.txt").read_text() == "hi x\n"
+    assert hello("a") == "hi x\n"
     assert _entries(cache) == []
 
 
