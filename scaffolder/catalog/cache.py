@@ -215,14 +215,11 @@ class EntityCache:
         if self.file is None or not (self._changed or self._old):
             return  # nothing new, and nothing left unread (a file no longer reached)
         with contextlib.suppress(OSError, ValueError):
-            self._write()
+            self._write(self.file)
 
-    def _write(self) -> None:
+    def _write(self, file: Path) -> None:
         from filelock import FileLock, Timeout
 
-        file = self.file
-        if file is None:  # pragma: no cover -- save() checked it
-            return
         folder = file.parent
         folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         folder.mkdir(mode=0o700, exist_ok=True)
