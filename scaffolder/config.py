@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,6 +215,9 @@ def _entry(entry: dict[str, object], index: int, path: Path, lines: _Lines) -> S
         return given if given.is_absolute() else (folder / given)
 
     url = entry.get("url")
+    if isinstance(url, str) and "://" in url and urllib.parse.urlsplit(url).password:
+        # copier would write it into every project's answers file (`_src_path`).
+        raise fail("the url holds a password or token: use a git credential helper", "url")
     if isinstance(url, str) and not _looks_remote(url):
         # A local repository path, as copier takes it: relative to this file, like a path.
         url = str(local("url"))

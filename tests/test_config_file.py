@@ -101,6 +101,11 @@ BAD = [
     ('[[template]]\nname = "../a"\nurl = "gh:x/y"\n', 2, "is not a template name"),
     ('[[template]]\ncollection = "c"\nname = "a"\n', 3, "drop 'name'"),
     ('[[template]]\nurl = "gh:x/y"\nsubdirectory = "../up"\n', 3, "must be a relative path"),
+    (
+        '[[template]]\nname = "a"\nurl = "https://me:s3cr3t-t0ken@git.example/a.git"\n',
+        3,
+        "holds a password or token",
+    ),
 ]
 
 
@@ -119,3 +124,4 @@ def test_a_bad_file_is_an_error_with_its_line(
     new = run_cli(["new", "python-service", "--output", isolated_env / "x", "--no-input"])
     assert new.code == 2 and f"{path}:{line}" in new.stderr
     assert "Traceback" not in new.stderr
+    assert "s3cr3t" not in result.stdout + new.stderr  # a token in a URL is never echoed
