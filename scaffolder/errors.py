@@ -405,3 +405,51 @@ class AlignConflictError(UsageError):
             hint="set the answers yourself in .copier-answers.baseline.yml and edit those files "
             "to match, commit, then publish again",
         )
+
+
+class ConfigFileError(UsageError):
+    """scaffolder's configuration file (`config.py`) is missing, unreadable, not TOML, or names
+    a key or value it does not know; `line` is where, when it is known."""
+
+    kind = "config-file"
+
+    def __init__(self, *, path: str, problem: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        where = f"{path}:{line}" if line else path
+        super().__init__(
+            f"configuration file {where}: {problem}",
+            hint="fix the file (its format: docs/configuration.md), or point SCAFFOLDER_CONFIG "
+            "at another one",
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {**super().to_json(), "path": self.path, "line": self.line}
+
+
+class TemplateUnavailableError(TemplateError):
+    """A configured template source cannot be used now: its folder is missing, its repository
+    cannot be reached, or it has no copier.yml or no release tag (`render/sources.py`)."""
+
+    kind = "template-unavailable"
+
+    def __init__(self, *, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(
+            f"template {name} is unavailable: {reason}",
+            hint="see `scaffolder templates`; fix the source in the configuration file, or "
+            "choose another template",
+        )
+
+
+class TemplateNameClashError(UsageError):
+    """Two template sources (or a source and a built-in template) give the same name."""
+
+    kind = "template-name-clash"
+
+    def __init__(self, *, name: str, first: str, second: str) -> None:
+        super().__init__(
+            f"two templates are called {name}: {first}, and {second}",
+            hint="give one of them another `name` in the configuration file",
+        )

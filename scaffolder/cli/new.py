@@ -31,7 +31,9 @@ def add_parser(subparsers: Any) -> None:
         "table.",
     )
     parser.add_argument(
-        "template", nargs="?", help="built-in template name, template folder or git URL"
+        "template",
+        nargs="?",
+        help="template name (built-in or from the configuration file), template folder or git URL",
     )
     parser.add_argument(
         "--output", "-o", type=Path, help="destination folder (must be new or empty)"
@@ -63,7 +65,13 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--trust",
         action="store_true",
-        help="allow a non-built-in template's tasks, migrations and extensions",
+        help="allow the tasks, migrations and extensions of a template that is neither "
+        "built in nor listed in the configuration file",
+    )
+    parser.add_argument(
+        "--vcs-ref",
+        metavar="REF",
+        help="a git template's tag, branch or commit (default: its newest release tag)",
     )
     parser.add_argument(
         "--dry-run", action="store_true", help="validate everything and write nothing"
@@ -151,6 +159,7 @@ def _ask(options: Any, args: argparse.Namespace, out: Output) -> tuple[Any, Any]
         catalog=options.catalog if isinstance(options.catalog, Path) else None,
         dry_run=options.dry_run,
         trust=options.trust,
+        vcs_ref=options.vcs_ref,
         defaults_only=bool(args.defaults),
         save_answers=args.save_answers,
         github_api_url=options.github_api_url,

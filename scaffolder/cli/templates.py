@@ -13,7 +13,8 @@ def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "templates",
         help="list templates, or show one template's questions",
-        description="List the built-in templates (`scaffolder templates`), or show the "
+        description="List the built-in templates and those the configuration file lists "
+        "(`scaffolder templates`; see docs/configuration.md), or show the "
         "questions a template asks (`scaffolder templates show NAME`), including those of the "
         "security baseline layered on top of it.",
     )
@@ -41,7 +42,11 @@ def handle(args: argparse.Namespace, out: Output) -> int:
 def _list(result: Any, out: Output) -> None:
     width = max((len(t.name) for t in result.templates), default=0)
     for t in result.templates:
-        out.text(f"{t.name:<{width}}  {t.title} [{', '.join(t.languages)}]")
+        if not t.available:
+            out.text(f"{t.name:<{width}}  unavailable: {t.reason}")
+            continue
+        version = f" {t.version}" if t.version else ""
+        out.text(f"{t.name:<{width}}  {t.title}{version} [{', '.join(t.languages)}]")
         if t.description:
             out.text(f"{'':<{width}}  {t.description}")
 

@@ -36,6 +36,7 @@ from scaffolder.errors import (
 from scaffolder.progress import SILENT, Progress
 from scaffolder.render import layers
 from scaffolder.render.registry import TemplateInfo, resolve_template
+from scaffolder.render.sources import allows_unsafe
 from scaffolder.runner import Journal, Run, Step, StepReport, StepStatus, Undo
 from scaffolder.vcs import git
 
@@ -74,6 +75,8 @@ class NewOptions:
     catalog: Path | RemoteCatalog | None = None
     dry_run: bool = False
     trust: bool = False
+    #: A git template's tag, branch or commit (`--vcs-ref`); None: its newest release tag.
+    vcs_ref: str | None = None
     publish: bool = False
     github_owner: str | None = None
     private: bool = True
@@ -138,6 +141,7 @@ class NewOptions:
             "given": dict(answers),
             "catalog": None if self.catalog is None else str(self.catalog),
             "trust": self.trust,
+            "vcs_ref": self.vcs_ref,
             "publish": self.publish,
             "github_owner": self.github_owner,
             "private": self.private,
@@ -254,7 +258,7 @@ def _resolve(state: NewRun, undo: Undo) -> StepReport:
     options = state.options
     if not state.resuming:
         _check_destination(state.dst)
-    stack = layers.build_stack(state.info, trust=options.trust)
+    stack = layers.build_stack(state.info, trust=allows_unsafe(state.info, trust=options.trust))
     given = dict(options.given)
     owner = state.publish.owner if state.publish is not None else options.github_owner
     if owner and any(q.name == "github_owner" for q in stack.questions):
@@ -553,7 +557,7 @@ def steps_for(options: NewOptions) -> list[Step[NewRun]]:
 def run(options: NewOptions, progress: Progress = SILENT, *, resume: bool = False) -> NewResult:
     """Run `scaffolder new` (or, with `resume`, finish the one the journal records)."""
     template_ref, dst = options.check_complete()
-    info = resolve_template(template_ref)
+    info = resolve_template(template_ref, vcs_ref=options.vcs_ref)
     journal = None if options.dry_run else Journal.open(dst)
     if journal is not None and not resume:
         journal.data = {}  # a new scaffold: whatever an old journal said is not about it

@@ -67,6 +67,7 @@ def _new_options(journal: Journal, options: ResumeOptions) -> new.NewOptions:
         given=dict(data.get("given") or {}),
         catalog=recorded,
         trust=bool(data.get("trust")),
+        vcs_ref=data.get("vcs_ref") or None,
         publish=bool(data.get("publish")),
         github_owner=data.get("github_owner") or None,
         private=bool(data.get("private", True)),

@@ -1,4 +1,5 @@
-"""`scaffolder templates [list|show NAME]`: the templates, and the questions one asks."""
+"""`scaffolder templates [list|show NAME]`: the templates (built-in, and those the configuration
+file lists), and the questions one asks."""
 
 from __future__ import annotations
 
@@ -21,7 +22,10 @@ class TemplateList:
 
 
 def list_templates(progress: Progress = SILENT) -> TemplateList:
-    return TemplateList(tuple(builtin_templates()))
+    """The built-in templates, then the configured ones (an unavailable one says why)."""
+    from scaffolder.render.sources import configured_templates
+
+    return TemplateList((*builtin_templates(), *configured_templates()))
 
 
 @dataclass(frozen=True)
@@ -77,17 +81,20 @@ def show(options: ShowOptions, progress: Progress = SILENT) -> TemplateQuestions
     """
     from scaffolder.render.copier_adapter import Questionnaire
     from scaffolder.render.layers import build_stack
+    from scaffolder.render.sources import allows_unsafe
 
     info = resolve_template(options.name)
+    trusted = allows_unsafe(info, trust=False)
     stack = build_stack(info, trust=True)
     context = {k: v for k, v in stack.context.items() if k != "scaffolder_user"}
     answers: dict[str, Any] = dict(context)
     shown: dict[str, ShownQuestion] = {}
     names = {q.name for q in stack.questions}
     for index, layer in enumerate(stack.layers):
-        # Only scaffolder's own layers run with trust: a template shown is not yet trusted.
+        # Only scaffolder's own layers, and the templates the configuration trusts, run with
+        # trust: any other template shown is not yet trusted.
         try:
-            with Questionnaire(layer.source, unsafe=info.builtin or index > 0) as questionnaire:
+            with Questionnaire(layer.source, unsafe=trusted or index > 0) as questionnaire:
                 for spec in questionnaire.specs:
                     if spec.name not in shown:
                         shown[spec.name] = question = _evaluate(questionnaire, spec, answers, names)

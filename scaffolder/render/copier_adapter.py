@@ -291,7 +291,7 @@ def _settings() -> Any:
     return SettingsModel()
 
 
-_templates: dict[tuple[str, int], Any] = {}
+_templates: dict[tuple[str, int, str | None], Any] = {}
 _templates_lock = threading.Lock()
 #: Jinja environments by (id of the Template, whether it is trusted).
 _environments: dict[tuple[int, bool], Any] = {}
@@ -314,10 +314,13 @@ def _template(src: str) -> Any:
         (p.stat().st_mtime_ns for p in (path / "copier.yml", path / "copier.yaml") if p.exists()),
         default=0,
     )
+    # A git source pinned to a tag, branch or commit (`registry.PinnedSource`); else copier
+    # takes the newest release tag.
+    ref: str | None = getattr(src, "vcs_ref", None)
     with _templates_lock:
-        template = _templates.get((src, stamp))
+        template = _templates.get((src, stamp, ref))
         if template is None:
-            template = Template(url=src, ref=None)
+            template = Template(url=str(src), ref=ref)
             if path.is_dir() and not (path / ".git").exists():
                 # A plain folder (a bundle is a file), not a repository root: what copier learns
                 # from three git processes. (Inside a repository, copier also uses the folder.)
@@ -334,7 +337,7 @@ def _template(src: str) -> Any:
             except BaseException:
                 template._cleanup()
                 raise
-            _templates[(src, stamp)] = template
+            _templates[(src, stamp, ref)] = template
         return template
 
 

@@ -9,7 +9,7 @@ answers of earlier layers are given to later ones as data.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +60,12 @@ def _with_metadata(info: TemplateInfo, config: copier_adapter.TemplateConfig) ->
     if info.builtin or not config.metadata:
         return info
     meta = dict(config.metadata)
-    return TemplateInfo(
-        name=info.name,
-        source=info.source,
-        builtin=False,
+    return replace(
+        info,
         title=str(meta.get("title", info.name)),
         description=str(meta.get("description", "")),
-        version=str(meta.get("version", "")),
+        # A configured git template's version is its release tag's (`render/sources.py`).
+        version=info.version if info.configured else str(meta.get("version", "")),
         languages=tuple(str(x) for x in meta.get("languages") or ()),
         metadata=meta,
     )

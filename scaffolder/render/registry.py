@@ -5,20 +5,23 @@ Built-in templates live in the repository's top-level `templates/`. A wheel carr
 top-level folder. Folders whose name starts with `_` are layers, not templates: `_baseline` is
 the security baseline rendered on top of every template.
 
+Templates the configuration file lists (the org's own: `render/sources.py`) resolve by name
+like built-in ones.
+
 Listing reads each `copier.yml` with PyYAML only, so it stays fast and never imports copier.
 """
 
 from __future__ import annotations
 
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from scaffolder.datafiles import FastSafeLoader
-from scaffolder.errors import TemplateError, UnknownTemplateError
+from scaffolder.errors import TemplateError, UnknownTemplateError, UsageError
 
 BASELINE_LAYER = "_baseline"
 _FOLDER_HINT = "point at a copier template folder, a git repository of one, or a git URL"
@@ -33,10 +36,29 @@ def templates_root() -> Path:
     return _PACKAGE_DIR.parent / "templates"
 
 
+class PinnedSource(str):
+    """A git template source with the ref copier is to check out (a tag, branch or commit).
+
+    It is the URL (or repository path) as text, so it travels wherever a source does (layers,
+    messages, JSON); `copier_adapter` reads `vcs_ref` from it and hands copier both. Without a
+    pin copier takes the newest release tag itself.
+    """
+
+    vcs_ref: str
+
+    def __new__(cls, url: str, vcs_ref: str) -> PinnedSource:
+        pinned = super().__new__(cls, url)
+        pinned.vcs_ref = vcs_ref
+        return pinned
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (PinnedSource, (str(self), self.vcs_ref))
+
+
 @dataclass(frozen=True)
 class TemplateInfo:
     name: str
-    #: What copier is given as `src_path`.
+    #: What copier is given as `src_path` (a `PinnedSource` for a git ref to check out).
     source: str
     builtin: bool
     title: str = ""
@@ -44,6 +66,13 @@ class TemplateInfo:
     version: str = ""
     languages: tuple[str, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: Listed in the configuration file: trusted as copier's `trust` setting trusts a source.
+    configured: bool = False
+    #: Where the configuration file lists it (`FILE:LINE`), for messages.
+    where: str = ""
+    #: False for a configured source that cannot be used now; `reason` says why.
+    available: bool = True
+    reason: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,7 +82,26 @@ class TemplateInfo:
             "version": self.version,
             "languages": list(self.languages),
             "builtin": self.builtin,
+            "configured": self.configured,
+            "source": _public(self.source),
+            "available": self.available,
+            "reason": self.reason or None,
         }
+
+    def describe(self) -> str:
+        """The template and where it comes from, for a message naming it."""
+        if self.builtin:
+            return f"the built-in template {self.name}"
+        where = f" ({self.where})" if self.where else ""
+        return f"{_public(self.source)}{where}"
+
+
+def _public(source: str) -> str:
+    """A source fit to show: a URL without a user or password in it."""
+    parts = urllib.parse.urlsplit(source)
+    if parts.scheme and "@" in parts.netloc:
+        return urllib.parse.urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    return source
 
 
 class _LenientLoader(FastSafeLoader):
@@ -72,11 +120,16 @@ def _read_metadata(template_dir: Path) -> dict[str, Any]:
             break
     else:
         return {}
+    return metadata_of(config.read_text(encoding="utf-8"), str(config))
+
+
+def metadata_of(text: str, where: str) -> dict[str, Any]:
+    """The `_scaffolder` block of a `copier.yml`'s text (`where` names it in an error)."""
     try:
         # copier.yml may hold several documents (copier merges them); so does this.
-        docs = list(yaml.load_all(config.read_text(encoding="utf-8"), Loader=_LenientLoader))
+        docs = list(yaml.load_all(text, Loader=_LenientLoader))
     except yaml.YAMLError as exc:
-        raise TemplateError(f"{config} is not valid YAML: {exc}") from exc
+        raise TemplateError(f"{where} is not valid YAML: {exc}") from exc
     data: dict[str, Any] = {}
     for doc in docs:
         if isinstance(doc, dict):
@@ -86,18 +139,22 @@ def _read_metadata(template_dir: Path) -> dict[str, Any]:
 
 
 def _info(name: str, path: Path, *, builtin: bool) -> TemplateInfo:
-    meta = _read_metadata(path)
+    return info_from_metadata(name, str(path), _read_metadata(path), builtin=builtin)
+
+
+def info_from_metadata(
+    name: str, source: str, meta: dict[str, Any], *, builtin: bool = False, **more: Any
+) -> TemplateInfo:
+    """A template's info from its `_scaffolder` metadata (`more`: other TemplateInfo fields)."""
     languages = meta.get("languages") or []
-    return TemplateInfo(
-        name=name,
-        source=str(path),
-        builtin=builtin,
-        title=str(meta.get("title", name)),
-        description=str(meta.get("description", "")),
-        version=str(meta.get("version", "")),
-        languages=tuple(str(lang) for lang in languages),
-        metadata=meta,
-    )
+    fields: dict[str, Any] = {
+        "title": str(meta.get("title", name)),
+        "description": str(meta.get("description", "")),
+        "version": str(meta.get("version", "")),
+        "languages": tuple(str(lang) for lang in languages),
+        **more,
+    }
+    return TemplateInfo(name=name, source=source, builtin=builtin, metadata=meta, **fields)
 
 
 def builtin_templates() -> list[TemplateInfo]:
@@ -109,6 +166,23 @@ def builtin_templates() -> list[TemplateInfo]:
         for path in sorted(root.iterdir())
         if path.is_dir() and not path.name.startswith((".", "_")) and _has_config(path)
     ]
+
+
+def builtin_names() -> list[str]:
+    """The built-in templates' names, without reading their `copier.yml`."""
+    root = templates_root()
+    if not root.is_dir():
+        return []
+    return sorted(
+        path.name
+        for path in root.iterdir()
+        if path.is_dir() and not path.name.startswith((".", "_")) and _has_config(path)
+    )
+
+
+def has_config(path: Path) -> bool:
+    """Whether `path` is a copier template folder (it has a copier.yml)."""
+    return _has_config(path)
 
 
 def _has_config(path: Path) -> bool:
@@ -138,11 +212,20 @@ def _file_url_path(ref: str) -> Path:
     return Path(urllib.parse.unquote(parts.path))
 
 
-def resolve_template(ref: str) -> TemplateInfo:
-    """A built-in template by name, a local template folder or git repository, or a git URL.
+def resolve_template(ref: str, *, vcs_ref: str | None = None) -> TemplateInfo:
+    """A template by name (built-in, or listed in the configuration file), a local template
+    folder or git repository, or a git URL. `vcs_ref` picks a tag, branch or commit of a git
+    template (else the newest release tag).
 
     A `file://` URL names a local folder or repository and works exactly like its path.
     """
+    from scaffolder.render import sources
+
+    if vcs_ref is not None and not vcs_ref.strip():
+        raise UsageError("--vcs-ref is empty", hint="give a tag, branch or commit")
+    configured = sources.find(ref, vcs_ref=vcs_ref)
+    if configured is not None:
+        return configured
     # A built-in name is a folder of the templates root: read that one, not every template.
     builtin = templates_root() / ref
     if (
@@ -152,7 +235,25 @@ def resolve_template(ref: str) -> TemplateInfo:
         and builtin.is_dir()
         and _has_config(builtin)
     ):
+        if vcs_ref is not None:
+            raise UsageError(
+                f"--vcs-ref {vcs_ref}: {ref} is a built-in template, not a git repository",
+                hint="leave out --vcs-ref (a built-in template has one version)",
+            )
         return _info(ref, builtin, builtin=True)
+    info = _resolve_location(ref)
+    if vcs_ref is None:
+        return info
+    local = not info.source.startswith("git+") and not _looks_like_url(info.source)
+    if local and not (Path(info.source) / ".git").exists():
+        raise UsageError(
+            f"--vcs-ref {vcs_ref}: {ref} is a folder, not a git repository",
+            hint="give a git repository or URL, or leave out --vcs-ref",
+        )
+    return replace(info, source=PinnedSource(info.source, vcs_ref), version="")
+
+
+def _resolve_location(ref: str) -> TemplateInfo:
     if ref.lower().startswith("file://"):
         path = _file_url_path(ref)
         if not path.exists():
@@ -171,4 +272,6 @@ def resolve_template(ref: str) -> TemplateInfo:
         if not _has_config(path):
             raise TemplateError(f"{path} has no copier.yml", hint=_FOLDER_HINT)
         return _info(path.resolve().name, path.resolve(), builtin=False)
-    raise UnknownTemplateError(ref, [t.name for t in builtin_templates()])
+    from scaffolder.render import sources
+
+    raise UnknownTemplateError(ref, [*builtin_names(), *sources.configured_names()])

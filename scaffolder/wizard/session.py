@@ -24,6 +24,7 @@ from scaffolder.render.registry import (
     builtin_templates,
     resolve_template,
 )
+from scaffolder.render.sources import allows_unsafe, configured_templates
 from scaffolder.wizard.prompts import Option, Prompter
 from scaffolder.wizard.publishing import Discovery, GitHubAccounts, ask_publish, discover
 from scaffolder.wizard.questions import NOT_ON_GITHUB, QuestionFlow, open_entries
@@ -47,6 +48,8 @@ class WizardOptions:
     catalog: Path | None
     dry_run: bool = False
     trust: bool = False
+    #: `--vcs-ref`: a git template's tag, branch or commit.
+    vcs_ref: str | None = None
     #: `--defaults`: accept every valid default, ask only the rest, skip the review.
     defaults_only: bool = False
     save_answers: Path | None = None
@@ -93,7 +96,7 @@ def run_wizard(
     if not options.defaults_only:
         echo("New service. Esc or Ctrl-C cancels; nothing is written until you confirm.")
     info, ref = _pick_template(options, prompter)
-    stack = layers.build_stack(info, trust=options.trust)
+    stack = layers.build_stack(info, trust=allows_unsafe(info, trust=options.trust))
     _check_given(stack, options.given)
     dst = options.output.expanduser().absolute() if options.output else _ask_destination(prompter)
     if discovery is None:
@@ -107,7 +110,7 @@ def run_wizard(
             info, ref = _pick_template(
                 replace(options, template=None), prompter, current=course.info.name
             )
-            stack = layers.build_stack(info, trust=options.trust)
+            stack = layers.build_stack(info, trust=allows_unsafe(info, trust=options.trust))
             course.info, course.template_ref = stack.template, ref
         elif action == "destination":
             course.dst = _ask_destination(prompter, current=course.dst)
@@ -119,6 +122,7 @@ def run_wizard(
         catalog=options.catalog,
         dry_run=options.dry_run,
         trust=options.trust,
+        vcs_ref=options.vcs_ref if course.template_ref == options.template else None,
         publish=publish is not None,
         github_owner=publish.owner if publish else None,
         private=publish.private if publish else options.private,
@@ -289,9 +293,11 @@ def _pick_change(
 def _pick_template(
     options: WizardOptions, prompter: Prompter, *, current: str | None = None
 ) -> tuple[TemplateInfo, str]:
+    """The template given on the command line, else one picked from the built-in templates and
+    those the configuration file lists (an unavailable one is not offered)."""
     if options.template:
-        return resolve_template(options.template), options.template
-    templates = builtin_templates()
+        return resolve_template(options.template, vcs_ref=options.vcs_ref), options.template
+    templates = [*builtin_templates(), *(t for t in configured_templates() if t.available)]
     if not templates:
         raise UsageError(
             "no built-in templates are installed", hint="give a template folder or git URL"
@@ -300,7 +306,9 @@ def _pick_template(
         "Template",
         [
             Option(
-                f"{t.name}  {t.title} [{', '.join(t.languages) or 'no language'}]",
+                f"{t.name}  {t.title} {t.version} [{', '.join(t.languages) or 'no language'}]"
+                if t.version
+                else f"{t.name}  {t.title} [{', '.join(t.languages) or 'no language'}]",
                 t.name,
                 t.description or None,
             )
@@ -309,7 +317,8 @@ def _pick_template(
         default=current,
         search=True,
     )
-    return resolve_template(str(picked)), str(picked)
+    chosen = next(t for t in templates if t.name == picked)
+    return chosen, chosen.name
 
 
 def destination_problem(text: str) -> str:
@@ -344,6 +353,8 @@ def _check_given(stack: layers.Stack, given: Mapping[str, Any]) -> None:
 # -- after the review ------------------------------------------------------------------------
 def replay_command(options: NewOptions, saved: Path) -> str:
     args = ["scaffolder", "new", str(options.template), "--output", str(options.output)]
+    if options.vcs_ref:
+        args += ["--vcs-ref", options.vcs_ref]
     args += ["--data-file", str(saved), "--no-input"]
     if options.catalog is None:
         args.append("--no-register")
