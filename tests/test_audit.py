@@ -689,14 +689,17 @@ def test_a_malformed_language_table_is_a_one_line_error(
     table = tmp_path / "baseline" / "languages.yml"
     table.parent.mkdir()
     text = languages.table_path().read_text()
-    table.write_text(text.replace("        ecosystems: [npm, bun]\n", "        ecosystem: [npm]\n"))
+    broken = text.replace("        ecosystems: [npm, bun]\n", "        ecosystem: [npm]\n")
+    table.write_text(broken)
+    line = broken.splitlines().index("        ecosystem: [npm]") + 1
     monkeypatch.setattr(languages, "table_path", lambda: table)
     result = run_cli(["audit", scaffold_copy("python-service"), "--json"])
     assert result.code == ExitCode.USAGE
     error = result.json()["error"]
     assert error["code"] == "language-table"
     assert error["message"] == (
-        f"{table}: unknown key typescript.audit.ecosystem (typescript.audit takes manifests, "
+        f"{table}: line {line}: unknown key typescript.audit.ecosystem (typescript.audit takes "
+        "manifests, "
         "ecosystems, test_command, test_description, gitignore)"
     )
     assert "Traceback" not in result.stderr
