@@ -109,20 +109,26 @@ def _config_file(source: str | Path) -> Path:
 
 
 def _source(file: Path, where: str, display: str | None, hint: str) -> Source:
-    """Lines of the top-level key `where` in any YAML document of `file` (none if unreadable:
-    copier read the same data, so the messages still name the keys)."""
-    lines: dict[str, int] = {}
-    if file.is_file():
+    """Messages about `file`, with the lines of its top-level key `where` in any of its YAML
+    documents, read only if a message needs one (none if unreadable: copier read the same
+    data, so the messages still name the keys)."""
+
+    def lines() -> dict[str, int]:
+        found: dict[str, int] = {}
+        if not file.is_file():
+            return found
         try:
             _, nodes = read_documents(file, Source(str(file), {}, hint))
         except LanguageTableError:
-            nodes = []
+            return found
         for node in nodes:
             if isinstance(node, yaml.MappingNode):
                 for key, value in node.value:
                     if isinstance(key, yaml.ScalarNode) and key.value == where:
-                        lines.setdefault(where, key.start_mark.line + 1)
-                        lines.update(node_lines(value, where))
+                        found.setdefault(where, key.start_mark.line + 1)
+                        found.update(node_lines(value, where))
+        return found
+
     return Source(display or str(file), lines, hint)
 
 
@@ -138,13 +144,15 @@ def describe(
     """Check the `language_data` and `action_pins` of `metadata` (a template's `_scaffolder`
     block, or what an answers file recorded), read from `source`: the template's folder or the
     file itself, for lines. Raises `LanguageTableError` naming the key and line."""
+    raw = metadata.get("language_data")
+    raw_pins = metadata.get("action_pins")
+    if raw is None and raw_pins is None:
+        return Described({}, {}, {})  # the common case: nothing to read or check
     table = table or load()
     src = _source(_config_file(source), where, display, hint)
-    raw = metadata.get("language_data")
     raw = {} if raw is None else raw
     if not isinstance(raw, Mapping):
         raise src.error(f"{where}.language_data must map language names to entries", where)
-    raw_pins = metadata.get("action_pins")
     raw_pins = {} if raw_pins is None else raw_pins
     if not isinstance(raw_pins, Mapping):
         raise src.error(f"{where}.action_pins must map actions to {{sha, version}}", where)

@@ -147,17 +147,24 @@ class LanguageTable:
 
 @dataclass(frozen=True)
 class Source:
-    """Where data is read from, for messages: the file, the key paths' lines, the hint."""
+    """Where data is read from, for messages: the file, the key paths' lines, the hint.
+
+    `lines` may be a function that finds them: it runs only when a message needs a line.
+    """
 
     file: str
-    lines: Mapping[str, int]
+    lines: Mapping[str, int] | Callable[[], Mapping[str, int]]
     hint: str
+
+    @functools.cached_property
+    def _lines(self) -> Mapping[str, int]:
+        return self.lines() if callable(self.lines) else self.lines
 
     def line(self, where: str) -> int | None:
         """The line of `where` (`a.b[0].c`), else of the nearest enclosing key it has."""
         while where:
-            if where in self.lines:
-                return self.lines[where]
+            if where in self._lines:
+                return self._lines[where]
             where = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", where) if re.search(r"[.\[]", where) else ""
         return None
 
