@@ -395,3 +395,18 @@ def test_a_tampered_record_is_a_one_line_error_naming_the_answers_file(run_cli, 
     first = error_line(result.stderr)
     assert f"{answers}: line " in first
     assert "_scaffolder_language_data.language_data.rust.codeql.build_mode is 'fast'" in first
+
+
+def test_a_project_without_languages_publishes_with_codeqls_check_required(
+    run_cli, tmp_path, fake_github
+) -> None:
+    template = make_template(tmp_path / "docs-tpl", extra_config=NO_LANGUAGE["languages: []"])
+    dst = tmp_path / "docs"
+    assert new(run_cli, template, dst).code == 0
+    result = run_cli(["publish", dst, "--json"])
+    assert result.code == 0, result.stderr
+    (ruleset,) = fake_github.state.repos[("alice", "docs")].rulesets
+    checks = [r for r in ruleset["rules"] if r["type"] == "required_status_checks"]
+    assert [c["context"] for c in checks[0]["parameters"]["required_status_checks"]] == [
+        "Analyze (actions)"
+    ]

@@ -157,3 +157,44 @@ def test_the_description_is_recorded_in_the_baselines_answers_file(project: Path
     rust = recorded["language_data"]["rust"]
     assert rust["codeql"] == {"language": "rust", "build_mode": "none"}
     assert rust["audit"]["test_command"] == r"\bcargo\s+test\b"
+
+
+def test_publish_applies_rusts_ruleset_and_keeps_the_description(
+    project: Path, fake_github, run_cli
+) -> None:
+    """GitHub gets the ruleset that requires Rust's CodeQL check, and the project still
+    records its description. (publish does not re-render a project of a template it cannot
+    name by version, as this local one: align is skipped, with a warning.)"""
+    result = run_cli(["publish", project, "--json"])
+    assert result.code == 0, result.stderr
+    repo = fake_github.state.repos[("alice", "ledger")]
+    (ruleset,) = repo.rulesets
+    contexts = [
+        c["context"]
+        for r in ruleset["rules"]
+        if r["type"] == "required_status_checks"
+        for c in r["parameters"]["required_status_checks"]
+    ]
+    assert contexts == ["test", "Analyze (rust)", "Analyze (actions)"]
+    answers = yaml.safe_load((project / ".copier-answers.baseline.yml").read_text())
+    assert "rust" in answers["_scaffolder_language_data"]["language_data"]
+    audit = run_cli(["audit", project, "--json"])
+    failed = [c for c in audit.json()["result"]["checks"] if not c["passed"]]
+    assert audit.code == 0 and failed == [], failed
+
+
+def test_rerendering_for_a_github_owner_keeps_the_described_language(project: Path) -> None:
+    """What publish's align does for a project it can re-render: the whole stack again, with
+    the GitHub owner; the template's description is read again and recorded again."""
+    from scaffolder.project import Project
+    from scaffolder.publish import align
+
+    change = {"github_owner": "acme", "github_host": "github.com", "review_mode": "team"}
+    files = align.plan(Project.load(project), change)
+    answers = yaml.safe_load(files[".copier-answers.baseline.yml"] or b"")
+    assert answers["github_owner"] == "acme"
+    assert "rust" in answers["_scaffolder_language_data"]["language_data"]
+    assert b'github.com/project-slug: "acme/ledger"' in (files["catalog-info.yaml"] or b"")
+    # Rust's CI, CodeQL and Dependabot do not depend on the owner: unchanged, not rewritten.
+    assert ".github/workflows/ci.yml" not in files
+    assert ".github/dependabot.yml" not in files
