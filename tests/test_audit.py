@@ -671,8 +671,14 @@ def test_a_scaffold_declares_its_language_without_its_manifest(scaffold_copy) ->
     edit(root / ".gitignore", re.compile(r"^(__pycache__/|\*\.py\[cod\])\n", re.M), "")
     report = audit(root)
     assert report.languages == ("python",)
-    assert [r.name for r in report.failed] == ["gitignore"]
+    assert [r.name for r in report.failed] == ["dependabot", "gitignore"]
     assert "does not ignore python artefacts" in report.result("gitignore").reason
+    # The manifest it declares is missing: said, with the names that would do.
+    assert report.result("dependabot").reason == (
+        "python is declared (catalog-info.yaml tags) but its manifest is missing: no "
+        "pyproject.toml or setup.py or setup.cfg or requirements.txt or Pipfile at the top of "
+        "the repository"
+    )
 
 
 def test_tags_of_a_component_scaffolder_did_not_make_are_not_languages(tmp_path) -> None:
@@ -689,14 +695,17 @@ def test_a_malformed_language_table_is_a_one_line_error(
     table = tmp_path / "baseline" / "languages.yml"
     table.parent.mkdir()
     text = languages.table_path().read_text()
-    table.write_text(text.replace("        ecosystems: [npm, bun]\n", "        ecosystem: [npm]\n"))
+    broken = text.replace("        ecosystems: [npm, bun]\n", "        ecosystem: [npm]\n")
+    table.write_text(broken)
+    line = broken.splitlines().index("        ecosystem: [npm]") + 1
     monkeypatch.setattr(languages, "table_path", lambda: table)
     result = run_cli(["audit", scaffold_copy("python-service"), "--json"])
     assert result.code == ExitCode.USAGE
     error = result.json()["error"]
     assert error["code"] == "language-table"
     assert error["message"] == (
-        f"{table}: unknown key typescript.audit.ecosystem (typescript.audit takes manifests, "
+        f"{table}: line {line}: unknown key typescript.audit.ecosystem (typescript.audit takes "
+        "manifests, "
         "ecosystems, test_command, test_description, gitignore)"
     )
     assert "Traceback" not in result.stderr

@@ -79,7 +79,9 @@ def test_a_template_cannot_render_a_git_folder(run_cli: Run, tmp_path: Path, fol
         "refs/heads/keep": "",
     }
     template = make_template(
-        tmp_path / "tpl", files={f"template/{folder}/{k}": v for k, v in repository.items()}
+        tmp_path / "tpl",
+        extra_config="_scaffolder:\n  baseline: false\n",  # only the template's own files
+        files={f"template/{folder}/{k}": v for k, v in repository.items()},
     )
     hook(template / "template" / folder / "evil-hooks" / "post-commit", marker)
     hook(template / "template" / folder / "hooks" / "post-commit", marker)

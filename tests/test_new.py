@@ -270,14 +270,18 @@ def test_template_without_standard_questions_is_refused(run_cli, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_local_template_without_languages_gets_no_baseline_and_a_warning(run_cli, tmp_path):
+def test_local_template_without_languages_gets_the_neutral_baseline(run_cli, tmp_path):
     template = make_template(tmp_path / "tpl")
     result = run_cli(
         ["new", str(template), "--output", tmp_path / "out", *STANDARD_ANSWERS, "--json"]
     )
     assert result.code == 0, result.stderr
-    assert any("security baseline was not applied" in w for w in result.json()["warnings"])
+    assert not [w for w in result.json()["warnings"] if "baseline" in w]
     assert (tmp_path / "out" / "README.md").read_text() == "# out\n"
+    # Language-neutral: catalog entity, policy files, CodeQL for the workflows; no CI to run.
+    assert (tmp_path / "out" / "catalog-info.yaml").is_file()
+    assert (tmp_path / "out" / ".github" / "workflows" / "codeql.yml").is_file()
+    assert not (tmp_path / "out" / ".github" / "workflows" / "ci.yml").exists()
 
 
 UNSAFE_CONFIG = """\

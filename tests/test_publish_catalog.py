@@ -86,7 +86,7 @@ def test_a_catalog_on_github_without_publish_is_refused_before_writing(run_cli, 
 
 
 def test_new_publish_with_a_template_without_the_baseline(run_cli, github, tmp_path):
-    template = make_template(tmp_path / "tpl")
+    template = make_template(tmp_path / "tpl", extra_config="_scaffolder:\n  baseline: false\n")
     dst = tmp_path / "plain"
     result = run_cli(
         ["new", str(template), "-o", dst, *STANDARD_ANSWERS, "--publish", "--no-register", "--json"]

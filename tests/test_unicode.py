@@ -225,7 +225,7 @@ def test_an_entity_backstage_would_refuse_is_not_created(
     """A template (without the baseline) writing its own invalid entity: exit 2, nothing left."""
     template = make_template(
         tmp_path / "own-entity",
-        extra_config="_scaffolder:\n  languages: []\n",
+        extra_config="_scaffolder:\n  languages: []\n  baseline: false\n",
         files={
             "template/catalog-info.yaml.jinja": (
                 "apiVersion: backstage.io/v1alpha1\nkind: Component\n"

@@ -40,6 +40,7 @@ KITCHEN_SINK = {
           description: Every kind of question a template can ask
           version: "0.1.0"
           languages: []
+          baseline: false
         name:
           type: str
           help: Component name

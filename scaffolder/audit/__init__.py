@@ -9,7 +9,8 @@ catalog-info              catalog-info.yaml holds a valid Backstage Component (v
 codeql                    codeql-action v4 analyses the repo's languages and `actions`,
                           build-mode none where CodeQL can, on push/pull_request/schedule,
                           `security-events: write` on the job and nothing broader
-ci-tests                  a push/pull_request workflow runs each language's tests
+ci-tests                  a push/pull_request workflow runs each language's tests (none for
+                          a project without languages)
 dependency-review         actions/dependency-review-action on pull requests
 scorecard                 OpenSSF Scorecard, publishing, with id-token and security-events write
 actions-pinned            every `uses:` of the workflows and the repository's own actions
@@ -21,7 +22,8 @@ job-permissions           no job has write-all, or writes the baseline does not 
 job-timeouts              every job sets timeout-minutes
 checkout-credentials      every actions/checkout sets persist-credentials: false
 untrusted-input           no github.event / head_ref expression inside run: (or github-script)
-dependabot                every ecosystem plus github-actions, weekly, grouped, cooldown >= 7
+dependabot                every ecosystem plus github-actions, weekly, grouped, cooldown >= 7;
+                          each declared language's manifest is there to update
 security-policy           SECURITY.md: private reporting, a contact, a time frame in days
 codeowners                CODEOWNERS gives every path to a GitHub user or team; the last
                           matching pattern wins, so one with no owner un-owns what it matches
@@ -36,7 +38,11 @@ What each language needs (its manifests, CodeQL name and build mode, Dependabot 
 commands and .gitignore patterns) comes from the baseline's language table,
 `templates/_baseline/languages.yml`, the file the baseline's templates render from. A language
 the table does not know (declared by a scaffolder-made catalog-info.yaml) is named in the
-reasons of the checks that could not judge it; it never fails or breaks the audit.
+reasons of the checks that could not judge it; it never fails or breaks the audit. A language
+the template described itself is judged by its description, which the baseline's answers file
+records (`_scaffolder_language_data`, scaffolder/baseline/described.py), as the table's own.
+A project made from a template without languages (catalog-info.yaml tags: []) has no tests
+for CI to run and no language's expectations.
 """
 
 from __future__ import annotations
@@ -93,5 +99,9 @@ def audit(path: Path, *, table: languages.LanguageTable | None = None) -> AuditR
     if not root.is_dir():
         raise UsageError(f"{path} is not a folder", hint="give the folder of a repository")
     repo = Repository(root.resolve(), table or languages.load())
+    if described := languages.recorded(
+        repo.baseline_answers, repo.baseline_answers_path, repo.table
+    ):
+        repo = Repository(repo.root, described.table(repo.table))
     results = tuple(check(repo) for check in CHECKS) + zizmor.scan(repo)
     return AuditReport(path=repo.root, languages=tuple(repo.languages), results=results)

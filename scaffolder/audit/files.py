@@ -126,6 +126,12 @@ def check_dependabot(repo: Repository) -> Outcome:
                 f"{lang.name} dependencies are not updated "
                 f"({' or '.join(sorted(lang.audit.ecosystems))})"
             )
+    # A declared language without its manifest: its Dependabot updates would find nothing.
+    for lang, manifests in repo.missing_manifests():
+        problems.append(
+            f"{lang.name} is declared (catalog-info.yaml tags) but its manifest is missing: "
+            f"no {' or '.join(manifests)} at the top of the repository"
+        )
     outcome = (
         problems,
         f"weekly, grouped updates with a {MIN_COOLDOWN_DAYS}+ day cooldown "

@@ -25,6 +25,8 @@ from scaffolder.baseline.languages import Language, LanguageTable
 
 #: The label scaffolder puts on the Components it makes; their tags are the languages.
 TEMPLATE_LABEL = "scaffolder.io/template"
+#: The baseline layer's answers file.
+BASELINE_ANSWERS = ".copier-answers.baseline.yml"
 #: Where GitHub looks for SECURITY.md and CODEOWNERS, in its order.
 COMMUNITY_DIRS = (".github", "", "docs")
 
@@ -286,17 +288,37 @@ class Repository:
         ]
 
     @cached_property
+    def _scaffolder_tags(self) -> list[str] | None:
+        """A scaffolder-made Component's tags (its languages); None for other repositories."""
+        metadata = (self.component or {}).get("metadata")
+        if not isinstance(metadata, Mapping):
+            return None
+        labels = metadata.get("labels")
+        if not (isinstance(labels, Mapping) and labels.get(TEMPLATE_LABEL)):
+            return None
+        tags = metadata.get("tags")
+        return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else None
+
+    @cached_property
     def declared_languages(self) -> list[str]:
         """The languages a scaffolder-made Component declares: its tags, as scaffolder wrote
         them (the languages the baseline was applied for). Other repositories declare none."""
-        metadata = (self.component or {}).get("metadata")
-        if not isinstance(metadata, Mapping):
-            return []
-        labels = metadata.get("labels")
-        if not (isinstance(labels, Mapping) and labels.get(TEMPLATE_LABEL)):
-            return []
-        tags = metadata.get("tags")
-        return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
+        return self._scaffolder_tags or []
+
+    @property
+    def without_language(self) -> bool:
+        """Made by scaffolder from a template without languages (`tags: []`), and no
+        language's manifest found: nothing for CI to test."""
+        return self._scaffolder_tags == [] and not self.detected_languages
+
+    def missing_manifests(self) -> list[tuple[Language, tuple[str, ...]]]:
+        """Declared languages none of whose manifests is at the top of the repository."""
+        return [
+            (lang, lang.audit.manifests)
+            for lang in self.known_languages
+            if lang.name in self.declared_languages
+            and not any((self.root / m).is_file() for m in lang.audit.manifests)
+        ]
 
     @cached_property
     def languages(self) -> list[str]:
@@ -378,10 +400,14 @@ class Repository:
                     return path, [], f"{name} is not valid YAML: {exc}"
         return None, [], ""
 
+    @property
+    def baseline_answers_path(self) -> Path:
+        return self.root / BASELINE_ANSWERS
+
     @cached_property
     def baseline_answers(self) -> Mapping[str, Any]:
         """What the baseline layer recorded (`.copier-answers.baseline.yml`); {} when none."""
-        path = self.root / ".copier-answers.baseline.yml"
+        path = self.baseline_answers_path
         try:
             data = yaml.safe_load(read_text(path)) if path.is_file() else None
         except (OSError, ValueError, yaml.YAMLError):

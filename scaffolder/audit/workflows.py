@@ -173,6 +173,11 @@ def check_ci_tests(repo: Repository) -> Outcome:
     candidates = [w for w in repo.workflows if w.triggers & {"push", "pull_request"}]
     runs = [(w, s.run) for w in candidates for s in w.steps() if s.run]
     note = repo.unknown_note("{its} test commands were")
+    if repo.without_language:
+        return [], (
+            "no tests to run: the project declares no language (catalog-info.yaml tags: []) "
+            "and has no language's manifest"
+        )
     if not repo.known_languages:
         found = [w.relpath for w, run in runs if ANY_TEST_COMMAND.search(run)]
         if found:
@@ -235,7 +240,7 @@ def check_scorecard(repo: Repository) -> Outcome:
 def _pinned_spellings(repo: Repository) -> dict[str, str]:
     """The actions pins.yml pins, lowercased -> as pinned (empty without a pins.yml)."""
     # The table's own reader of pins.yml (private to it, but the one reader of that file).
-    pinned = languages.pinned_actions(repo.table.path.parent) or []
+    pinned = [*(languages.pinned_actions(repo.table.path.parent) or []), *repo.table.extra_pins]
     return {name.lower(): name for name in pinned}
 
 

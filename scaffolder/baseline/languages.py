@@ -4,7 +4,12 @@ One entry per language says what the baseline renders for it (CodeQL, Dependabot
 and what `scaffolder audit` expects of a repository in it. Copier reads the same file, included
 into the baseline's copier.yml as the computed question `baseline_languages`; its header
 documents every key. Here it is read with PyYAML (copier's `!` tags are ignored) and checked
-key by key: a malformed table or an unknown key is a `LanguageTableError` naming the key.
+key by key: a malformed table or an unknown key is a `LanguageTableError` naming the key and
+its line.
+
+A template can describe a language the table does not know, in the same schema, under
+`_scaffolder.language_data` of its copier.yml (with `_scaffolder.action_pins` for the actions
+its setup uses): `describe()` checks it (`described.py`, re-exported here).
 """
 
 from __future__ import annotations
@@ -30,6 +35,14 @@ BuildMode = Literal["none", "autobuild", "manual"]
 BUILD_MODES: tuple[BuildMode, ...] = ("none", "autobuild", "manual")
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 _ANSWER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: What is written into YAML as it is: CodeQL languages, ecosystems, action inputs.
+_WORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_INPUT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+#: An action as `uses:` names it: owner/repo, or owner/repo/path.
+_ACTION = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
+#: Control characters (a `run:` may hold newlines and tabs, nothing else may).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_RUN_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 T = TypeVar("T")
 
 
@@ -108,6 +121,8 @@ class Language:
 class LanguageTable:
     path: Path
     languages: tuple[Language, ...]
+    #: Actions pinned besides pins.yml's: those the described languages bring.
+    extra_pins: tuple[str, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -119,12 +134,73 @@ class LanguageTable:
     def __contains__(self, name: object) -> bool:
         return any(lang.name == name for lang in self.languages)
 
+    def with_languages(
+        self, languages: Mapping[str, Language], pins: Sequence[str] = ()
+    ) -> LanguageTable:
+        """This table and `languages` (described ones, never built-in: see `describe`)."""
+        return LanguageTable(
+            self.path,
+            (*self.languages, *languages.values()),
+            (*self.extra_pins, *pins),
+        )
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where data is read from, for messages: the file, the key paths' lines, the hint.
+
+    `lines` may be a function that finds them: it runs only when a message needs a line.
+    """
+
+    file: str
+    lines: Mapping[str, int] | Callable[[], Mapping[str, int]]
+    hint: str
+
+    @functools.cached_property
+    def _lines(self) -> Mapping[str, int]:
+        return self.lines() if callable(self.lines) else self.lines
+
+    def line(self, where: str) -> int | None:
+        """The line of `where` (`a.b[0].c`), else of the nearest enclosing key it has."""
+        while where:
+            if where in self._lines:
+                return self._lines[where]
+            where = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", where) if re.search(r"[.\[]", where) else ""
+        return None
+
+    def error(self, message: str, where: str = "") -> LanguageTableError:
+        line = self.line(where)
+        at = f"line {line}: " if line else ""
+        return LanguageTableError(f"{self.file}: {at}{message}", hint=self.hint)
+
+
+def node_lines(node: yaml.Node, prefix: str = "") -> dict[str, int]:
+    """The 1-based line of every key path under `node`, as `_Reader` names them (`a.b[0]`)."""
+    found: dict[str, int] = {}
+    pending: list[tuple[yaml.Node, str]] = [(node, prefix)]
+    while pending:
+        current, where = pending.pop()
+        if isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                if isinstance(key, yaml.ScalarNode):
+                    path = f"{where}.{key.value}" if where else str(key.value)
+                    found.setdefault(path, key.start_mark.line + 1)
+                    pending.append((value, path))
+        elif isinstance(current, yaml.SequenceNode):
+            for i, item in enumerate(current.value):
+                path = f"{where}[{i}]"
+                found.setdefault(path, item.start_mark.line + 1)
+                pending.append((item, path))
+    return found
+
 
 class _Reader:
     """Reads one mapping of the table, keeping its path (`python.ci.setup`) for messages."""
 
-    def __init__(self, table: Path, where: str, value: Any, keys: str, optional: str = "") -> None:
-        self.table = table
+    def __init__(
+        self, source: Source, where: str, value: Any, keys: str, optional: str = ""
+    ) -> None:
+        self.source = source
         self.where = where
         if not isinstance(value, Mapping):
             raise self.error(f"{where or 'the file'} must be a mapping, not {_kind(value)}")
@@ -134,7 +210,8 @@ class _Reader:
             if key not in allowed:
                 raise self.error(
                     f"unknown key {self.at(str(key))} "
-                    f"({where or 'the file'} takes {', '.join(allowed)})"
+                    f"({where or 'the file'} takes {', '.join(allowed)})",
+                    str(key),
                 )
         for key in keys.split():
             if key not in value:
@@ -143,42 +220,49 @@ class _Reader:
     def at(self, key: str) -> str:
         return f"{self.where}.{key}" if self.where else key
 
-    def error(self, message: str) -> LanguageTableError:
-        return LanguageTableError(
-            f"{self.table}: {message}",
-            hint=f"fix {self.table.name}: the comment at its top documents every key",
-        )
+    def error(self, message: str, key: str = "") -> LanguageTableError:
+        return self.source.error(message, self.at(key) if key else self.where)
 
-    def text(self, key: str, pattern: re.Pattern[str] | None = None) -> str:
+    def text(self, key: str, pattern: re.Pattern[str] | None = None, *, lines: bool = False) -> str:
+        """A non-empty one-line string (`lines`: newlines and tabs allowed, as in a script)."""
         value = self.data[key]
         if not isinstance(value, str) or not value.strip():
-            raise self.error(f"{self.at(key)} must be a non-empty string, not {_kind(value)}")
+            raise self.error(f"{self.at(key)} must be a non-empty string, not {_kind(value)}", key)
+        if (_RUN_CONTROL if lines else _CONTROL).search(value):
+            raise self.error(f"{self.at(key)} holds a control character or line break", key)
         if pattern and not pattern.match(value):
-            raise self.error(f"{self.at(key)} {value!r} does not match {pattern.pattern}")
+            raise self.error(f"{self.at(key)} {value!r} does not match {pattern.pattern}", key)
         return value
 
     def optional_text(self, key: str, pattern: re.Pattern[str] | None = None) -> str | None:
         return None if self.data.get(key) is None else self.text(key, pattern)
 
-    def texts(self, key: str, *, empty: bool = True) -> tuple[str, ...]:
+    def texts(
+        self, key: str, pattern: re.Pattern[str] | None = None, *, empty: bool = True
+    ) -> tuple[str, ...]:
         value = self.data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise self.error(f"{self.at(key)} must be a list of strings, not {_kind(value)}")
+            raise self.error(f"{self.at(key)} must be a list of strings, not {_kind(value)}", key)
         if not value and not empty:
-            raise self.error(f"{self.at(key)} must not be empty")
+            raise self.error(f"{self.at(key)} must not be empty", key)
+        for item in value:
+            if _CONTROL.search(item):
+                raise self.error(f"{self.at(key)} holds a control character or line break", key)
+            if pattern and not pattern.match(item):
+                raise self.error(f"{self.at(key)}: {item!r} does not match {pattern.pattern}", key)
         return tuple(value)
 
     def child(self, key: str, keys: str, optional: str = "") -> _Reader:
-        return _Reader(self.table, self.at(key), self.data[key], keys, optional)
+        return _Reader(self.source, self.at(key), self.data[key], keys, optional)
 
     def items(
         self, key: str, read: Callable[[_Reader], T], keys: str, optional: str = ""
     ) -> tuple[T, ...]:
-        value = self.data[key]
+        value = self.data.get(key, [])
         if not isinstance(value, list):
-            raise self.error(f"{self.at(key)} must be a list, not {_kind(value)}")
+            raise self.error(f"{self.at(key)} must be a list, not {_kind(value)}", key)
         return tuple(
-            read(_Reader(self.table, f"{self.at(key)}[{i}]", item, keys, optional))
+            read(_Reader(self.source, f"{self.at(key)}[{i}]", item, keys, optional))
             for i, item in enumerate(value)
         )
 
@@ -193,7 +277,7 @@ def _kind(value: Any) -> str:
 def _step(r: _Reader) -> Step:
     step = Step(
         name=r.text("name"),
-        run=r.text("run"),
+        run=r.text("run", lines=True),
         if_answer=r.optional_text("if_answer", _ANSWER),
         unless_answer=r.optional_text("unless_answer", _ANSWER),
     )
@@ -208,62 +292,97 @@ def _codeql(r: _Reader) -> CodeQL | None:
     c = r.child("codeql", "language build_mode", "aliases")
     mode = c.text("build_mode")
     if mode not in BUILD_MODES:
-        raise c.error(f"{c.at('build_mode')} is {mode!r}, not one of {', '.join(BUILD_MODES)}")
-    return CodeQL(c.text("language"), mode, c.texts("aliases"))
+        raise c.error(
+            f"{c.at('build_mode')} is {mode!r}, not one of {', '.join(BUILD_MODES)}", "build_mode"
+        )
+    return CodeQL(c.text("language", _WORD), mode, c.texts("aliases", _WORD))
 
 
 def _setup(r: _Reader, pins: Sequence[str] | None) -> Setup | None:
-    if r.data["setup"] is None:
+    if r.data.get("setup") is None:
         return None
     s = r.child("setup", "name action", "version with")
-    action = s.text("action")
+    action = s.text("action", _ACTION)
     if pins is not None and action not in pins:
-        raise s.error(f"{s.at('action')} {action!r} is not pinned in {PINS_FILE}")
+        raise s.error(f"{s.at('action')} {action!r} is not pinned in {PINS_FILE}", "action")
     version = None
     if s.data.get("version") is not None:
         v = s.child("version", "input answer default", "choices")
         default = v.data["default"]
         if not isinstance(default, str):
-            raise v.error(f"{v.at('default')} must be a string (quote it), not {_kind(default)}")
+            raise v.error(
+                f"{v.at('default')} must be a string (quote it), not {_kind(default)}", "default"
+            )
         choices = v.texts("choices")
         if choices and default not in choices:
-            raise v.error(f"{v.at('default')} {default!r} is not one of {v.at('choices')}")
-        version = Version(v.text("input"), v.text("answer", _ANSWER), default, choices)
+            raise v.error(
+                f"{v.at('default')} {default!r} is not one of {v.at('choices')}", "default"
+            )
+        version = Version(v.text("input", _INPUT), v.text("answer", _ANSWER), default, choices)
     inputs = s.data.get("with") or {}
-    if not isinstance(inputs, Mapping) or not all(isinstance(k, str) for k in inputs):
-        raise s.error(f"{s.at('with')} must be a mapping of input names, not {_kind(inputs)}")
+    if not isinstance(inputs, Mapping) or not all(
+        isinstance(k, str) and _INPUT.match(k) for k in inputs
+    ):
+        raise s.error(
+            f"{s.at('with')} must be a mapping of input names ({_INPUT.pattern}), "
+            f"not {_kind(inputs)}",
+            "with",
+        )
+    for key, value in inputs.items():
+        if not isinstance(value, str | bool | int | float):
+            raise s.error(
+                f"{s.at('with')}.{key} must be a string, number or boolean, not {_kind(value)}",
+                "with",
+            )
+        if isinstance(value, str) and _CONTROL.search(value):
+            raise s.error(f"{s.at('with')}.{key} holds a control character or line break", "with")
     return Setup(s.text("name"), action, version, dict(inputs))
 
 
 def _language(name: str, r: _Reader, pins: Sequence[str] | None) -> Language:
     d = r.child("dependabot", "ecosystems directory")
-    dependabot = Dependabot(d.texts("ecosystems", empty=False), d.text("directory"))
-    c = r.child("ci", "setup install test")
+    dependabot = Dependabot(d.texts("ecosystems", _WORD, empty=False), d.text("directory"))
+    c = r.child("ci", "test", "setup install")
     ci = CI(
         setup=_setup(c, pins),
         install=c.items("install", _step, "name run", "if_answer unless_answer"),
         test=c.items("test", _step, "name run", "if_answer unless_answer"),
     )
     if not ci.test:
-        raise c.error(f"{c.at('test')} must list at least one step")
+        raise c.error(f"{c.at('test')} must list at least one step", "test")
     a = r.child("audit", "manifests ecosystems test_command test_description gitignore")
     try:
         command = re.compile(a.text("test_command"))
     except re.error as exc:
-        raise a.error(f"{a.at('test_command')} is not a regular expression: {exc}") from exc
+        raise a.error(
+            f"{a.at('test_command')} is not a regular expression: {exc}", "test_command"
+        ) from exc
     audit = Expectations(
         manifests=a.texts("manifests", empty=False),
-        ecosystems=frozenset(a.texts("ecosystems", empty=False)),
+        ecosystems=frozenset(a.texts("ecosystems", _WORD, empty=False)),
         test_command=command,
         test_description=a.text("test_description"),
         gitignore=a.texts("gitignore"),
     )
     # What the baseline renders must pass its own audit.
     if missing := [e for e in dependabot.ecosystems if e not in audit.ecosystems]:
-        raise a.error(f"{a.at('ecosystems')} lacks {', '.join(missing)} (dependabot.ecosystems)")
+        raise a.error(
+            f"{a.at('ecosystems')} lacks {', '.join(missing)} (dependabot.ecosystems)", "ecosystems"
+        )
     if not any(command.search(step.run) for step in ci.test):
-        raise a.error(f"{a.at('test_command')} matches none of {c.at('test')}'s commands")
+        raise a.error(
+            f"{a.at('test_command')} matches none of {c.at('test')}'s commands", "test_command"
+        )
     return Language(name, r.text("title"), _codeql(r), dependabot, ci, audit)
+
+
+def read_language(
+    source: Source, where: str, name: str, entry: Any, pins: Sequence[str] | None
+) -> Language:
+    """One entry of the table's schema, at key path `where` of `source`."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise source.error(f"language name {name!r} must match {_NAME.pattern}", where)
+    return _language(name, _Reader(source, where, entry, "title codeql dependabot ci audit"), pins)
 
 
 class _Loader(FastSafeLoader):
@@ -286,16 +405,32 @@ _Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
 _Loader.add_constructor("!include", lambda loader, node: None)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
 
+_TABLE_HINT = "fix {name}: the comment at its top documents every key"
 
-def _read_yaml(path: Path) -> Any:
-    top = _Reader(path, "", {}, "")
+
+def _table_source(path: Path, lines: Mapping[str, int] | None = None) -> Source:
+    return Source(str(path), lines or {}, _TABLE_HINT.format(name=path.name))
+
+
+def read_documents(path: Path, source: Source) -> tuple[list[Any], list[yaml.Node]]:
+    """Every YAML document of `path`, as data and as nodes (for lines); errors via `source`."""
     try:
+        text = path.read_text(encoding="utf-8")
         # _Loader is a SafeLoader: it builds plain data only.
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506
+        docs = list(yaml.load_all(text, Loader=_Loader))
+        nodes = [n for n in yaml.compose_all(text, Loader=_Loader) if n is not None]
     except OSError as exc:
-        raise top.error(f"cannot be read: {exc.strerror or exc}") from exc
+        raise source.error(f"cannot be read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise source.error(f"is not UTF-8 text: {exc}") from exc
     except yaml.YAMLError as exc:
-        raise top.error(f"is not valid YAML: {' '.join(str(exc).split())}") from exc
+        raise source.error(f"is not valid YAML: {' '.join(str(exc).split())}") from exc
+    return docs, nodes
+
+
+def _read_yaml(path: Path) -> tuple[Any, dict[str, int]]:
+    docs, nodes = read_documents(path, _table_source(path))
+    return (docs[0] if docs else None), (node_lines(nodes[0]) if nodes else {})
 
 
 def pinned_actions(folder: Path) -> list[str] | None:
@@ -303,27 +438,29 @@ def pinned_actions(folder: Path) -> list[str] | None:
     path = folder / PINS_FILE
     if not path.is_file():
         return None
-    data = _read_yaml(path)
+    data, _ = _read_yaml(path)
     pins = data.get("action_pins", {}).get("default") if isinstance(data, dict) else None
     return [str(k) for k in pins] if isinstance(pins, dict) else []
 
 
 def parse(path: Path) -> LanguageTable:
     """Read and check the table at `path`; every problem is a `LanguageTableError`."""
-    data = _read_yaml(path)
-    question = _Reader(path, "", data, QUESTION).child(QUESTION, "type when default")
+    data, lines = _read_yaml(path)
+    # Entries' key paths are their names: `python.ci.setup`, as messages say them.
+    prefix = f"{QUESTION}.default."
+    source = _table_source(
+        path, {k.removeprefix(prefix): v for k, v in lines.items() if k.startswith(prefix)}
+    )
+    question = _Reader(source, "", data, QUESTION).child(QUESTION, "type when default")
     if question.data["type"] != "yaml" or question.data["when"] is not False:
         raise question.error(f"{QUESTION} must be a computed question: type: yaml, when: false")
     table = question.data["default"]
     if not isinstance(table, Mapping) or not table:
         raise question.error(f"{question.at('default')} must map language names to entries")
     pins = pinned_actions(path.parent)
-    languages = []
-    for name, entry in table.items():
-        if not isinstance(name, str) or not _NAME.match(name):
-            raise question.error(f"language name {name!r} must match {_NAME.pattern}")
-        r = _Reader(path, name, entry, "title codeql dependabot ci audit")
-        languages.append(_language(name, r, pins))
+    languages = [
+        read_language(source, str(name), name, entry, pins) for name, entry in table.items()
+    ]
     return LanguageTable(path, tuple(languages))
 
 
@@ -344,3 +481,18 @@ def load(path: Path | None = None) -> LanguageTable:
 def supported_languages() -> tuple[str, ...]:
     """The languages the baseline knows how to scan, update and test, in the table's order."""
     return load().names
+
+
+# The template side of the same schema; it builds on everything above.
+from scaffolder.baseline.described import (  # noqa: E402 -- it imports this module
+    DATA_KEY as DATA_KEY,
+)
+from scaffolder.baseline.described import (  # noqa: E402
+    RECORDED_KEY as RECORDED_KEY,
+)
+from scaffolder.baseline.described import Described as Described  # noqa: E402
+from scaffolder.baseline.described import describe as describe  # noqa: E402
+from scaffolder.baseline.described import (  # noqa: E402
+    described_languages as described_languages,
+)
+from scaffolder.baseline.described import recorded as recorded  # noqa: E402

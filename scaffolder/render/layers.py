@@ -1,9 +1,14 @@
 """A scaffold is a stack of copier layers: the chosen template, then the security baseline.
 
-The baseline (`templates/_baseline`) is one copier template rendered on top of every template
-that declares its languages, with its own answers file. So the baseline lives in one place and
-changing it changes every template. Each layer's questions are evaluated by copier's rules; the
-answers of earlier layers are given to later ones as data.
+The baseline (`templates/_baseline`) is one copier template rendered on top of every template,
+whatever its languages, with its own answers file; only `_scaffolder.baseline: false` opts out.
+So the baseline lives in one place and changing it changes every template. Each layer's
+questions are evaluated by copier's rules; the answers of earlier layers are given to later
+ones as data.
+
+Every declared language is either in the baseline's language table or described by the
+template itself (`_scaffolder.language_data`, scaffolder/baseline/described.py); a language
+that is neither is an error, never a missing baseline.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 from scaffolder import __version__
 from scaffolder.answers import STANDARD_QUESTIONS
 from scaffolder.backstage.rules import is_valid_object_name
+from scaffolder.baseline import languages as language_table
 from scaffolder.baseline.languages import supported_languages
 from scaffolder.errors import TemplateError, UntrustedTemplateError
 from scaffolder.render import copier_adapter
@@ -42,7 +48,8 @@ class Layer:
 class Stack:
     template: TemplateInfo
     layers: tuple[Layer, ...]
-    #: Data every layer receives besides the answers (never recorded in answers files).
+    #: Data every layer receives besides the answers (never recorded as answers; the
+    #: baseline's answers file records the template's language descriptions, see described.py).
     context: Mapping[str, Any]
     warnings: tuple[str, ...]
 
@@ -104,28 +111,57 @@ def build_stack(info: TemplateInfo, *, trust: bool) -> Stack:
         Layer(info.name, info.source, TEMPLATE_ANSWERS_FILE, unsafe, config.questions),
     ]
     warnings: list[str] = []
-    languages = [lang for lang in info.languages if lang in SUPPORTED_LANGUAGES]
+    context: dict[str, Any] = {
+        "scaffolder_user": current_user(),
+        "scaffolder_version": __version__,
+        "scaffolder_template": info.name,
+        "scaffolder_template_version": info.version,
+    }
     if info.metadata.get("baseline", True) is False:
         warnings.append(f"template {info.name} opts out of the security baseline")
-    elif not languages:
-        warnings.append(
-            f"template {info.name} declares no language scaffolder supports "
-            f"({', '.join(SUPPORTED_LANGUAGES)}); the security baseline was not applied"
-        )
+        languages = [lang for lang in info.languages if lang in SUPPORTED_LANGUAGES]
     else:
+        languages = list(info.languages)
+        described = _described_languages(info, config)
+        if described:
+            context[language_table.DATA_KEY] = described.data
         base = baseline_layer()
         base_config = copier_adapter.read_template(base.source)
         layers.append(
             Layer(base.name, base.source, BASELINE_ANSWERS_FILE, True, base_config.questions)
         )
-    context = {
-        "scaffolder_user": current_user(),
-        "scaffolder_version": __version__,
-        "scaffolder_template": info.name,
-        "scaffolder_template_version": info.version,
-        "scaffolder_languages": languages,
-    }
+    context["scaffolder_languages"] = languages
     return Stack(template=info, layers=tuple(layers), context=context, warnings=tuple(warnings))
+
+
+def _described_languages(
+    info: TemplateInfo, config: copier_adapter.TemplateConfig
+) -> language_table.Described:
+    """The languages the template describes, checked against what it declares: every declared
+    language is built in or described, and every described one is declared."""
+    table = language_table.load()
+    # A git template is read from a temporary clone: name the source, not the clone.
+    display = None if Path(info.source).is_dir() else f"copier.yml of {info.source}"
+    described = language_table.describe(info.metadata, config.path, display=display)
+    if unknown := [
+        lang for lang in info.languages if lang not in table and lang not in described.languages
+    ]:
+        one = len(unknown) == 1
+        raise TemplateError(
+            f"template {info.name} declares {', '.join(unknown)}, which scaffolder's baseline "
+            f"does not know ({', '.join(table.names)} are built in) and the template does not "
+            "describe",
+            hint=f"describe {'it' if one else 'them'} under _scaffolder.language_data in the "
+            "template's copier.yml, in the schema the header of scaffolder's "
+            "templates/_baseline/languages.yml documents (CodeQL, Dependabot, CI, audit)",
+        )
+    if extra := [lang for lang in described.languages if lang not in info.languages]:
+        raise TemplateError(
+            f"template {info.name} describes {', '.join(extra)} in _scaffolder.language_data "
+            "but does not declare it in _scaffolder.languages",
+            hint="add it to _scaffolder.languages, or remove its description",
+        )
+    return described
 
 
 def resolve_answers(stack: Stack, given: Mapping[str, Any], dst: Path) -> dict[str, Any]:
