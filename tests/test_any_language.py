@@ -410,3 +410,21 @@ def test_a_project_without_languages_publishes_with_codeqls_check_required(
     assert [c["context"] for c in checks[0]["parameters"]["required_status_checks"]] == [
         "Analyze (actions)"
     ]
+
+
+# --- The template's version on the entity -------------------------------------------------
+
+VERSION_LABELS = {"1.4.2": "1.4.2", "2.0.0rc1+g1a2b3c4": "2.0.0rc1-g1a2b3c4", "": None}
+
+
+@pytest.mark.parametrize("version, label", VERSION_LABELS.items(), ids=VERSION_LABELS.keys())
+def test_the_entity_labels_the_template_version_as_backstage_allows(
+    run_cli, tmp_path, version, label
+) -> None:
+    config = f'_scaffolder:\n  title: Docs\n  version: "{version}"\n  languages: []\n---\n'
+    template = make_template(tmp_path / "docs-tpl", extra_config=config)
+    dst = tmp_path / "docs"
+    assert new(run_cli, template, dst).code == 0
+    labels = yaml_file(dst, "catalog-info.yaml")["metadata"]["labels"]
+    assert labels.get("scaffolder.io/template-version") == label
+    assert labels["scaffolder.io/template"] == "docs-tpl"
