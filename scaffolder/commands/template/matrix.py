@@ -83,6 +83,7 @@ AUDIT_FILES = {
     "gitignore": ".gitignore",
     "branch-ruleset": ".github/rulesets/default-branch.json",
 }
+_NAMED = re.compile(r"question '([^']+)'")
 _WORKFLOW = re.compile(r"\.github/workflows/[\w.-]+\.ya?ml|\b[\w-]+\.ya?ml\b")
 
 
@@ -253,6 +254,9 @@ def _render_findings(template: Template, row: Row, exc: ScaffolderError) -> list
     if isinstance(exc, InvalidAnswerError):
         found = []
         for name, message in exc.problems:
+            if name == "answers" and (named := _NAMED.search(message)):
+                # copier's own refusal of a computed value, while rendering: it names it.
+                name = named.group(1)
             file, line = _question_line(template, name)
             value = row.answers.get(name)
             given = f"the sample answer {value!r}" if name in row.answers else "its default"

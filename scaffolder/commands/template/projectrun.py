@@ -258,7 +258,10 @@ def _virtualenv(path: Path, *, offline: bool) -> Path:
             text=True,
         ).stdout.strip()
         here = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+        # `import` lines of a .pth run at start-up: addsitedir also reads that folder's own
+        # .pth files (editable installs, entry points' modules), as this environment does.
         Path(purelib, "_scaffolder_current_env.pth").write_text(
-            "".join(f"{p}\n" for p in sorted(here)), encoding="utf-8"
+            "".join(f"import site; site.addsitedir({p!r})\n" for p in sorted(here)),
+            encoding="utf-8",
         )
     return path

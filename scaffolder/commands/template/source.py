@@ -59,7 +59,7 @@ def open_source(ref: str, *, vcs_ref: str | None = None) -> Iterator[Source]:
         dst = tmp / "template"
         branch = ["--branch", vcs_ref] if vcs_ref else []
         try:
-            git.run_git(["clone", "--quiet", "--depth", "1", *branch, "--", url, str(dst)], cwd=tmp)
+            git.run_git(["clone", "--quiet", *branch, "--", url, str(dst)], cwd=tmp)
         except GitError as exc:
             raise TemplateError(
                 f"cannot clone {display(ref)}: {display(exc.message)}",
