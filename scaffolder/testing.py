@@ -1,7 +1,13 @@
 """pytest fixtures for template authors: `scaffold(template_dir, answers)`.
 
-Registered as a pytest plugin (the `pytest11` entry point `scaffolder` in pyproject.toml), so a
-template's own tests need no conftest::
+A pytest plugin, loaded by a template's root `conftest.py` (`scaffolder template init` writes
+it, with a `pytest.ini` that makes the template's folder pytest's root)::
+
+    pytest_plugins = ["scaffolder.testing"]
+
+It is not registered as an entry point on purpose: that would load it into every pytest run
+of every environment scaffolder is installed in (a generated project's own tests among them).
+Then a test reads::
 
     def test_renders(scaffold):
         result = scaffold(TEMPLATE, {"name": "billing-api", "owner": "group:default/billing",
@@ -22,8 +28,8 @@ template with tasks, migrations or Jinja extensions needs `scaffold(..., trust=T
 `pytest --scaffolder-offline` makes `run_tests()` run without the network (see
 `scaffolder template test --help`).
 
-The module imports only pytest: it is loaded into every pytest run where scaffolder is
-installed, so scaffolder, copier and pytest-copie are imported when a test asks for `scaffold`.
+The module imports only pytest; scaffolder's commands (and copier) are imported when a test
+asks for `scaffold`.
 """
 
 from __future__ import annotations

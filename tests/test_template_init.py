@@ -57,6 +57,7 @@ def test_init_writes_a_template_that_passes_lint_and_test(
     assert meta["version"] == "0.1.0" and meta["languages"] == [language]
     assert (dst / "template" / "{{ _copier_conf.answers_file }}.jinja").is_file()
     assert (dst / "tests" / "test_template.py").is_file() and (dst / "README.md").is_file()
+    assert "scaffolder.testing" in (dst / "conftest.py").read_text()
 
     lint = run_cli(["template", "lint", dst, "--json"])
     assert lint.code == 0, lint.stdout
@@ -113,7 +114,7 @@ def test_the_template_own_tests_pass(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def run_template_tests(template: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`pytest tests` in the template, as its author runs it."""
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", *args],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
         cwd=template,
         capture_output=True,
         text=True,

@@ -192,7 +192,7 @@ def test_unsafe_features_are_listed_and_not_rendered_without_trust(run_cli, tmp_
               - touch {marker}
             _migrations:
               - version: v2.0.0
-                command: rm -rf /
+                command: echo migrate
             _jinja_extensions:
               - jinja2.ext.do
             """,
@@ -205,7 +205,7 @@ def test_unsafe_features_are_listed_and_not_rendered_without_trust(run_cli, tmp_
         (config_line(root, "^_migrations:"), "review"),
         (config_line(root, "^_jinja_extensions:"), "review"),
     ]
-    assert "rm -rf /" in unsafe[1]["message"] and "jinja2.ext.do" in unsafe[2]["message"]
+    assert "echo migrate" in unsafe[1]["message"] and "jinja2.ext.do" in unsafe[2]["message"]
     assert envelope["result"]["rows"] == [] and not marker.exists()
     assert "--trust" in envelope["result"]["not_rendered"]
     # Trusted, it renders (its tasks run, as with `scaffolder new --trust`); the review items

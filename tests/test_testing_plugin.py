@@ -51,6 +51,8 @@ def test_an_author_suite_runs_with_the_scaffold_fixture(
     toolchain("go", monkeypatch, tmp_path)
     template = go_template(tmp_path / "tpl")
     go_template(tmp_path / "broken", test_body='t.Fatal("broken on purpose")')
+    # As `scaffolder template init` writes it: the plugin named in the root conftest.py.
+    pytester.makeconftest('pytest_plugins = ["scaffolder.testing"]')
     pytester.makepyfile(test_author=AUTHOR_TESTS.format(template=str(template)))
     result = pytester.runpytest(
         "-p", "no:cacheprovider", "--template", str(template), "--scaffolder-offline"

@@ -84,7 +84,10 @@ def add_parser(subparsers: Any) -> None:
         "as one more row), audit each project, and run its own tests: the language table's CI "
         "install and test steps for each of the template's languages (its toolchain set-up "
         "is not run: the tools on PATH are used). Python steps run in a fresh virtual "
-        "environment per row. Progress is shown per row.",
+        "environment per row. Progress is shown per row. A sample row that chooses "
+        "another toolchain version than the language table's default (python_version=3.13) "
+        "is rendered and audited, but its tests are not run: the tools on PATH serve the "
+        "default; an --answers row always runs them.",
         epilog="--offline: no step reaches the network (pip's index, npm's registry, Go's\n"
         "module proxy and toolchain downloads, cargo's registry are switched off), and\n"
         "what is installed in the current environment serves: Python's virtual environment\n"
