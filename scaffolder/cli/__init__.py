@@ -25,7 +25,7 @@ from scaffolder.cli.output import Output
 from scaffolder.errors import ExitCode, InternalError, Interrupted, ScaffolderError, exit_codes_help
 
 #: Command modules under scaffolder.cli, in the order `--help` lists them.
-COMMANDS = ("new", "resume", "templates", "catalog", "audit", "publish")
+COMMANDS = ("new", "resume", "templates", "template", "catalog", "audit", "publish")
 
 EXIT_CODES = exit_codes_help()
 
@@ -57,7 +57,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def _command_name(args: argparse.Namespace) -> str:
     action = getattr(args, "action", None)
-    return f"{args.command} {action}" if args.command == "catalog" and action else args.command
+    nested = args.command in ("catalog", "template")
+    return f"{args.command} {action}" if nested and action else args.command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
