@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scaffolder.baseline import languages
+from scaffolder.baseline import described
 from scaffolder.errors import LanguageTableError
 from tests.conftest import STANDARD_ANSWERS
 from tests.helpers import make_template
@@ -286,7 +286,7 @@ def test_a_described_language_must_be_declared(run_cli, tmp_path) -> None:
 def test_described_languages_is_the_linters_entry_point(tmp_path) -> None:
     template = rust_template(tmp_path / "tpl")
     meta = yaml.safe_load(metadata().split("---")[0])["_scaffolder"]
-    found = languages.described_languages(meta, str(template))
+    found = described.described_languages(meta, str(template))
     rust = found["rust"]
     assert list(found) == ["rust"]
     assert rust.codeql is not None and rust.codeql.language == "rust"
@@ -296,7 +296,7 @@ def test_described_languages_is_the_linters_entry_point(tmp_path) -> None:
 
     meta["language_data"]["rust"]["codeql"]["build_mode"] = "fast"
     with pytest.raises(LanguageTableError) as info:
-        languages.described_languages(meta, str(template))
+        described.described_languages(meta, str(template))
     assert info.value.message.startswith(f"{template / 'copier.yml'}: line ")
     assert "build_mode is 'fast'" in info.value.message
 

@@ -198,3 +198,27 @@ def test_rerendering_for_a_github_owner_keeps_the_described_language(project: Pa
     # Rust's CI, CodeQL and Dependabot do not depend on the owner: unchanged, not rewritten.
     assert ".github/workflows/ci.yml" not in files
     assert ".github/dependabot.yml" not in files
+
+
+def test_the_rust_template_lints_clean_and_its_matrix_passes_its_own_cargo_test(
+    run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The template author's view: `template lint` finds nothing to fix in the Rust template
+    (its language is described, not known), and `template test` renders every row, audits it
+    and runs the description's own test step (`cargo test --locked`) in each project."""
+    from tests.rust_template import cargo_env, find_cargo
+
+    template = rust_template(tmp_path / "rust-service")
+    lint = run_cli(["template", "lint", template, "--json"])
+    assert lint.code == 0, lint.stdout + lint.stderr
+    summary = lint.json()["result"]["summary"]
+    assert summary["errors"] == 0 and summary["rows"] >= 3 and summary["rows_failed"] == 0
+
+    for key, value in cargo_env(find_cargo(), tmp_path / "cargo").items():
+        monkeypatch.setenv(key, value)
+    result = run_cli(["template", "test", template, "--offline", "--json"])
+    assert result.code == 0, result.stdout + result.stderr
+    rows = result.json()["result"]["rows"]
+    assert rows and all(row["ok"] for row in rows)
+    steps = [(s["name"], s["exit_code"]) for row in rows for s in row["tests"]["steps"]]
+    assert steps == [("Test", 0)] * len(rows)

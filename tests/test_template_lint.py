@@ -242,17 +242,19 @@ def test_render_findings_name_the_template_file_and_question(run_cli, tmp_path: 
 
 def test_audit_findings_say_which_rendered_file_fails(run_cli, tmp_path: Path) -> None:
     root = go_template(tmp_path / "t")
-    (root / "template" / ".gitignore").unlink()
+    # Go declared, but no go.mod: the baseline's Dependabot entry for gomod has nothing to update.
+    (root / "template" / "go.mod.jinja").rename(root / "go.mod.jinja")
     result, envelope = lint(run_cli, root)
     assert result.code == 1
     audit = findings(envelope, "audit")
     assert [f["message"].split(":")[0] for f in audit] == [
-        "audit check gitignore fails on .gitignore (rendered by the baseline from _scaffolder)"
+        "audit check dependabot fails on .github/dependabot.yml (rendered by the baseline from "
+        "_scaffolder)"
     ]
     assert audit[0]["file"] == "copier.yml" and audit[0]["line"] == config_line(root, "languages")
     assert audit[0]["rows"] == [0, 1, 2]
     # A file the template renders itself is named: a workflow of its own, unpinned.
-    (root / "template" / ".gitignore").write_text("*.test\n")
+    (root / "go.mod.jinja").rename(root / "template" / "go.mod.jinja")
     workflow = "template/.github/workflows/extra.yml"
     build_file_tree(
         root,

@@ -54,7 +54,7 @@ from scaffolder.audit.files import FILE_CHECKS
 from scaffolder.audit.model import AuditReport, Check, CheckResult
 from scaffolder.audit.repo import Repository
 from scaffolder.audit.workflows import WORKFLOW_CHECKS
-from scaffolder.baseline import languages
+from scaffolder.baseline import described, languages
 from scaffolder.errors import UsageError
 
 __all__ = ["CHECKS", "AuditReport", "Check", "CheckResult", "audit", "check_names"]
@@ -99,9 +99,9 @@ def audit(path: Path, *, table: languages.LanguageTable | None = None) -> AuditR
     if not root.is_dir():
         raise UsageError(f"{path} is not a folder", hint="give the folder of a repository")
     repo = Repository(root.resolve(), table or languages.load())
-    if described := languages.recorded(
+    if descriptions := described.recorded(
         repo.baseline_answers, repo.baseline_answers_path, repo.table
     ):
-        repo = Repository(repo.root, described.table(repo.table))
+        repo = Repository(repo.root, descriptions.table(repo.table))
     results = tuple(check(repo) for check in CHECKS) + zizmor.scan(repo)
     return AuditReport(path=repo.root, languages=tuple(repo.languages), results=results)

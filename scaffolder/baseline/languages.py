@@ -481,18 +481,3 @@ def load(path: Path | None = None) -> LanguageTable:
 def supported_languages() -> tuple[str, ...]:
     """The languages the baseline knows how to scan, update and test, in the table's order."""
     return load().names
-
-
-# The template side of the same schema; it builds on everything above.
-from scaffolder.baseline.described import (  # noqa: E402 -- it imports this module
-    DATA_KEY as DATA_KEY,
-)
-from scaffolder.baseline.described import (  # noqa: E402
-    RECORDED_KEY as RECORDED_KEY,
-)
-from scaffolder.baseline.described import Described as Described  # noqa: E402
-from scaffolder.baseline.described import describe as describe  # noqa: E402
-from scaffolder.baseline.described import (  # noqa: E402
-    described_languages as described_languages,
-)
-from scaffolder.baseline.described import recorded as recorded  # noqa: E402

@@ -21,6 +21,7 @@ from typing import Any
 from scaffolder import __version__
 from scaffolder.answers import STANDARD_QUESTIONS
 from scaffolder.backstage.rules import is_valid_object_name
+from scaffolder.baseline import described as language_data
 from scaffolder.baseline import languages as language_table
 from scaffolder.baseline.languages import supported_languages
 from scaffolder.errors import TemplateError, UntrustedTemplateError
@@ -124,7 +125,7 @@ def build_stack(info: TemplateInfo, *, trust: bool) -> Stack:
         languages = list(info.languages)
         described = _described_languages(info, config)
         if described:
-            context[language_table.DATA_KEY] = described.data
+            context[language_data.DATA_KEY] = described.data
         base = baseline_layer()
         base_config = copier_adapter.read_template(base.source)
         layers.append(
@@ -136,13 +137,13 @@ def build_stack(info: TemplateInfo, *, trust: bool) -> Stack:
 
 def _described_languages(
     info: TemplateInfo, config: copier_adapter.TemplateConfig
-) -> language_table.Described:
+) -> language_data.Described:
     """The languages the template describes, checked against what it declares: every declared
     language is built in or described, and every described one is declared."""
     table = language_table.load()
     # A git template is read from a temporary clone: name the source, not the clone.
     display = None if Path(info.source).is_dir() else f"copier.yml of {info.source}"
-    described = language_table.describe(info.metadata, config.path, display=display)
+    described = language_data.describe(info.metadata, config.path, display=display)
     if unknown := [
         lang for lang in info.languages if lang not in table and lang not in described.languages
     ]:

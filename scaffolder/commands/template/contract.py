@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from scaffolder.baseline import described as language_data
 from scaffolder.baseline import languages as language_table
 from scaffolder.baseline import questions as standard
 from scaffolder.commands.template.config import Entry, TemplateConfig
@@ -292,45 +293,34 @@ def _languages(c: _Checker, meta: Mapping[str, Any]) -> tuple[str, ...]:
     unknown = [n for n in names if n not in known]
     if not unknown:
         return names
-    described = getattr(language_table, "described_languages", None)
-    if callable(described):
-        try:
-            descriptions = described(meta, str(c.config.path))
-        except ScaffolderError as exc:
-            c.at(entry, "language", exc.message, "language_data", hint=exc.hint or "")
-            return names
-    else:
-        descriptions = {}
     raw = meta.get("language_data")
     data: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-    for name in unknown:
-        if name in data and "TODO" in yaml.safe_dump(data[name]):
-            c.at(
-                entry,
-                "language",
-                f"_scaffolder.language_data.{name} still holds the TODO placeholders of "
-                "`scaffolder template init`",
-                "language_data",
-                name,
-                hint="fill in every TODO (the comments beside them say what goes there)",
-            )
-            continue
-        if name in descriptions:
-            continue
-        if name in data and not callable(described):
-            message = (
-                f"language {name!r} is described in _scaffolder.language_data, but this "
-                "scaffolder cannot apply a description yet: its projects get no baseline for it"
-            )
-        else:
-            message = (
-                f"language {name!r} is not one scaffolder knows ({', '.join(known)}) and the "
-                "template does not describe it"
-            )
+    stubs = [n for n in unknown if n in data and "TODO" in yaml.safe_dump(data[n])]
+    for name in stubs:
         c.at(
             entry,
             "language",
-            message,
+            f"_scaffolder.language_data.{name} still holds the TODO placeholders of "
+            "`scaffolder template init`",
+            "language_data",
+            name,
+            hint="fill in every TODO (the comments beside them say what goes there)",
+        )
+    if stubs:
+        return names
+    try:
+        descriptions = language_data.described_languages(meta, str(c.config.path))
+    except ScaffolderError as exc:
+        c.at(entry, "language", exc.message, "language_data", hint=exc.hint or "")
+        return names
+    for name in unknown:
+        if name in descriptions:
+            continue
+        c.at(
+            entry,
+            "language",
+            f"language {name!r} is not one scaffolder knows ({', '.join(known)}) and the "
+            "template does not describe it",
             "languages",
             hint=f"describe it under _scaffolder.language_data.{name} (scaffolder template init "
             f"--language {name} writes a stub), or declare a known language",

@@ -28,7 +28,7 @@ from scaffolder.commands.template import config as config_file
 from scaffolder.commands.template import matrix
 from scaffolder.commands.template.contract import Contract, check
 from scaffolder.commands.template.findings import Finding, merged, relative
-from scaffolder.commands.template.source import Source, open_source
+from scaffolder.commands.template.source import Source, is_url, open_source
 from scaffolder.errors import ExitCode, ScaffolderError
 from scaffolder.progress import SILENT, Progress
 
@@ -95,7 +95,7 @@ def examine(
             config = config_file.read(source.root)
             contract = check(config)
         findings = list(contract.findings)
-        trusted = options.trust or source.builtin
+        trusted = options.trust or source.builtin or _listed(options.template, source)
         if contract.unsafe and not trusted:
             reason = (
                 f"not rendered: it uses {', '.join(contract.unsafe)}, which run only with "
@@ -116,6 +116,16 @@ def examine(
         for result in results:
             findings.extend(result.findings)
         return LintResult(source.ref, tuple(merged(findings)), tuple(results))
+
+
+def _listed(given: str, source: Source) -> bool:
+    """Whether the configuration file lists this template (its folder, or its URL), which makes
+    it trusted as for `scaffolder new` (`render.sources.allows_unsafe`)."""
+    from scaffolder.render import sources
+    from scaffolder.render.registry import TemplateInfo
+
+    where = given if is_url(given) else str(source.root)
+    return sources.allows_unsafe(TemplateInfo(given, where, builtin=False), trust=False)
 
 
 def _prepare(

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scaffolder.baseline import described as language_data
 from scaffolder.baseline import languages as language_table
 from scaffolder.baseline.languages import Language, Step
 from scaffolder.errors import ScaffolderError
@@ -130,13 +131,10 @@ def languages_of(
     descriptions (`_scaffolder.language_data`, where this scaffolder reads them); and the names
     with neither (lint reports them)."""
     table = language_table.load()
-    described: Mapping[str, Language] = {}
-    finder = getattr(language_table, "described_languages", None)
-    if callable(finder):
-        try:
-            described = finder(metadata, source)
-        except ScaffolderError:
-            described = {}  # lint reports it
+    try:
+        described: Mapping[str, Language] = language_data.described_languages(metadata, source)
+    except ScaffolderError:
+        described = {}  # lint reports it
     found, missing = [], []
     for name in names:
         lang = table.get(name) or described.get(name)
