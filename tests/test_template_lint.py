@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import TEMPLATES
 from tests.helpers import STANDARD_QUESTIONS_YAML, build_file_tree
+from tests.source_helpers import write_config
 from tests.template_helpers import (
     ANSWERS_FILE_TEMPLATE,
     config_line,
@@ -214,6 +215,18 @@ def test_unsafe_features_are_listed_and_not_rendered_without_trust(run_cli, tmp_
     assert result.code == 0, result.stdout
     assert len(envelope["result"]["rows"]) == 3 and marker.exists()
     assert len(findings(envelope, "unsafe")) == 3
+
+
+def test_a_template_the_configuration_lists_is_trusted_as_for_new(
+    run_cli, tmp_path: Path, isolated_env: Path
+) -> None:
+    marker = tmp_path / "task-ran"
+    root = go_template(tmp_path / "listed", extra_config=f"_tasks:\n  - touch {marker}\n")
+    write_config(isolated_env, f'[[template]]\nname = "tiny-go"\npath = "{root}"\n')
+    result, envelope = lint(run_cli, root)
+    assert result.code == 0, result.stdout
+    assert [f["severity"] for f in findings(envelope, "unsafe")] == ["review"]
+    assert len(envelope["result"]["rows"]) == 3 and marker.exists()
 
 
 def test_render_findings_name_the_template_file_and_question(run_cli, tmp_path: Path) -> None:
