@@ -172,7 +172,6 @@ _AUDIT_STUB = (
     "    # baseline applies to it; then: assert result.audit.ok, result.audit_failures\n"
 )
 _PROJECT_TEST = """
-
 def test_project_passes_its_own_tests(scaffold):
     result = scaffold(TEMPLATE, ANSWERS)
     run = result.run_tests()  # the language table's CI install and test steps
