@@ -360,6 +360,41 @@ def test_git_is_not_asked_for_file_modes_outside_a_repository_and_runs_no_mainte
     assert not [line for line in lines if "maintenance" in line]
 
 
+def test_a_new_project_costs_three_git_processes_and_reports_its_real_commit(
+    run_cli: Callable[[Sequence[str]], CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trace = tmp_path / "git-trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    dst = tmp_path / "svc"
+    result = run_cli(
+        ["new", "python-service", "--output", dst, "--no-input", "--json", *STANDARD_ANSWERS]
+    )
+    assert result.code == 0, result.stderr
+    ran = [
+        line.split("built-in: git ")[1].split()[0]
+        for line in trace.read_text().splitlines()
+        if "built-in: git " in line
+    ]
+    assert ran == ["init", "add", "commit"]
+    head = subprocess.run(
+        ["git", "-C", str(dst), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    )
+    assert result.json()["result"]["commit"] == head.stdout.strip()
+
+
+def test_a_commit_whose_branch_is_not_a_plain_ref_file_is_asked_of_git(tmp_path: Path) -> None:
+    from scaffolder.vcs import git
+
+    repo = tmp_path / "repo"
+    build_file_tree(repo, {"a.txt": "a\n"})
+    sha = git.initial_commit(repo, "first")
+    assert git._new_branch_tip(repo, "main") == sha
+    # Packed refs (or another ref storage) leave no file to read: git answers instead.
+    subprocess.run(["git", "-C", str(repo), "pack-refs", "--all"], check=True)
+    assert git._new_branch_tip(repo, "main") is None
+    assert git.head_commit(repo) == sha
+
+
 def test_inside_a_repository_git_is_asked_once_per_render(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_process_state: None
 ) -> None:
