@@ -1,4 +1,4 @@
-"""The code `dataclasses` and `typing` compile at import, kept between runs (`code_cache`).
+"""What `dataclasses`, `typing` and `re` compile at import, kept between runs (`code_cache`).
 
 What a user sees: a second `scaffolder new` finds every piece of that code in the cache and
 writes nothing to it, renders the very same project as a run without any cache, and a damaged
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import marshal
+import re
 import stat
 import typing
 from collections.abc import Callable, Iterator
@@ -18,6 +19,10 @@ import pytest
 
 from scaffolder import code_cache
 from tests.conftest import STANDARD_ANSWERS, CliResult
+
+#: The regular expression compiler as the standard library has it (this process never installs
+#: the cache outside the `installed` fixture).
+_REAL_RE = re._compiler.compile  # type: ignore[attr-defined]
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -73,6 +78,7 @@ def test_a_second_run_compiles_nothing_and_renders_what_no_cache_renders(
     # copier's, pydantic's and scaffolder's dataclass methods, and string annotations.
     assert sum(key.startswith("exec\0") for key in entries) > 100
     assert sum(key.startswith("eval\0") for key in entries) > 100
+    assert sum(key.startswith("re\0") for key in entries) > 100
     before = entry.stat().st_mtime_ns, entry.read_bytes()
 
     second = scaffold("second")
@@ -83,18 +89,37 @@ def test_a_second_run_compiles_nothing_and_renders_what_no_cache_renders(
     assert _tree(first) == _tree(second) == _tree(none)
 
 
-def test_every_cached_code_object_is_what_python_compiles_from_its_text(
+def _check_every_entry(path: Path) -> None:
+    """Each entry is what this Python compiles from the entry's text."""
+    for key, value in _entries(path).items():
+        kind, _, source = key.partition("\0")
+        if kind == "re":
+            flags, _, pattern = source.partition("\0")
+            assert code_cache._program_pattern(pattern, value) == _REAL_RE(pattern, int(flags))
+        else:
+            assert value == compile(source, "<string>", kind, dont_inherit=True), source
+
+
+def test_every_cached_entry_is_what_python_compiles_from_its_text(
     scaffold: Callable[..., Path], tmp_path: Path
 ) -> None:
     scaffold("svc")
     [entry] = _files(tmp_path / "cache")
-    for key, code in _entries(entry).items():
-        mode, _, source = key.partition("\0")
-        assert code == compile(source, "<string>", mode, dont_inherit=True), source
+    _check_every_entry(entry)
 
 
 @pytest.mark.parametrize(
-    "damage", ["garbage", "truncated", "other-header", "not-a-dict", "symlink", "directory", "huge"]
+    "damage",
+    [
+        "garbage",
+        "truncated",
+        "other-header",
+        "not-a-dict",
+        "bad-programs",
+        "symlink",
+        "directory",
+        "huge",
+    ],
 )
 def test_a_damaged_cache_file_is_replaced_never_an_error(
     damage: str, scaffold: Callable[..., Path], tmp_path: Path
@@ -111,6 +136,14 @@ def test_a_damaged_cache_file_is_replaced_never_an_error(
         entry.write_bytes(b"scaffolder-code-cache 0\n" + data.partition(b"\n")[2])
     elif damage == "not-a-dict":
         entry.write_bytes(b"scaffolder-code-cache 1\n" + marshal.dumps(["exec\0x = 1"]))
+    elif damage == "bad-programs":
+        # Well formed, but what `_sre` refuses (or not a program at all).
+        entries = _entries_of(data)
+        for key in [k for k in entries if k.startswith("re\0")][::2]:
+            entries[key] = (0, [999, 1, 2], 0, {}, (None,))
+        for key in [k for k in entries if k.startswith("re\0")][1::2]:
+            entries[key] = (0, ["x"], 0, {}, (None,))
+        entry.write_bytes(b"scaffolder-code-cache 1\n" + marshal.dumps(entries))
     elif damage == "symlink":
         (tmp_path / "target").write_bytes(data)
         entry.symlink_to(tmp_path / "target")
@@ -120,9 +153,15 @@ def test_a_damaged_cache_file_is_replaced_never_an_error(
         entry.write_bytes(data + b"\0" * (17 << 20))
     second = scaffold("second")
     assert _tree(first) == _tree(second)
-    if damage != "directory":  # a folder in the way is left alone: nothing to write over
-        assert entry.is_file() and not entry.is_symlink()
-        assert _entries(entry).keys() == _entries_of(data).keys()
+    if damage == "directory":  # a folder in the way is left alone: nothing to write over
+        assert entry.is_dir()
+        return
+    assert entry.is_file() and not entry.is_symlink()
+    _check_every_entry(entry)
+    # Rewritten whole: the next run finds what it needs and leaves the file as it is.
+    before = entry.read_bytes()
+    scaffold("third")
+    assert entry.read_bytes() == before
 
 
 def test_a_cache_directory_others_may_write_is_not_used(
@@ -188,7 +227,36 @@ def test_forward_references_compile_as_before(installed: code_cache.CodeCache) -
     assert code.co_filename == "<other>"
 
 
-def test_the_cache_is_written_only_when_something_was_compiled(
+@pytest.mark.parametrize(
+    ("pattern", "flags"),
+    [
+        (r"(?P<key>[a-z_]+)\s*=\s*(?P<value>.*)$", 0),
+        (r"(?i)^[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]", 0),
+        (r"(a)|(b)(?:c)", re.MULTILINE | re.DOTALL),
+        (r"x{2,5}?y+", re.VERBOSE),
+    ],
+)
+def test_a_pattern_made_from_a_cached_program_is_the_pattern_re_makes(
+    installed: code_cache.CodeCache, pattern: str, flags: int
+) -> None:
+    fresh = _REAL_RE(pattern, flags)
+    made = re._compiler.compile(pattern, flags)  # type: ignore[attr-defined]
+    assert installed.compiled == 1
+    again = re._compiler.compile(pattern, flags)  # type: ignore[attr-defined]
+    assert installed.compiled == 1  # found, not compiled
+    for compiled in (made, again):
+        assert compiled == fresh  # flags, text and program alike
+        assert (compiled.groups, dict(compiled.groupindex)) == (
+            fresh.groups,
+            dict(fresh.groupindex),
+        )
+    assert made.groupindex is not again.groupindex or not fresh.groupindex
+    # What is not cached is compiled as before: bytes, and DEBUG (which prints the program).
+    assert re._compiler.compile(b"a+", 0) == _REAL_RE(b"a+", 0)  # type: ignore[attr-defined]
+    assert installed.compiled == 1
+
+
+def test_the_file_is_written_when_there_was_none_and_then_only_for_enough_news(
     installed: code_cache.CodeCache, tmp_path: Path
 ) -> None:
     installed.save()
@@ -198,6 +266,21 @@ def test_the_cache_is_written_only_when_something_was_compiled(
     [entry] = _files(tmp_path / "cache")
     assert list(_entries(entry)) == ["exec\0x = 1"]
     assert entry.name.endswith("-new.marshal")
+
+    def next_run(news: int) -> list[str]:
+        code_cache.uninstall()
+        cache = code_cache.install("new")
+        assert cache is not None
+        cache.code("x = 1", "exec")
+        for n in range(news):
+            cache.code(f"y = {n}", "exec")
+        cache.save()
+        return list(_entries(entry))
+
+    # One new piece (a pattern whose text changes with each process): not worth a rewrite.
+    assert next_run(code_cache.REWRITE_AFTER - 1) == ["exec\0x = 1"]
+    news = next_run(code_cache.REWRITE_AFTER)  # an upgrade: rewritten with what the run used
+    assert news == ["exec\0x = 1", *(f"exec\0y = {n}" for n in range(code_cache.REWRITE_AFTER))]
 
 
 def test_no_cache_installs_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
