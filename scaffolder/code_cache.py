@@ -135,11 +135,13 @@ def _valid(key: str, value: object) -> bool:
         isinstance(value, tuple)
         and len(value) == 5
         and isinstance(value[0], int)
+        # Each op is checked by `_sre.compile`, which refuses what is not its code.
         and isinstance(value[1], list)
-        and all(type(op) is int for op in value[1])
         and isinstance(value[2], int)
         and isinstance(value[3], dict)
+        and all(type(k) is str and type(v) is int for k, v in value[3].items())
         and isinstance(value[4], tuple)
+        and all(name is None or type(name) is str for name in value[4])
     )
 
 
