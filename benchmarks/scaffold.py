@@ -7,7 +7,8 @@ Goals (issue 12):
 Reported beside them, without a goal: copier rendering both layers (python-service, then the
 _baseline layer with the data scaffolder passes it), cookiecutter and `cruft create` rendering
 the same 19 files, `scaffolder new --help`, and a cold `scaffolder new` (an empty
-$SCAFFOLDER_CACHE_DIR: no compiled Jinja templates yet) beside the warm one.
+$SCAFFOLDER_CACHE_DIR: no compiled Jinja templates, dataclass methods or regular expressions
+yet, see scaffolder/jinja_cache.py and scaffolder/code_cache.py) beside the warm one.
 
 Every command runs in a fresh process, in turn (A B C ... A B C ...) so machine noise falls on
 all alike, after one warm-up run each that is not counted. For each it prints the median,
@@ -149,7 +150,7 @@ def isolated_env(tmp: Path) -> dict[str, str]:
         "GIT_CONFIG_GLOBAL": str(tmp / "gitconfig"),
         "GIT_CONFIG_NOSYSTEM": "1",
         "COPIER_SETTINGS_PATH": str(tmp / "copier-settings.yml"),
-        # Warm: the cache the first (warm-up) run fills. The cold command sets its own.
+        # Warm: the caches the first (warm-up) run fills. The cold command sets its own.
         "SCAFFOLDER_CACHE_DIR": str(tmp / "cache"),
     }
 
@@ -394,7 +395,7 @@ def bench(tmp: Path, runs: int) -> int:
     print(about)
     todo = commands(bins, template, baseline_data(runner, result))
     by_name = {command.name: command for command in todo}
-    print("warm-up: one run of each command, excluded (it also fills the warm Jinja cache)")
+    print("warm-up: one run of each command, excluded (it also fills the warm caches)")
     for command in todo:
         runner.once(command)
     print("\n".join(check_same_work(project, by_name)))

@@ -30,10 +30,7 @@ import contextlib
 import hashlib
 import importlib.util
 import marshal
-import os
-import stat
 import sys
-import tempfile
 import types
 from pathlib import Path
 
@@ -41,6 +38,7 @@ import jinja2
 from jinja2.bccache import Bucket, BytecodeCache
 
 from scaffolder import config
+from scaffolder.code_cache import private_dir, read_private, write_private
 
 #: Bumped when the layout of an entry changes.
 _HEADER = b"scaffolder-jinja-cache 1\n"
@@ -83,20 +81,6 @@ def fingerprint(env: jinja2.Environment, *, trusted: bool) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def _private_dir(path: Path) -> bool:
-    """Create `path` (0700) if missing; True if it is a real directory only this user writes."""
-    try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = path.lstat()
-    except OSError:
-        return False
-    return (
-        stat.S_ISDIR(info.st_mode)
-        and info.st_uid == os.getuid()
-        and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-    )
-
-
 class CompiledCache(BytecodeCache):
     """Jinja's bytecode cache interface for one environment, over the cache directory of the
     moment (`config.cache_dir()`, read at each use, so a changed `$SCAFFOLDER_CACHE_DIR` is
@@ -112,7 +96,7 @@ class CompiledCache(BytecodeCache):
             return None
         directory = root / "jinja"
         if directory not in _checked:
-            _checked[directory] = _private_dir(root) and _private_dir(directory)
+            _checked[directory] = private_dir(root) and private_dir(directory)
         return directory if _checked[directory] else None
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
@@ -140,27 +124,9 @@ class CompiledCache(BytecodeCache):
 
     def load_bytecode(self, bucket: Bucket) -> None:
         path = self._path(bucket)
-        if path is None:
-            return
-        try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        except OSError:
-            return
-        try:
-            info = os.fstat(fd)
-            if (
-                not stat.S_ISREG(info.st_mode)
-                or info.st_uid != os.getuid()
-                or info.st_size > _MAX_ENTRY
-            ):
-                return
-            data = os.read(fd, _MAX_ENTRY + 1)
-        except OSError:
-            return
-        finally:
-            os.close(fd)
+        data = None if path is None else read_private(path, _MAX_ENTRY)
         header = _HEADER + bucket.checksum.encode() + b"\n"
-        if not data.startswith(header):
+        if data is None or not data.startswith(header):
             return
         try:
             # Code Jinja compiled in this user's own private cache (see the module's docstring).
@@ -172,20 +138,9 @@ class CompiledCache(BytecodeCache):
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         path = self._path(bucket)
-        if bucket.code is None or path is None or not _private_dir(path.parent):
+        if bucket.code is None or path is None or not private_dir(path.parent):
             return
-        data = _HEADER + bucket.checksum.encode() + b"\n" + marshal.dumps(bucket.code)
-        try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        except OSError:
-            return
-        try:
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(data)
-            Path(tmp).replace(path)
-        except OSError:
-            with contextlib.suppress(OSError):
-                Path(tmp).unlink()
+        write_private(path, _HEADER + bucket.checksum.encode() + b"\n" + marshal.dumps(bucket.code))
 
     def clear(self) -> None:
         """Remove every entry (of any environment): Jinja's interface for it."""

@@ -28,7 +28,7 @@ from tests.conftest import STANDARD_ANSWERS, CliResult
 from tests.helpers import build_file_tree
 
 #: What copier imports and scaffolder's use of it never reaches (`render/import_stubs.py`).
-UNUSED_LIBRARIES = ("questionary", "prompt_toolkit", "pygments", "urllib.request")
+UNUSED_LIBRARIES = ("questionary", "prompt_toolkit", "pygments", "urllib.request", "dunamai")
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -154,6 +154,60 @@ def test_what_plumbum_keeps_of_urllib_is_the_real_thing_when_used() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert proc.stdout.split() == ["True", "False", "file:///tmp/a%20b", "urllib.request"]
+
+
+def test_a_git_templates_version_is_read_by_the_real_dunamai(tmp_path: Path) -> None:
+    repo = build_file_tree(tmp_path / "tpl", {"copier.yml": "{}\n", "a.txt": "a\n"})
+    git = ["git", "-C", str(repo)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], check=True)
+    subprocess.run([*git, "tag", "v1.2.0"], check=True)
+    script = textwrap.dedent(
+        """
+        import sys
+        from scaffolder.render import import_stubs
+        with import_stubs.stubbed():
+            import copier._template
+        print("dunamai" in sys.modules)
+        template = copier._template.Template(url=sys.argv[1], ref=None)
+        print(template.version, "dunamai" in sys.modules)
+        template._cleanup()
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(repo)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert proc.stdout.split() == ["False", "1.2.0", "True"]
+
+
+def test_a_scaffold_starts_no_uname_process(
+    run_subprocess: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    # plumbum reads the system's name at import; Python would run `uname -p` to build it.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "uname-calls"
+    fake = bin_dir / "uname"
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec /bin/uname "$@"\n')
+    fake.chmod(0o755)
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    args = ["new", "python-service", "--output", tmp_path / "svc", "--no-input", *STANDARD_ANSWERS]
+    result = run_subprocess(args, env=env)
+    assert result.code == 0, result.stderr
+    assert not calls.exists()
+    # The fake is the one Python runs when it does need the processor.
+    check = subprocess.run(
+        [sys.executable, "-c", "import platform; print(platform.processor())"],
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
+    )
+    assert check.returncode == 0 and calls.read_text() == "-p\n"
 
 
 def test_a_prompt_copier_would_make_reaches_the_real_library() -> None:
@@ -358,6 +412,41 @@ def test_git_is_not_asked_for_file_modes_outside_a_repository_and_runs_no_mainte
     # A new project is in no repository until its commit: nothing to ask (copier: 19 times).
     assert asked == []
     assert not [line for line in lines if "maintenance" in line]
+
+
+def test_a_new_project_costs_three_git_processes_and_reports_its_real_commit(
+    run_cli: Callable[[Sequence[str]], CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trace = tmp_path / "git-trace"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    dst = tmp_path / "svc"
+    result = run_cli(
+        ["new", "python-service", "--output", dst, "--no-input", "--json", *STANDARD_ANSWERS]
+    )
+    assert result.code == 0, result.stderr
+    ran = [
+        line.split("built-in: git ")[1].split()[0]
+        for line in trace.read_text().splitlines()
+        if "built-in: git " in line
+    ]
+    assert ran == ["init", "add", "commit"]
+    head = subprocess.run(
+        ["git", "-C", str(dst), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    )
+    assert result.json()["result"]["commit"] == head.stdout.strip()
+
+
+def test_a_commit_whose_branch_is_not_a_plain_ref_file_is_asked_of_git(tmp_path: Path) -> None:
+    from scaffolder.vcs import git
+
+    repo = tmp_path / "repo"
+    build_file_tree(repo, {"a.txt": "a\n"})
+    sha = git.initial_commit(repo, "first")
+    assert git._new_branch_tip(repo, "main") == sha
+    # Packed refs (or another ref storage) leave no file to read: git answers instead.
+    subprocess.run(["git", "-C", str(repo), "pack-refs", "--all"], check=True)
+    assert git._new_branch_tip(repo, "main") is None
+    assert git.head_commit(repo) == sha
 
 
 def test_inside_a_repository_git_is_asked_once_per_render(

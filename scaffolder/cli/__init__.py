@@ -95,7 +95,17 @@ def run() -> NoReturn:
     # What the start-up imports make lives until exit: no collection passes over it.
     gc.disable()
     _startup = True
-    code = main()
+    # The code `dataclasses` and `typing` compile while the command's modules load comes from
+    # the user cache (`code_cache`); installed here, by the console script only.
+    from scaffolder import code_cache
+
+    command = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] in COMMANDS else ""
+    cache = code_cache.install(command)
+    try:
+        code = main()
+    finally:
+        if cache is not None:
+            cache.save()
     # What is alive now dies with the process: spare the exit its garbage collection pass over
     # every object of copier's and Jinja's (tens of milliseconds for nothing).
     gc.freeze()

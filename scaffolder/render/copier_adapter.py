@@ -367,10 +367,9 @@ def _worker_class() -> type[Worker]:
 
     _import_copier()
     from copier._main import Worker
-    from pydantic import ConfigDict
-    from pydantic.dataclasses import dataclass as pydantic_dataclass
 
-    @pydantic_dataclass(config=ConfigDict(extra="forbid"))
+    # A plain subclass: it adds no field, so Worker's own pydantic validation (`extra="forbid"`)
+    # and dataclass fields serve it as they are, instead of a second schema built for it.
     class GuardedWorker(Worker):
         @cached_property
         def jinja_env(self) -> Any:

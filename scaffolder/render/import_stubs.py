@@ -15,6 +15,12 @@ plumbum (copier's way to run git) imports `urllib.request` (and with it http, em
 `pathname2url`, which it uses to write a path as a URL: the stand-in imports the real module
 when that is called, or when any other name of it is asked for.
 
+copier's `_template` imports dunamai (and with it `xml.etree` and `importlib.metadata` work)
+only to read a git template's version from its tags: its stand-in hands out the real module's
+names, importing it when the first one is asked for. And plumbum reads `platform.uname()[0]`
+at import, which runs `uname -p` (for the sixth field, the processor, that it never reads):
+while copier is imported, `platform.uname()` answers the same fields without that process.
+
 `stubbed()` puts the stand-ins in `sys.modules` while copier is imported, and takes them out
 again, so a later `import questionary` (the wizard's) gets the real library. Nothing here
 imports copier; `copier_adapter` decides when to use it.
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import platform
 import sys
 import types
 from collections.abc import Iterator
@@ -134,20 +141,53 @@ def _stand_ins() -> dict[str, types.ModuleType]:
 _PROMPTS = ("questionary", "prompt_toolkit", "pygments")
 
 
+def _lazy_stand_ins() -> dict[str, types.ModuleType]:
+    """Libraries copier imports at the top of a module and uses only in a function: each name
+    of the stand-in is the real module's, imported when first asked for."""
+    # dunamai (and xml.etree under it) reads a git template's version from its tags.
+    return {name: _module(name) for name in ("dunamai",) if name not in sys.modules}
+
+
+class _Uname(platform.uname_result):
+    """`platform.uname()`, whose first five fields can be read by index without the sixth."""
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, int) and 0 <= key < len(self._fields) - 1:
+            return tuple.__getitem__(self, key)
+        return super().__getitem__(key)
+
+
+@contextlib.contextmanager
+def _uname_without_processor() -> Iterator[None]:
+    """plumbum reads `platform.uname()[0]` (the system's name) at import; indexing a uname
+    result builds all six fields, and the processor is a `uname -p` process. Inside, `uname()`
+    gives the same fields, and an index below the processor's reads only its own."""
+    real = platform.uname
+    value = real()
+    fields = (value.system, value.node, value.release, value.version, value.machine)
+    platform.uname = lambda: _Uname(*fields)
+    try:
+        yield
+    finally:
+        platform.uname = real
+
+
 @contextlib.contextmanager
 def stubbed() -> Iterator[bool]:
-    """Inside, the libraries above are stand-ins, unless one of them is already imported (then
-    copier gets the real ones, and this yields False)."""
+    """Inside, the libraries above are stand-ins: the prompt libraries and `urllib.request`
+    unless one of them is already imported (then copier gets the real ones, and this yields
+    False); `dunamai` unless it is; and `platform.uname()` needs no process."""
+    lazy = _lazy_stand_ins()
     stand_ins = _stand_ins()
-    if any(name.partition(".")[0] in sys.modules for name in _PROMPTS) or (
+    real = any(name.partition(".")[0] in sys.modules for name in _PROMPTS) or (
         "urllib.request" in sys.modules
-    ):
-        yield False
-        return
-    sys.modules.update(stand_ins)
+    )
+    chosen = lazy if real else {**stand_ins, **lazy}
+    sys.modules.update(chosen)
     try:
-        yield True
+        with _uname_without_processor():
+            yield not real
     finally:
-        for name, module in stand_ins.items():
+        for name, module in chosen.items():
             if sys.modules.get(name) is module:
                 del sys.modules[name]

@@ -13,6 +13,7 @@ copier's git processes get the same variables (see `render/copier_adapter.py`).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
@@ -276,7 +277,8 @@ def initial_commit(
     Idempotent: a repository that already has a commit is left as it is. Before `git add`,
     the files are scanned for `secrets` (default: the tokens in the environment).
     """
-    if is_repository(path):
+    created = not is_repository(path)
+    if not created:
         if existing := head_commit(path):
             return existing
     else:
@@ -291,10 +293,29 @@ def initial_commit(
         proc = run_git(commit, cwd=path, env=identity_env(path), check=False)
     if proc.returncode != 0:
         raise GitError(f"git commit failed: {failure_reason(proc)}")
-    sha = head_commit(path)
+    sha = (_new_branch_tip(path, branch) if created else None) or head_commit(path)
     if sha is None:
         raise GitError(f"git commit in {path} left no commit")
     return sha
+
+
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def _new_branch_tip(path: Path, branch: str) -> str | None:
+    """The commit a repository `initial_commit` just made has on `branch`, read from the
+    files `git init` and `git commit` wrote (no `git rev-parse` process); None, and the caller
+    asks git, if they are not the plain ones of a new repository (another ref storage, a
+    `.git` elsewhere)."""
+    git_dir = path / ".git"
+    try:
+        head = (git_dir / "HEAD").read_text(encoding="ascii")
+        tip = (git_dir / "refs" / "heads" / branch).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if head != f"ref: refs/heads/{branch}\n" or not _OBJECT_ID.fullmatch(tip):
+        return None
+    return tip
 
 
 def initial_commit_message(path: Path) -> str | None:
