@@ -182,3 +182,31 @@ def test_a_refusal_before_anything_was_written_keeps_its_own_exit_code(
     assert not dst.exists()
     resumed = run_subprocess(["resume", dst])
     assert resumed.code == 2 and "not created by scaffolder" in resumed.stderr
+
+
+def test_a_resume_renders_the_release_the_scaffold_began_with_not_a_newer_one(
+    tmp_path: Path, run_cli: Callable, isolated_env: Path
+) -> None:
+    """A configured git template, killed during its render at v1.0.0; v1.1.0 is released before
+    the resume, which still renders v1.0.0 (the journal holds the tag the newest resolved to)."""
+    from tests.source_helpers import git, tagged_repository, write_config
+
+    block = tmp_path / "block"
+    block.write_text("")
+    marker = tmp_path / "task-started"
+    task = f'_tasks:\n  - "touch {marker}; while [ -e {block} ]; do sleep 0.1; done"\n'
+    repo = tagged_repository(tmp_path / "lib", ["v1.0.0"], extra_config=task)
+    write_config(isolated_env, f'[[template]]\nname = "lib"\nurl = "{repo}"\n')
+    dst = tmp_path / "svc"
+    args = ["new", "lib", "-o", str(dst), *STANDARD_ANSWERS, "--no-register", "--no-input"]
+    _signal_when(args, marker.exists, signal.SIGKILL)
+    assert not (dst / "catalog-info.yaml").exists()  # stopped before the baseline
+    block.unlink()
+    (repo / "template" / "README.md.jinja").write_text("# {{ name }}\nfrom v1.1.0\n")
+    git(repo, "commit", "-q", "-am", "release v1.1.0")
+    git(repo, "tag", "-a", "v1.1.0", "-m", "v1.1.0")
+
+    resumed = run_cli(["resume", dst, "--no-register", "--json"])
+    assert resumed.code == 0, resumed.stderr
+    assert (dst / "README.md").read_text().endswith("from v1.0.0\n")
+    assert "_commit: v1.0.0" in (dst / ".copier-answers.yml").read_text()

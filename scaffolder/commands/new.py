@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +35,7 @@ from scaffolder.errors import (
 )
 from scaffolder.progress import SILENT, Progress
 from scaffolder.render import layers
-from scaffolder.render.registry import TemplateInfo, resolve_template
+from scaffolder.render.registry import PinnedSource, TemplateInfo, resolve_template
 from scaffolder.render.sources import allows_unsafe
 from scaffolder.runner import Journal, Run, Step, StepReport, StepStatus, Undo
 from scaffolder.vcs import git
@@ -558,6 +558,10 @@ def run(options: NewOptions, progress: Progress = SILENT, *, resume: bool = Fals
     """Run `scaffolder new` (or, with `resume`, finish the one the journal records)."""
     template_ref, dst = options.check_complete()
     info = resolve_template(template_ref, vcs_ref=options.vcs_ref)
+    if isinstance(info.source, PinnedSource) and options.vcs_ref != info.source.vcs_ref:
+        # The tag (or commit) it resolved to, so that a resume renders this same version even
+        # after the template has a newer release.
+        options = replace(options, vcs_ref=info.source.vcs_ref)
     journal = None if options.dry_run else Journal.open(dst)
     if journal is not None and not resume:
         journal.data = {}  # a new scaffold: whatever an old journal said is not about it
