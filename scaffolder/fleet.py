@@ -311,7 +311,8 @@ def run(
     entries: list[Entry | None] = [None] * len(components)
     total = len(components)
     label = what or "repositories"
-    with progress.step(label, f"{total} selected of {selected.total} in {selected.catalog}"):
+    detail = f"{total} selected of {selected.total} entities in {selected.catalog}"
+    with progress.step(label, detail):
         for done, (index, entry) in enumerate(_bounded(unit, components, selection.concurrency), 1):
             entries[index] = entry
             why = f": {entry.outcome.reason}" if entry.outcome.reason else ""

@@ -185,7 +185,7 @@ def test_progress_hears_every_repository(tmp_path):
             notes.append(message)
 
     fleet.run(fleet.Selection(catalog=str(catalog)), lambda c: fleet.ok(), Recorder(), what="x")
-    assert notes[0] == f"x: 2 selected of 2 in {catalog}"
+    assert notes[0] == f"x: 2 selected of 2 entities in {catalog}"
     assert [n.split()[0] for n in notes[1:]] == ["[1/2]", "[2/2]"]
     assert sorted(n.split(" ", 1)[1] for n in notes[1:]) == [
         "component:default/a ok",

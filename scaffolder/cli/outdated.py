@@ -65,6 +65,6 @@ def _render(result: Any, out: Output) -> None:
         out.text(f"{row['name']:<{width}}  {line}")
     counts = data["counts"]
     out.text(
-        f"{data['selected']} selected of {data['total']} in {data['catalog']}: "
+        f"{data['selected']} selected of {data['total']} entities in {data['catalog']}: "
         f"{counts['current']} current, {counts['behind']} behind, {counts['failed']} failed"
     )
