@@ -430,17 +430,28 @@ def _undo_destination(dst: Path, undo: Undo) -> None:
     undo.add(f"empty {dst}", empty_again)
 
 
-def commit_message(template: TemplateInfo) -> str:
+#: The trailer naming the security baseline's version a commit rendered (`scaffolder outdated`
+#: reads the newest one in a project's history).
+BASELINE_TRAILER = "Scaffolder-Baseline"
+
+
+def commit_message(template: TemplateInfo, baseline: str = "") -> str:
     version = f" {template.version}" if template.version else ""
+    trailer = f"\n\n{BASELINE_TRAILER}: {baseline}" if baseline else ""
     return (
         f"Initial commit from the {template.name}{version} template\n\n"
-        f"Created with scaffolder (template source: {template.name}{version})."
+        f"Created with scaffolder (template source: {template.name}{version}).{trailer}"
     )
 
 
 def _commit(state: NewRun, undo: Undo) -> StepReport:
     had_commit = git.is_repository(state.dst) and git.head_commit(state.dst) is not None
-    state.commit = git.initial_commit(state.dst, commit_message(state.info))
+    baseline = ""
+    if (state.dst / layers.BASELINE_ANSWERS_FILE).is_file():
+        from scaffolder.render.registry import baseline_layer
+
+        baseline = baseline_layer().version
+    state.commit = git.initial_commit(state.dst, commit_message(state.info, baseline))
     status: StepStatus = "unchanged" if had_commit else "done"
     return StepReport("commit", status, f"{state.commit[:12]} on main")
 
