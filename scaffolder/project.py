@@ -11,7 +11,10 @@ from it:
 * the Component entity of `catalog-info.yaml`, and the `origin` remote, read from
   `.git/config` as text (no git process).
 
-publish, resume and audit use it; later, update and the wizard.
+publish, resume, audit and update use it. `scaffolder update` also records its own
+`_scaffolder_*` keys in the answers files (`AppliedLayer.own`): the template's name, source and
+version, the baseline's version, languages and the standard answers it was given, so a layer
+can be replayed without the initial commit's message.
 """
 
 from __future__ import annotations
@@ -30,6 +33,14 @@ from scaffolder.render import layers
 from scaffolder.render.registry import TemplateInfo, resolve_template
 
 CATALOG_INFO = "catalog-info.yaml"
+#: The answers files' keys scaffolder itself writes (`scaffolder update`; copier's are `_src_path`
+#: and `_commit`): what replays a layer without the initial commit's message.
+OWN_PREFIX = "_scaffolder_"
+TEMPLATE_KEY = "_scaffolder_template"
+TEMPLATE_SOURCE_KEY = "_scaffolder_template_source"
+TEMPLATE_VERSION_KEY = "_scaffolder_template_version"
+BASELINE_VERSION_KEY = "_scaffolder_baseline_version"
+LANGUAGES_KEY = "_scaffolder_languages"
 _INITIAL_COMMIT = re.compile(
     r"^Initial commit from the (?P<name>\S+)(?: (?P<version>\S+))? template"
 )
@@ -45,6 +56,9 @@ class AppliedLayer:
     answers: Mapping[str, Any]
     source: str
     commit: str | None
+    #: scaffolder's own `_scaffolder_*` records (written by `scaffolder update`): the
+    #: template's name, source and version, the baseline's version and languages.
+    own: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,7 +111,10 @@ class Project:
                 continue
             recorded = _read_answers(file)
             source = str(recorded.get("_src_path", ""))
-            layer_name = (Path(source).name or name) if name == "template" else name
+            own = {k: v for k, v in recorded.items() if k.startswith(OWN_PREFIX)}
+            layer_name = name
+            if name == "template":
+                layer_name = str(own.get(TEMPLATE_KEY) or "") or Path(source).name or name
             applied.append(
                 AppliedLayer(
                     name=layer_name,
@@ -105,6 +122,7 @@ class Project:
                     answers={k: v for k, v in recorded.items() if not k.startswith("_")},
                     source=source,
                     commit=str(recorded["_commit"]) if recorded.get("_commit") else None,
+                    own=own,
                 )
             )
         template_layer = applied[0]
@@ -137,14 +155,26 @@ class Project:
 
     @cached_property
     def template_version(self) -> str:
-        """The version the initial commit names ('' when it names none, or no commit yet)."""
+        """The version the answers file records (`scaffolder update` writes it), else the one
+        the initial commit names ('' when it names none, or no commit yet)."""
         from scaffolder.vcs import git
 
+        if recorded := str(self.layers[0].own.get(TEMPLATE_VERSION_KEY) or ""):
+            return recorded
         if not git.is_repository(self.path):
             return self.template.version
         message = git.initial_commit_message(self.path)
         match = _INITIAL_COMMIT.match(message or "")
         return (match.group("version") or "") if match else ""
+
+    @property
+    def baseline_version(self) -> str:
+        """The baseline version the answers file records ('' before the first update: the
+        answers files of a project `new` made do not record it)."""
+        for layer in self.layers:
+            if layer.answers_file == layers.BASELINE_ANSWERS_FILE:
+                return str(layer.own.get(BASELINE_VERSION_KEY) or "")
+        return ""
 
     # -- what the repository says ---------------------------------------------------------
     @cached_property

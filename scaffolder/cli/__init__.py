@@ -25,7 +25,7 @@ from scaffolder.cli.output import Output
 from scaffolder.errors import ExitCode, InternalError, Interrupted, ScaffolderError, exit_codes_help
 
 #: Command modules under scaffolder.cli, in the order `--help` lists them.
-COMMANDS = ("new", "resume", "templates", "template", "catalog", "audit", "publish")
+COMMANDS = ("new", "resume", "update", "templates", "template", "catalog", "audit", "publish")
 
 EXIT_CODES = exit_codes_help()
 
