@@ -167,6 +167,20 @@ class Project:
         match = _INITIAL_COMMIT.match(message or "")
         return (match.group("version") or "") if match else ""
 
+    @cached_property
+    def template_name(self) -> str:
+        """The template's name as scaffolder knew it (built-in or configured): the answers
+        file's record, else the initial commit's message, else the template layer's name."""
+        if recorded := str(self.layers[0].own.get(TEMPLATE_KEY) or ""):
+            return recorded
+        from scaffolder.vcs import git
+
+        if git.is_repository(self.path):
+            match = _INITIAL_COMMIT.match(git.initial_commit_message(self.path) or "")
+            if match:
+                return match.group("name")
+        return self.template.name
+
     @property
     def baseline_version(self) -> str:
         """The baseline version the answers file records ('' before the first update: the

@@ -145,16 +145,23 @@ def _refuse_unless_ready(root: Path) -> tuple[str, str]:
 
 
 def _template_info(project: Project, vcs_ref: str | None) -> TemplateInfo:
-    """The template to render: the recorded one, by name when scaffolder knows it by name
-    (built-in, configured), else from its recorded source."""
-    recorded = project.template
-    ref = recorded.name if (recorded.builtin or recorded.configured) else recorded.source
-    if not ref:
+    """The template to render: by the name scaffolder knew it by (built-in, or listed in the
+    configuration file), else from the source the answers file records."""
+    from scaffolder.errors import UnknownTemplateError
+
+    try:
+        named = resolve_template(project.template_name, vcs_ref=vcs_ref)
+    except UnknownTemplateError:
+        named = None
+    if named is not None and (named.builtin or named.configured):
+        return named
+    source = project.template.source
+    if not source:
         raise UsageError(
             f"{project.path}: the answers file does not say which template made the project",
             hint=f"restore {layers.TEMPLATE_ANSWERS_FILE} from the project's history",
         )
-    return resolve_template(ref, vcs_ref=vcs_ref)
+    return resolve_template(source, vcs_ref=vcs_ref)
 
 
 def _check_baseline_version(project: Project, wanted: str | None) -> str:
@@ -190,9 +197,23 @@ def _render(project: Project, info: TemplateInfo, dst: Path) -> tuple[layers.Sta
     resolved = layers.resolve_answers(stack, given, dst)
     layers.render_stack(stack, dst, resolved, pretend=False)
     template_answers = _read(dst / layers.TEMPLATE_ANSWERS_FILE)
-    version = stack.template.version or str(template_answers.get("_commit") or "")
+    version = _tag_version(template_answers.get("_commit")) or stack.template.version
     _record(dst, stack, resolved, version)
     return stack, version
+
+
+def _tag_version(commit: object) -> str:
+    """The version a git template's rendered tag names (`v1.2.0` -> 1.2.0); '' for none."""
+    from packaging.version import InvalidVersion, Version
+
+    if not commit:
+        return ""
+    text = str(commit)
+    try:
+        Version(text)
+    except InvalidVersion:
+        return text
+    return text.removeprefix("v")
 
 
 def _read(path: Path) -> dict[str, Any]:
