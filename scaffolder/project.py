@@ -46,6 +46,11 @@ _INITIAL_COMMIT = re.compile(
 )
 
 
+def is_initial_commit(message: str) -> bool:
+    """Whether `message` is the one `scaffolder new` gives a project's first commit."""
+    return _INITIAL_COMMIT.match(message) is not None
+
+
 @dataclass(frozen=True)
 class AppliedLayer:
     """One copier layer applied to the project, as its answers file records it."""

@@ -115,6 +115,10 @@ def test_update_brings_the_new_baseline_and_keeps_a_local_edit(
 
     assert result.code == 0, result.stderr
     done = result.json()["result"]
+    assert set(done) == {  # the --json contract
+        "project", "status", "template", "baseline", "branch", "base_branch",
+        "pristine_commit", "merge_commit", "changed", "conflicts", "diff", "next",
+    }  # fmt: skip
     branch = f"scaffolder/update-python-service-1.1.0-baseline-{NEXT_VERSION}"
     assert (done["status"], done["branch"], done["base_branch"]) == ("updated", branch, "main")
     assert done["baseline"]["to"] == NEXT_VERSION and done["baseline"]["from"] is None
@@ -333,3 +337,22 @@ def test_a_git_template_is_updated_to_its_newest_tag(
     assert "Our own notes." in (project / "SECURITY.md").read_text()
     assert answers(project, ".copier-answers.yml")["_scaffolder_template"] == "python-lib"
     assert answers(project, ".copier-answers.yml")["_commit"] == "v1.2.0"
+
+
+def test_vcs_ref_picks_the_git_template_version_to_update_to(
+    run_cli, tmp_path: Path, isolated_env: Path
+) -> None:
+    repo = tagged_repository(tmp_path / "lib", ["v1.0.0", "v1.1.0", "v1.2.0"])
+    write_config(isolated_env, f'[[template]]\nname = "python-lib"\nurl = "file://{repo}"\n')
+    project = tmp_path / "lib-svc"
+    made = run_cli(["new", "python-lib", "-o", project, "--vcs-ref", "v1.0.0", *ANSWERS])
+    assert made.code == 0, made.stderr
+
+    result = run_cli(["update", project, "--vcs-ref", "v1.1.0", "--json"])
+
+    assert result.code == 0, result.stderr
+    assert result.json()["result"]["template"]["to"] == "1.1.0"
+    assert "from v1.1.0" in (project / "README.md").read_text()
+    builtin = make_project(run_cli, tmp_path / "svc")
+    refused = run_cli(["update", builtin, "--vcs-ref", "v1"])
+    assert refused.code == 2 and "is a built-in template" in refused.stderr
