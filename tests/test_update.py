@@ -356,3 +356,21 @@ def test_vcs_ref_picks_the_git_template_version_to_update_to(
     builtin = make_project(run_cli, tmp_path / "svc")
     refused = run_cli(["update", builtin, "--vcs-ref", "v1"])
     assert refused.code == 2 and "is a built-in template" in refused.stderr
+
+
+def test_a_render_holding_the_token_is_refused_before_anything_is_written(
+    run_cli, tmp_path: Path, next_release: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_project(run_cli, tmp_path / "svc")
+    token = "ghp_" + "T0ken" * 8
+    security = next_release / "_baseline/template/SECURITY.md.jinja"
+    security.write_text(security.read_text() + "\n{{ 'ghp_' ~ 'T0ken' * 8 }}\n")
+    monkeypatch.setenv(TEMPLATES_DIR_ENV, str(next_release))
+    monkeypatch.setenv("GITHUB_TOKEN", token)
+    before = snapshot(project)
+
+    result = run_cli(["update", project])
+
+    assert result.code == 4 and "SECURITY.md" in result.stderr
+    assert token not in result.stdout + result.stderr
+    assert snapshot(project) == before

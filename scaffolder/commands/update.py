@@ -199,7 +199,26 @@ def _render(project: Project, info: TemplateInfo, dst: Path) -> tuple[layers.Sta
     template_answers = _read(dst / layers.TEMPLATE_ANSWERS_FILE)
     version = _tag_version(template_answers.get("_commit")) or stack.template.version
     _record(dst, stack, resolved, version)
+    _refuse_secrets(dst)
     return stack, version
+
+
+def _refuse_secrets(dst: Path) -> None:
+    """What `new` checks before its commit: no file of the render holds a token from the
+    environment (`SecretInProjectError`, exit 4), in its content or its name."""
+    from scaffolder.errors import SecretInProjectError
+
+    needles = [s.encode() for s in git.environment_secrets() if len(s) >= git.MIN_SECRET_LENGTH]
+    if not needles:
+        return
+    for path in sorted(dst.rglob("*")):
+        rel = path.relative_to(dst).as_posix()
+        named = any(n in rel.encode() for n in needles)
+        if named or (path.is_file() and any(n in path.read_bytes() for n in needles)):
+            shown = rel
+            for needle in needles:
+                shown = shown.replace(needle.decode(), "***")
+            raise SecretInProjectError(path=shown, action="commit")
 
 
 def _tag_version(commit: object) -> str:
