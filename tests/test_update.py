@@ -374,3 +374,31 @@ def test_a_render_holding_the_token_is_refused_before_anything_is_written(
     assert result.code == 4 and "SECURITY.md" in result.stderr
     assert token not in result.stdout + result.stderr
     assert snapshot(project) == before
+
+
+def test_answers_publish_recorded_later_merge_without_a_conflict(
+    run_cli, tmp_path: Path, next_release: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """publish records the GitHub owner, host and plan in the baseline's answers file and
+    re-renders (publish/align.py); the next update renders with those answers."""
+    local = ["--set", "owner=user:jdoe", "--no-input", "--no-register"]
+    project = tmp_path / "a" / "svc"
+    assert run_cli(["new", "python-service", "-o", project, *local]).code == 0
+    aligned = tmp_path / "b" / "svc"
+    more = ["--set", "github_owner=jdoe", "--set", "code_security=false"]
+    assert run_cli(["new", "python-service", "-o", aligned, *local, *more]).code == 0
+    git(project, "rm", "-q", "-r", ".")
+    for rel in git(aligned, "ls-files").split():
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(aligned / rel, project / rel)
+    commit_all(project, "publish: align with what GitHub offers")
+    monkeypatch.setenv(TEMPLATES_DIR_ENV, str(next_release))
+
+    result = run_cli(["update", project, "--json"])
+
+    assert result.code == 0, result.stdout
+    baseline = answers(project)
+    assert (baseline["github_owner"], baseline["code_security"]) == ("jdoe", False)
+    assert baseline["_scaffolder_baseline_version"] == NEXT_VERSION
+    assert not (project / ".github/workflows/codeql.yml").exists()
+    assert NEW_PIN in (project / CI).read_text()

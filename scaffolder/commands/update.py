@@ -355,7 +355,13 @@ def run(options: UpdateOptions, progress: Progress = SILENT) -> UpdateResult:
         with progress.step("merge", f"{branch} from {base_branch}"):
             tree = pristine.tree_of_folder(root, render_dir)
             commit = pristine.commit_tree(root, tree, previous, pristine_message)
-            conflicts = pristine.merge_on_branch(root, branch, commit, merge_message)
+            # The render's answers files hold the project's own recorded answers, plus what
+            # the new versions add: on a conflict (lines next to what publish recorded), the
+            # render's file is the right one.
+            answer_files = (layers.TEMPLATE_ANSWERS_FILE, layers.BASELINE_ANSWERS_FILE)
+            conflicts = pristine.merge_on_branch(
+                root, branch, commit, merge_message, theirs=answer_files
+            )
     merged = None if conflicts else git.head_commit(root)
     changed = pristine.changed_files(root, head, merged or "HEAD") if merged else conflicts
     return replace(

@@ -146,22 +146,40 @@ def scratch_objects(repo: Path) -> Iterator[dict[str, str]]:
         }
 
 
-def merge_on_branch(repo: Path, branch: str, commit: str, message: str) -> list[str]:
-    """Create `branch` at HEAD, check it out and merge `commit` into it (no fast-forward,
-    no hooks). Returns the conflicted files (left with inline markers, merge not committed);
-    empty when the merge was committed. A merge git refuses outright is undone: the previous
-    branch is checked out again and `branch` deleted."""
-    previous = current_branch(repo)
-    _git(repo, ["switch", "--quiet", "-c", branch])
-    args = ["merge", "--no-ff", "--no-verify", "--no-edit", "-m", message, commit]
+def _with_identity(repo: Path, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
     env = {"GIT_MERGE_AUTOEDIT": "no"}
     proc = _git(repo, args, env, check=False)
     if proc.returncode != 0 and "user.email" in proc.stderr + proc.stdout:
         proc = _git(repo, args, {**env, **git.identity_env(repo)}, check=False)
+    return proc
+
+
+def merge_on_branch(
+    repo: Path, branch: str, commit: str, message: str, *, theirs: Sequence[str] = ()
+) -> list[str]:
+    """Create `branch` at HEAD, check it out and merge `commit` into it (no fast-forward,
+    no hooks). A conflict in one of the files `theirs` names is resolved with `commit`'s
+    version. Returns the other conflicted files (left with inline markers, merge not
+    committed); empty when the merge was committed. A merge git refuses outright is undone:
+    the previous branch is checked out again and `branch` deleted."""
+    previous = current_branch(repo)
+    _git(repo, ["switch", "--quiet", "-c", branch])
+    proc = _with_identity(
+        repo, ["merge", "--no-ff", "--no-verify", "--no-edit", "-m", message, commit]
+    )
     if proc.returncode == 0:
         return []
     conflicts = _git(repo, ["diff", "--name-only", "-z", "--diff-filter=U"], check=False)
     files = [f for f in conflicts.stdout.split("\0") if f]
+    if taken := [f for f in files if f in theirs]:
+        _git(repo, ["checkout", "--theirs", "--", *taken])
+        _git(repo, ["add", "--", *taken])
+        files = [f for f in files if f not in taken]
+        if not files:
+            committed = _with_identity(repo, ["commit", "--quiet", "--no-verify", "--no-edit"])
+            if committed.returncode != 0:
+                raise GitError(f"git commit failed: {git.failure_reason(committed)}")
+            return []
     if files:
         return files
     reason = git.failure_reason(proc)
