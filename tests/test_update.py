@@ -254,6 +254,20 @@ def test_dry_run_shows_the_diff_and_changes_nothing(
     assert snapshot(project) == before
 
 
+def test_a_new_project_is_up_to_date_twice_and_its_answers_wait_for_a_real_update(
+    run_cli, tmp_path: Path
+) -> None:
+    project = make_project(run_cli, tmp_path / "svc")
+    before = snapshot(project)
+    for _ in range(2):
+        again = run_cli(["update", project, "--json"])
+        assert again.code == 0, again.stderr
+        result = again.json()["result"]
+        assert result["status"] == "up-to-date" and result["branch"] is None
+        assert snapshot(project) == before
+    assert "_scaffolder_baseline_version" not in answers(project)
+
+
 def test_an_updated_project_is_up_to_date_twice(
     run_cli, tmp_path: Path, next_release: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

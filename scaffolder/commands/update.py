@@ -10,7 +10,8 @@ How (see `vcs/pristine.py` for the history this relies on):
    (`_scaffolder_*`: the template's name, source and version, the baseline's version,
    languages and the standard answers it was given), so an answers file written by an older
    release is migrated by its first update;
-3. up to date when that render is the previous pristine render (nothing written, exit 0);
+3. up to date when that render is the previous pristine render (nothing written, exit 0;
+   `_src_path`, and scaffolder's records missing from an older render, do not count);
 4. else commit the render (parent: the previous pristine commit; trailer
    `Scaffolder-Pristine: true`) and merge it into a new branch `scaffolder/update-...` made
    from HEAD, which is checked out at the end: git's merge base is the previous pristine
@@ -43,6 +44,8 @@ from scaffolder.vcs import git, pristine
 
 Status = Literal["updated", "conflict", "up-to-date", "planned"]
 BRANCH_PREFIX = "scaffolder/update-"
+#: The line above scaffolder's records in a rendered answers file.
+RECORDS_HEADER = "# Recorded by scaffolder update: what replays this layer.\n"
 _UNSAFE_REF_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -268,11 +271,38 @@ def _record(dst: Path, stack: layers.Stack, answers: Mapping[str, Any], version:
         )
 
 
+def _same_render(
+    root: Path, previous: str, tree: str, render_dir: Path, env: Mapping[str, str]
+) -> bool:
+    """Whether the render is the previous pristine render: the same tree, or one whose only
+    differences are copier's `_src_path` (where scaffolder is installed) and, when the previous
+    render predates them, scaffolder's records (the migration waits for a real update)."""
+    if tree == pristine.tree_of(root, previous, env):
+        return True
+    changed = pristine.changed_files(root, previous, tree, env)
+    if not set(changed) <= {layers.TEMPLATE_ANSWERS_FILE, layers.BASELINE_ANSWERS_FILE}:
+        return False
+    before = pristine.read_blobs(root, previous, changed)
+    for rel in changed:
+        old = before.get(rel, b"").decode("utf-8", errors="replace")
+        path = render_dir / rel
+        new = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if RECORDS_HEADER not in old:
+            new = new.split(RECORDS_HEADER)[0]
+        if _without_source(old) != _without_source(new):
+            return False
+    return True
+
+
+def _without_source(text: str) -> list[str]:
+    return [line for line in text.splitlines() if not line.startswith("_src_path:")]
+
+
 def _append(path: Path, records: Mapping[str, Any]) -> None:
     if not path.is_file():
         return
     text = path.read_text(encoding="utf-8")
-    block = "# Recorded by scaffolder update: what replays this layer.\n" + yaml.safe_dump(
+    block = RECORDS_HEADER + yaml.safe_dump(
         dict(records), sort_keys=False, allow_unicode=True, default_flow_style=False
     )
     path.write_text(text + ("" if text.endswith("\n") else "\n") + block, encoding="utf-8")
@@ -329,7 +359,7 @@ def run(options: UpdateOptions, progress: Progress = SILENT) -> UpdateResult:
         )
         with pristine.scratch_objects(root) as scratch:
             tree = pristine.tree_of_folder(root, render_dir, scratch)
-            if tree == pristine.tree_of(root, previous, scratch):
+            if _same_render(root, previous, tree, render_dir, scratch):
                 return base
             pristine_message, merge_message = _messages(stack.template.name, version, baseline)
             if options.dry_run:
