@@ -27,6 +27,7 @@ those commands exit 1 with `ExitCode.CHECKS_FAILED`)::
     │   ├── GitHubPermissionError        403/404: not allowed, or not on this plan (`.plan_limited`)
     │   ├── GitHubRateLimitError         rate limited for longer than the retry budget allows
     │   └── RepositoryConflictError      the repository exists and holds someone else's work
+    ├── UpdateRefusedError               exit 5: update refused before writing (dirty tree, ...)
     ├── PartialSuccessError              exit 3: some steps ran; wraps the cause, says how to resume
     ├── Interrupted                      exit 130: Ctrl-C; says what was undone or how to resume
     └── InternalError                    exit 70: a bug; wraps the unexpected exception
@@ -453,3 +454,11 @@ class TemplateNameClashError(UsageError):
             f"two templates are called {name}: {first}, and {second}",
             hint="give one of them another `name` in the configuration file",
         )
+
+
+class UpdateRefusedError(ScaffolderError):
+    """`scaffolder update` refused before writing anything: the project is not a git repository,
+    its HEAD is detached, its tree is dirty, or the update branch exists already."""
+
+    exit_code = ExitCode.GITHUB
+    kind = "update-refused"

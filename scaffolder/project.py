@@ -11,7 +11,10 @@ from it:
 * the Component entity of `catalog-info.yaml`, and the `origin` remote, read from
   `.git/config` as text (no git process).
 
-publish, resume and audit use it; later, update and the wizard.
+publish, resume, audit and update use it. `scaffolder update` also records its own
+`_scaffolder_*` keys in the answers files (`AppliedLayer.own`): the template's name, source and
+version, the baseline's version, languages and the standard answers it was given, so a layer
+can be replayed without the initial commit's message.
 """
 
 from __future__ import annotations
@@ -30,9 +33,22 @@ from scaffolder.render import layers
 from scaffolder.render.registry import TemplateInfo, resolve_template
 
 CATALOG_INFO = "catalog-info.yaml"
+#: The answers files' keys scaffolder itself writes (`scaffolder update`; copier's are `_src_path`
+#: and `_commit`): what replays a layer without the initial commit's message.
+OWN_PREFIX = "_scaffolder_"
+TEMPLATE_KEY = "_scaffolder_template"
+TEMPLATE_SOURCE_KEY = "_scaffolder_template_source"
+TEMPLATE_VERSION_KEY = "_scaffolder_template_version"
+BASELINE_VERSION_KEY = "_scaffolder_baseline_version"
+LANGUAGES_KEY = "_scaffolder_languages"
 _INITIAL_COMMIT = re.compile(
     r"^Initial commit from the (?P<name>\S+)(?: (?P<version>\S+))? template"
 )
+
+
+def is_initial_commit(message: str) -> bool:
+    """Whether `message` is the one `scaffolder new` gives a project's first commit."""
+    return _INITIAL_COMMIT.match(message) is not None
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,9 @@ class AppliedLayer:
     answers: Mapping[str, Any]
     source: str
     commit: str | None
+    #: scaffolder's own `_scaffolder_*` records (written by `scaffolder update`): the
+    #: template's name, source and version, the baseline's version and languages.
+    own: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,7 +116,10 @@ class Project:
                 continue
             recorded = _read_answers(file)
             source = str(recorded.get("_src_path", ""))
-            layer_name = (Path(source).name or name) if name == "template" else name
+            own = {k: v for k, v in recorded.items() if k.startswith(OWN_PREFIX)}
+            layer_name = name
+            if name == "template":
+                layer_name = str(own.get(TEMPLATE_KEY) or "") or Path(source).name or name
             applied.append(
                 AppliedLayer(
                     name=layer_name,
@@ -105,6 +127,7 @@ class Project:
                     answers={k: v for k, v in recorded.items() if not k.startswith("_")},
                     source=source,
                     commit=str(recorded["_commit"]) if recorded.get("_commit") else None,
+                    own=own,
                 )
             )
         template_layer = applied[0]
@@ -137,14 +160,40 @@ class Project:
 
     @cached_property
     def template_version(self) -> str:
-        """The version the initial commit names ('' when it names none, or no commit yet)."""
+        """The version the answers file records (`scaffolder update` writes it), else the one
+        the initial commit names ('' when it names none, or no commit yet)."""
         from scaffolder.vcs import git
 
+        if recorded := str(self.layers[0].own.get(TEMPLATE_VERSION_KEY) or ""):
+            return recorded
         if not git.is_repository(self.path):
             return self.template.version
         message = git.initial_commit_message(self.path)
         match = _INITIAL_COMMIT.match(message or "")
         return (match.group("version") or "") if match else ""
+
+    @cached_property
+    def template_name(self) -> str:
+        """The template's name as scaffolder knew it (built-in or configured): the answers
+        file's record, else the initial commit's message, else the template layer's name."""
+        if recorded := str(self.layers[0].own.get(TEMPLATE_KEY) or ""):
+            return recorded
+        from scaffolder.vcs import git
+
+        if git.is_repository(self.path):
+            match = _INITIAL_COMMIT.match(git.initial_commit_message(self.path) or "")
+            if match:
+                return match.group("name")
+        return self.template.name
+
+    @property
+    def baseline_version(self) -> str:
+        """The baseline version the answers file records ('' before the first update: the
+        answers files of a project `new` made do not record it)."""
+        for layer in self.layers:
+            if layer.answers_file == layers.BASELINE_ANSWERS_FILE:
+                return str(layer.own.get(BASELINE_VERSION_KEY) or "")
+        return ""
 
     # -- what the repository says ---------------------------------------------------------
     @cached_property

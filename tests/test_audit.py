@@ -82,6 +82,16 @@ def break_pins(root: Path) -> None:
     )
 
 
+def break_drift(root: Path) -> None:
+    """Re-pin checkout to another SHA: still pinned, so only the comparison with the pristine
+    render (the initial commit) sees it."""
+    edit(
+        wf(root, "ci.yml"),
+        re.compile(r"actions/checkout@[0-9a-f]{40}"),
+        "actions/checkout@" + "a" * 40,
+    )
+
+
 def break_permissions(root: Path) -> None:
     edit(wf(root, "ci.yml"), "permissions: {}", "permissions: write-all")
 
@@ -151,6 +161,7 @@ BREAKS: dict[str, Callable[[Path], None]] = {
     "license": break_license,
     "gitignore": break_gitignore,
     "branch-ruleset": break_ruleset,
+    "drift": break_drift,
 }
 
 
@@ -168,9 +179,10 @@ def test_audit_fails_exactly_the_broken_rule(check, template, scaffold_copy, run
     failed = {c["name"]: c["reason"] for c in report["result"]["checks"] if not c["passed"]}
     assert result.code == ExitCode.CHECKS_FAILED
     assert report["ok"] is False and report["exit_code"] == 1
-    # zizmor may see the same break too (tests/test_audit_zizmor.py); of scaffolder's own
-    # checks, exactly the broken one fails.
-    assert [name for name in failed if not name.startswith("zizmor")] == [check], failed
+    # zizmor may see the same break too (tests/test_audit_zizmor.py), and so may drift (the
+    # break differs from the pristine render); of the other checks, exactly the broken one fails.
+    others = [n for n in failed if not n.startswith("zizmor") and (n != "drift" or check == n)]
+    assert others == [check], failed
     assert failed[check]  # a reason, for the user to act on
 
 
@@ -285,7 +297,8 @@ def test_audit_names_the_reason(check, breaker, reason, scaffold_copy) -> None:
     root = scaffold_copy("python-service")
     breaker(root)
     report = audit(root)
-    own = [r.name for r in report.failed if not r.name.startswith("zizmor")]
+    # drift sees every break of a workflow the pristine render has (tests/test_drift.py).
+    own = [r.name for r in report.failed if not r.name.startswith("zizmor") and r.name != "drift"]
     # A write the analyze job should not have is also a job-level write the baseline never
     # grants.
     expected = [check, "job-permissions"] if reason == "also writes contents" else [check]
@@ -476,7 +489,7 @@ def test_an_empty_folder_fails_what_it_lacks(tmp_path, run_cli) -> None:
     result = run_cli(["audit", tmp_path])
     assert result.code == ExitCode.CHECKS_FAILED
     assert "no catalog-info.yaml" in result.stdout
-    assert re.search(r"18 checks: \d+ passed, \d+ failed", result.stdout)
+    assert re.search(r"19 checks: \d+ passed, \d+ failed", result.stdout)
 
 
 def test_audit_refuses_a_path_that_is_not_a_folder(tmp_path, run_cli) -> None:
@@ -495,7 +508,7 @@ def test_audit_json_contract(scaffolds, run_cli) -> None:
     assert report["ok"] is True and report["exit_code"] == 0 and report["error"] is None
     assert set(report["result"]) == {"path", "languages", "summary", "checks"}
     assert report["result"]["path"] == str(path.resolve())
-    assert report["result"]["summary"] == {"passed": 18, "failed": 0}
+    assert report["result"]["summary"] == {"passed": 19, "failed": 0}
     assert [c["name"] for c in report["result"]["checks"]] == [*check_names(), "zizmor"]
     for check in report["result"]["checks"]:
         assert set(check) == {"name", "title", "passed", "reason"}
@@ -509,7 +522,7 @@ def test_audit_text_lists_every_check(scaffolds, run_cli) -> None:
     assert result.code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == f"audit {path.resolve()} (typescript)"
-    assert lines[-1] == "18 checks: 18 passed, 0 failed"
+    assert lines[-1] == "19 checks: 19 passed, 0 failed"
     assert all(line.startswith("  ✓ ") for line in lines[1:-1])
 
 

@@ -32,6 +32,10 @@ gitignore                 .gitignore exists and covers the language's artefacts
 branch-ruleset            .github/rulesets/*.json protects the default branch: PR with all
                           five parameters (2+ approvals in production), status checks naming
                           the CI and CodeQL jobs, no deletion or force push, no bypass actors
+drift                     the workflows and dependabot.yml as the newest pristine render in the
+                          project's history has them: the same action pins, no wider
+                          permissions, every Dependabot entry (skipped without git history;
+                          scaffolder/audit/drift.py)
 ========================  =================================================================
 
 What each language needs (its manifests, CodeQL name and build mode, Dependabot ecosystems, test
@@ -50,6 +54,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scaffolder.audit import zizmor
+from scaffolder.audit.drift import DRIFT_CHECKS
 from scaffolder.audit.files import FILE_CHECKS
 from scaffolder.audit.model import AuditReport, Check, CheckResult
 from scaffolder.audit.repo import Repository
@@ -77,8 +82,12 @@ _ORDER = (
     "license",
     "gitignore",
     "branch-ruleset",
+    "drift",
 )
-_ALL = {name: Check(name, title, run) for name, title, run in (*FILE_CHECKS, *WORKFLOW_CHECKS)}
+_ALL = {
+    name: Check(name, title, run)
+    for name, title, run in (*FILE_CHECKS, *WORKFLOW_CHECKS, *DRIFT_CHECKS)
+}
 #: Every check, in the order the report lists them.
 CHECKS: tuple[Check, ...] = tuple(_ALL[name] for name in _ORDER)
 

@@ -25,7 +25,17 @@ from scaffolder.cli.output import Output
 from scaffolder.errors import ExitCode, InternalError, Interrupted, ScaffolderError, exit_codes_help
 
 #: Command modules under scaffolder.cli, in the order `--help` lists them.
-COMMANDS = ("new", "resume", "templates", "template", "catalog", "audit", "publish", "outdated")
+COMMANDS = (
+    "new",
+    "resume",
+    "update",
+    "outdated",
+    "templates",
+    "template",
+    "catalog",
+    "audit",
+    "publish",
+)
 
 EXIT_CODES = exit_codes_help()
 

@@ -28,8 +28,21 @@ _FOLDER_HINT = "point at a copier template folder, a git repository of one, or a
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
+#: Points `templates_root()` at another folder of built-in templates: those of another
+#: scaffolder release, laid out as `templates/` is. The tests use it to make a project with one
+#: version of the baseline and update it to another (tests/test_update.py); a template author
+#: can use it to try a change before the release. Everything else about those templates is as
+#: for the shipped ones (they are trusted: whoever sets the environment runs scaffolder).
+TEMPLATES_DIR_ENV = "SCAFFOLDER_TEMPLATES_DIR"
+
+
 def templates_root() -> Path:
-    """The folder holding the built-in templates, installed or in a checkout."""
+    """The folder holding the built-in templates, installed or in a checkout (or the folder
+    `$SCAFFOLDER_TEMPLATES_DIR` names)."""
+    import os
+
+    if override := os.environ.get(TEMPLATES_DIR_ENV):
+        return Path(override).expanduser().absolute()
     installed = _PACKAGE_DIR / "_templates"
     if installed.is_dir():
         return installed
