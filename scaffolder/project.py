@@ -41,6 +41,9 @@ TEMPLATE_SOURCE_KEY = "_scaffolder_template_source"
 TEMPLATE_VERSION_KEY = "_scaffolder_template_version"
 BASELINE_VERSION_KEY = "_scaffolder_baseline_version"
 LANGUAGES_KEY = "_scaffolder_languages"
+#: The commit trailer naming the security baseline's version a commit rendered: `new` writes it
+#: in the initial commit, `outdated` and `update` read the newest one in the history.
+BASELINE_TRAILER = "Scaffolder-Baseline"
 _INITIAL_COMMIT = re.compile(
     r"^Initial commit from the (?P<name>\S+)(?: (?P<version>\S+))? template"
 )
@@ -186,13 +189,16 @@ class Project:
                 return match.group("name")
         return self.template.name
 
-    @property
+    @cached_property
     def baseline_version(self) -> str:
-        """The baseline version the answers file records ('' before the first update: the
-        answers files of a project `new` made do not record it)."""
+        """The baseline version the answers file records, else the newest `Scaffolder-Baseline`
+        trailer in the history (`new` writes one in the initial commit); '' when neither names
+        one, or the project has no baseline."""
         for layer in self.layers:
             if layer.answers_file == layers.BASELINE_ANSWERS_FILE:
-                return str(layer.own.get(BASELINE_VERSION_KEY) or "")
+                return str(
+                    layer.own.get(BASELINE_VERSION_KEY) or newest_baseline_trailer(self.path) or ""
+                )
         return ""
 
     # -- what the repository says ---------------------------------------------------------
@@ -237,3 +243,23 @@ class Project:
             "layers": [layer.to_json() for layer in self.layers],
             "origin": self.origin,
         }
+
+
+def newest_baseline_trailer(folder: Path) -> str | None:
+    """The newest `Scaffolder-Baseline:` trailer in the history of HEAD, if any."""
+    from scaffolder.vcs import git
+
+    if not git.is_repository(folder):
+        return None
+    proc = git.run_git(
+        ["log", "-1", "--format=%B", f"--grep=^{BASELINE_TRAILER}: ", "HEAD"],
+        cwd=folder,
+        check=False,
+    )
+    if proc.returncode != 0:
+        return None
+    for line in reversed(proc.stdout.splitlines()):
+        key, _, value = line.partition(":")
+        if key.strip() == BASELINE_TRAILER and value.strip():
+            return value.strip()
+    return None

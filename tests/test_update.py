@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scaffolder.render.registry import TEMPLATES_DIR_ENV
+from scaffolder.render.registry import TEMPLATES_DIR_ENV, baseline_layer
 from tests.conftest import TEMPLATES
 from tests.source_helpers import tagged_repository, write_config
 
@@ -101,6 +101,7 @@ def test_update_brings_the_new_baseline_and_keeps_a_local_edit(
     run_cli, tmp_path: Path, next_release: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = make_project(run_cli, tmp_path / "svc")
+    shipped = baseline_layer().version
     # Today's answers files: nothing to replay the baseline with, no version recorded.
     before = answers(project)
     assert "_commit" not in before and "owner" not in before
@@ -121,7 +122,8 @@ def test_update_brings_the_new_baseline_and_keeps_a_local_edit(
     }  # fmt: skip
     branch = f"scaffolder/update-python-service-1.1.0-baseline-{NEXT_VERSION}"
     assert (done["status"], done["branch"], done["base_branch"]) == ("updated", branch, "main")
-    assert done["baseline"]["to"] == NEXT_VERSION and done["baseline"]["from"] is None
+    # The version it came from is the one the initial commit's trailer names.
+    assert done["baseline"] == {"from": shipped, "to": NEXT_VERSION}
     assert done["template"] == {"name": "python-service", "from": "1.1.0", "to": "1.1.0"}
     assert CI in done["changed"] and ".github/dependabot.yml" in done["changed"]
     ci = (project / CI).read_text()

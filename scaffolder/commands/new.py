@@ -34,6 +34,7 @@ from scaffolder.errors import (
     UsageError,
 )
 from scaffolder.progress import SILENT, Progress
+from scaffolder.project import BASELINE_TRAILER
 from scaffolder.render import layers
 from scaffolder.render.registry import PinnedSource, TemplateInfo, resolve_template
 from scaffolder.render.sources import allows_unsafe
@@ -428,11 +429,6 @@ def _undo_destination(dst: Path, undo: Undo) -> None:
                 child.unlink(missing_ok=True)
 
     undo.add(f"empty {dst}", empty_again)
-
-
-#: The trailer naming the security baseline's version a commit rendered (`scaffolder outdated`
-#: reads the newest one in a project's history).
-BASELINE_TRAILER = "Scaffolder-Baseline"
 
 
 def commit_message(template: TemplateInfo, baseline: str = "") -> str:

@@ -40,17 +40,17 @@ from packaging.version import InvalidVersion, Version
 from scaffolder import fleet
 from scaffolder.errors import ExitCode, ScaffolderError, UsageError
 from scaffolder.progress import SILENT, Progress
+from scaffolder.project import (
+    BASELINE_VERSION_KEY,
+    TEMPLATE_VERSION_KEY,
+    newest_baseline_trailer,
+)
 
 if TYPE_CHECKING:
     from scaffolder.github.contents import GitHubFetcher
 
 TEMPLATE_ANSWERS = ".copier-answers.yml"
 BASELINE_ANSWERS = ".copier-answers.baseline.yml"
-#: The answers-file keys that record a layer's version (scaffolder's own `_` keys).
-TEMPLATE_VERSION_KEY = "_scaffolder_template_version"
-BASELINE_VERSION_KEY = "_scaffolder_baseline_version"
-#: The commit trailer naming the baseline version a commit rendered (`commands/new.py`).
-BASELINE_TRAILER = "Scaffolder-Baseline"
 _TEMPLATE_LABEL = "scaffolder.io/template-version"
 _BUILTIN_PARENTS = ("templates", "_templates")
 
@@ -168,26 +168,6 @@ class Recorded:
         )
 
 
-def _newest_trailer(folder: Path) -> str | None:
-    """The newest `Scaffolder-Baseline:` trailer in the history of HEAD."""
-    from scaffolder.vcs import git
-
-    if not git.is_repository(folder):
-        return None
-    proc = git.run_git(
-        ["log", "-1", "--format=%B", f"--grep=^{BASELINE_TRAILER}: ", "HEAD"],
-        cwd=folder,
-        check=False,
-    )
-    if proc.returncode != 0:
-        return None
-    for line in reversed(proc.stdout.splitlines()):
-        key, _, value = line.partition(":")
-        if key.strip() == BASELINE_TRAILER and value.strip():
-            return value.strip()
-    return None
-
-
 def read_local(folder: Path) -> Recorded:
     from scaffolder.project import Project
 
@@ -203,7 +183,7 @@ def read_local(folder: Path) -> Recorded:
         baseline_answers=baseline,
         where=str(project.path),
         template_fallback=lambda: project.template_version or None,
-        baseline_fallback=lambda: _newest_trailer(project.path),
+        baseline_fallback=lambda: newest_baseline_trailer(project.path),
     )
 
 
