@@ -17,15 +17,15 @@ from typing import Any, Literal
 from scaffolder.backstage.documents import UnparsableError, entity_problems, parse_documents, ref_of
 from scaffolder.backstage.rules import parse_entity_ref
 from scaffolder.catalog import locations
+from scaffolder.catalog.cache import EntityCache
 from scaffolder.catalog.sources import (
     Catalog,
-    LocalCatalog,
     Reader,
     RemoteCatalog,
     TargetUnreadable,
     is_url,
 )
-from scaffolder.catalog.walk import load
+from scaffolder.catalog.walk import plan, read_catalog, walk_targets
 from scaffolder.errors import CatalogTargetError
 from scaffolder.progress import SILENT, Progress
 
@@ -187,12 +187,7 @@ def _find_target(
     catalog: Catalog, value: str, reader: Reader, *, use_cache: bool = True
 ) -> tuple[str, str, tuple[str, ...]]:
     """The registered target meant by `value`: a target, a path to one, or an entity ref."""
-    if isinstance(catalog, LocalCatalog):
-        text = locations.read_text(catalog.path)
-    else:
-        text, _ = reader.read_catalog(catalog)
-    entries = locations.entries_in(text, source=str(catalog))
-    by_target = {e.target: e for e in entries}
+    text, location = read_catalog(catalog, reader)
     candidates = [value.strip()]
     if not is_url(value):
         path = Path(value).expanduser()
@@ -200,15 +195,19 @@ def _find_target(
         candidates += [str(absolute), str(absolute / CATALOG_INFO)]
         if path.exists():
             candidates += [str(path.resolve()), str(path.resolve() / CATALOG_INFO)]
-    for candidate in candidates:
-        if candidate in by_target:
-            return candidate, by_target[candidate].type, _refs_in(candidate, reader)
+    entry = locations.lookup(text, candidates, source=str(catalog))
+    if entry is not None:
+        return entry.target, entry.type, _refs_in(entry.target, reader)
     try:
         ref = parse_entity_ref(value, default_kind="component")
     except ValueError:
         ref = None
     if ref is not None:
-        walked = load(catalog, reader, use_cache=use_cache)
+        level, _ = plan(text, location)
+        del text
+        by_target = {t.target: t for t in level}
+        cache = EntityCache.for_catalog(location, enabled=use_cache)
+        walked = walk_targets(level, location, reader, cache=cache)
         holders = {
             f.target.target: f.target
             for f in walked.found

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from scaffolder.backstage.documents import UnparsableError, parse_documents
+from scaffolder.backstage.rules import is_valid_object_name
 from scaffolder.catalog import fastscan, locations
 from scaffolder.catalog.cache import EntityCache, Parsed, Unparsed, stamp_of
 from scaffolder.catalog.facts import Facts, facts_of
@@ -149,12 +150,66 @@ def _read_local(reader: Reader, location: str, cache: EntityCache) -> Parsed | T
     return parsed
 
 
-def _own_facts(catalog_text: str) -> tuple[Facts, ...]:
-    fast = locations.fast_documents(catalog_text)
+def _own_facts_fast(entries: list[locations.LocationEntry]) -> tuple[Facts, ...]:
+    """The facts of a catalog's own documents, all in scaffolder's layout (`fastscan`).
+
+    They are the same template with a name, a type and a target, so the facts of one with a
+    valid name are those of every other of its type with a valid name, but for the name,
+    line and target: the first is worked out in full (`facts_of`), and serves as the pattern
+    when that holds of it (a valid entity; the name and target where its row and nested
+    targets say). Any other document (an invalid name) is worked out in full.
+    """
+    patterns: dict[str, Facts | None] = {}
+    out: list[Facts] = []
+    append = out.append
+    first_line = fastscan.TARGET_LINE
+    for entry in entries:
+        name = entry.location
+        if is_valid_object_name(name):
+            pattern = patterns.get(entry.type)
+            if pattern is not None:
+                row = (name, *pattern.row[1:])
+                append(
+                    Facts(
+                        entry.line - first_line,
+                        True,
+                        "location",
+                        row,
+                        (),
+                        (),
+                        (entry.type, (entry.target,)),
+                    )
+                )
+                continue
+        facts = facts_of(locations.own_document(entry), entry.line - first_line)
+        append(facts)
+        if (
+            entry.type not in patterns
+            and is_valid_object_name(name)
+            and not facts.problems
+            and not facts.refs
+            and facts.kind == "location"
+            and facts.row[0] == name
+            and facts.nested == (entry.type, (entry.target,))
+        ):
+            patterns[entry.type] = facts
+    return tuple(out)
+
+
+def plan(
+    catalog_text: str, catalog_location: str, *, own: bool = False
+) -> tuple[list[Target], tuple[Facts, ...]]:
+    """A catalog's targets, and (`own`) the facts of its own documents."""
+    fast = locations.fast_entries(catalog_text)
+    entries = (
+        fast if fast is not None else locations.entries_in(catalog_text, source=catalog_location)
+    )
+    level = [Target(e.type, e.target, catalog_location, e.line) for e in entries]
+    if not own:
+        return level, ()
     if fast is not None:
-        first_line = fastscan.TARGET_LINE
-        return tuple(facts_of(locations.own_document(d), d.line - first_line) for d in fast)
-    return tuple(facts_of(d.data, d.line) for d in parse_documents(catalog_text))
+        return level, _own_facts_fast(fast)
+    return level, tuple(facts_of(d.data, d.line) for d in parse_documents(catalog_text))
 
 
 def walk(
@@ -169,14 +224,8 @@ def walk(
 
     `own`: also the facts of the catalog file's own documents (for `validate`).
     """
-    level = _targets(catalog_text, catalog_location)
-    own_facts = _own_facts(catalog_text) if own else ()
+    level, own_facts = plan(catalog_text, catalog_location, own=own)
     return walk_targets(level, catalog_location, reader, cache=cache, own=own_facts)
-
-
-def _targets(catalog_text: str, catalog_location: str) -> list[Target]:
-    entries = locations.entries_in(catalog_text, source=catalog_location)
-    return [Target(e.type, e.target, catalog_location, e.line) for e in entries]
 
 
 def walk_targets(
@@ -253,6 +302,13 @@ def walk_targets(
     )
 
 
+def read_catalog(catalog: Catalog, reader: Reader) -> tuple[str, str]:
+    """A catalog's text (a local file that is absent is empty) and its path or URL."""
+    if isinstance(catalog, LocalCatalog):
+        return locations.read_text(catalog.path), str(catalog.path)
+    return reader.read_catalog(catalog)
+
+
 def load(
     catalog: Catalog,
     reader: Reader,
@@ -262,13 +318,8 @@ def load(
     keep: Callable[[Found], bool] | None = None,
 ) -> Walk:
     """Walk a local catalog file (an absent one is empty) or one in a repository on GitHub."""
-    if isinstance(catalog, LocalCatalog):
-        location = str(catalog.path)
-        text = locations.read_text(catalog.path)
-    else:
-        text, location = reader.read_catalog(catalog)
-    level = _targets(text, location)
-    own_facts = _own_facts(text) if own else ()
+    text, location = read_catalog(catalog, reader)
+    level, own_facts = plan(text, location, own=own)
     del text  # 20 MB at 100,000 targets: not held while the entity files are read
     cache = EntityCache.for_catalog(location, enabled=use_cache)
     return walk_targets(level, location, reader, cache=cache, own=own_facts, keep=keep)
