@@ -17,7 +17,6 @@ from typing import Any, Literal
 from scaffolder.backstage.documents import UnparsableError, entity_problems, parse_documents, ref_of
 from scaffolder.backstage.rules import parse_entity_ref
 from scaffolder.catalog import locations
-from scaffolder.catalog.cache import EntityCache
 from scaffolder.catalog.sources import (
     Catalog,
     Reader,
@@ -25,7 +24,7 @@ from scaffolder.catalog.sources import (
     TargetUnreadable,
     is_url,
 )
-from scaffolder.catalog.walk import plan, read_catalog, walk_targets
+from scaffolder.catalog.walk import load, read_catalog
 from scaffolder.errors import CatalogTargetError
 from scaffolder.progress import SILENT, Progress
 
@@ -187,7 +186,7 @@ def _find_target(
     catalog: Catalog, value: str, reader: Reader, *, use_cache: bool = True
 ) -> tuple[str, str, tuple[str, ...]]:
     """The registered target meant by `value`: a target, a path to one, or an entity ref."""
-    text, location = read_catalog(catalog, reader)
+    text, _ = read_catalog(catalog, reader)
     candidates = [value.strip()]
     if not is_url(value):
         path = Path(value).expanduser()
@@ -203,15 +202,14 @@ def _find_target(
     except ValueError:
         ref = None
     if ref is not None:
-        level, _ = plan(text, location)
         del text
-        by_target = {t.target: t for t in level}
-        cache = EntityCache.for_catalog(location, enabled=use_cache)
-        walked = walk_targets(level, location, reader, cache=cache)
+        walked = load(catalog, reader, use_cache=use_cache)
+        key = str(ref).lower()
+        # The catalog's own targets that reach it (not a Location's inside another file).
         holders = {
             f.target.target: f.target
             for f in walked.found
-            if f.ref.lower() == str(ref).lower() and f.target.target in by_target
+            if f.target.listed_in == walked.catalog and f.ref.lower() == key
         }
         if len(holders) > 1:
             raise CatalogTargetError(
@@ -219,9 +217,9 @@ def _find_target(
                 hint="unregister one of those targets by its path or URL",
             )
         if holders:
-            (target,) = holders
+            ((target, listed),) = holders.items()
             held = tuple(f.ref for f in walked.found if f.target.target == target and f.ref)
-            return target, by_target[target].type, held
+            return target, listed.type, held
     raise CatalogTargetError(
         f"{value} is not registered in {catalog}",
         hint="see `scaffolder catalog list`; give an entity reference, a path or a URL",

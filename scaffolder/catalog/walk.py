@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple
 
 from scaffolder.backstage.documents import UnparsableError, parse_documents
 from scaffolder.backstage.rules import is_valid_object_name
 from scaffolder.catalog import fastscan, locations
-from scaffolder.catalog.cache import EntityCache, Parsed, Unparsed, stamp_of
+from scaffolder.catalog.cache import RACY_NS, EntityCache, Parsed, Unparsed, stamp_of
 from scaffolder.catalog.facts import Facts, facts_of
+from scaffolder.catalog.snapshot import Recorder, stamp_text
 from scaffolder.catalog.sources import (
     Catalog,
     LocalCatalog,
@@ -92,7 +95,8 @@ class Unreadable:
 @dataclass(frozen=True)
 class Walk:
     catalog: str
-    #: The catalog file's own documents (its Location entities), when asked for.
+    #: The catalog file's own documents (its Location entities) that have problems, when
+    #: asked for.
     own: tuple[Facts, ...]
     #: Every document reached, in catalog order; nested Locations included.
     found: tuple[Found, ...]
@@ -131,23 +135,27 @@ def _read_one(reader: Reader, location: str) -> Parsed | TargetUnreadable:
         return exc
 
 
-def _read_local(reader: Reader, location: str, cache: EntityCache) -> Parsed | TargetUnreadable:
-    """A local file's facts: from the cache when its stat is the one stored, else parsed."""
+def _read_local(
+    reader: Reader, location: str, cache: EntityCache
+) -> tuple[Parsed | TargetUnreadable, str]:
+    """A local file's facts (from the cache when its stat is the one stored, else parsed) and
+    its stamp for the walk snapshot ('' when it has none to give)."""
     try:
         info = os.stat(location)  # noqa: PTH116 -- 100,000 calls: no Path object for each
     except (OSError, ValueError):
-        return _read_one(reader, location)  # the read says why, in its own words
+        return _read_one(reader, location), ""  # the read says why, in its own words
     if not stat.S_ISREG(info.st_mode):
-        return _read_one(reader, location)
+        return _read_one(reader, location), ""
     stamp = stamp_of(info)
+    recent = time.time_ns() - info.st_mtime_ns < RACY_NS
     cached = cache.get(location, stamp)
     if cached is not None:
-        return cached
+        return cached, "" if recent else stamp_text(info)
     parsed = _read_one(reader, location)
     if not isinstance(parsed, TargetUnreadable):
         # Stamped before the read: a change after it makes the stamps differ next time.
         cache.put(location, stamp, parsed)
-    return parsed
+    return parsed, "" if recent else stamp_text(info)
 
 
 def _own_facts_fast(entries: list[locations.LocationEntry]) -> tuple[Facts, ...]:
@@ -219,13 +227,16 @@ def walk(
     *,
     cache: EntityCache | None = None,
     own: bool = False,
+    recorder: Recorder | None = None,
 ) -> Walk:
     """Every document reachable from catalog text read from `catalog_location`.
 
     `own`: also the facts of the catalog file's own documents (for `validate`).
     """
-    level, own_facts = plan(catalog_text, catalog_location, own=own)
-    return walk_targets(level, catalog_location, reader, cache=cache, own=own_facts)
+    level, own_facts = plan(catalog_text, catalog_location, own=own or recorder is not None)
+    return walk_targets(
+        level, catalog_location, reader, cache=cache, own=own_facts, recorder=recorder
+    )
 
 
 def walk_targets(
@@ -235,14 +246,17 @@ def walk_targets(
     *,
     cache: EntityCache | None = None,
     own: tuple[Facts, ...] = (),
-    keep: Callable[[Found], bool] | None = None,
+    keep: Callable[[Facts], bool] | None = None,
+    recorder: Recorder | None = None,
 ) -> Walk:
     """Every document reachable from a catalog's targets.
 
-    `keep`: which documents `found` holds (default: all). `catalog list` keeps the rows it
-    shows: at 100,000 entities, holding the others would only cost memory.
+    `keep`: which documents (by their facts) `found` holds (default: all). `catalog list`
+    keeps the rows it shows: at 100,000 entities, holding the others would only cost memory.
+    `recorder`: what collects the walk for the snapshot (`snapshot.py`) the cache stores.
     """
     cache = cache if cache is not None else EntityCache(None)
+    record = recorder if recorder is not None else Recorder("", None)
     found: list[Found] = []
     unreadable: list[Unreadable] = []
     duplicates: list[Target] = []
@@ -270,7 +284,12 @@ def walk_targets(
             next_level: list[Target] = []
             for target, location in resolved:
                 pending = remote.get(location)
-                parsed = pending.result() if pending else _read_local(reader, location, cache)
+                if pending:
+                    parsed, stamp = pending.result(), ""
+                else:
+                    parsed, stamp = _read_local(reader, location, cache)
+                if not stamp:
+                    record.fail()  # a URL, a file just modified or not a file
                 if isinstance(parsed, TargetUnreadable):
                     unreadable.append(Unreadable(target, location, parsed.reason))
                     continue
@@ -282,16 +301,20 @@ def walk_targets(
                     unreadable.append(Unreadable(target, location, "holds no entity"))
                     continue
                 for facts in parsed:
+                    record.add(facts, location, target, stamp)
                     item = Found(facts, location, target)
                     entity_count += item.is_entity
-                    if keep is None or keep(item):
+                    if keep is None or keep(facts):
                         found.append(item)
                     if item.kind == "location":
                         next_level.extend(_nested_targets(item, target.type))
             level = next_level
     for target in level:
         unreadable.append(Unreadable(target, "", f"Locations nested deeper than {MAX_DEPTH}"))
-    cache.save()
+    if unreadable:
+        record.fail()
+    own = tuple(f for f in own if f.problems)  # all `validate` reads of them
+    cache.save(record.finish(entity_count, duplicates, own))
     return Walk(
         catalog=catalog_location,
         own=own,
@@ -309,17 +332,75 @@ def read_catalog(catalog: Catalog, reader: Reader) -> tuple[str, str]:
     return reader.read_catalog(catalog)
 
 
+def catalog_stamp(path: Path) -> str | None:
+    """A local catalog file's stamp for the snapshot; None when it has none to give."""
+    try:
+        info = os.stat(path)  # noqa: PTH116 -- a string for the snapshot, not a Path
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(info.st_mode) or time.time_ns() - info.st_mtime_ns < RACY_NS:
+        return None
+    return stamp_text(info)
+
+
+def from_snapshot(
+    cache: EntityCache,
+    location: str,
+    stamp: str | None,
+    *,
+    own: bool = False,
+    keep: Callable[[Facts], bool] | None = None,
+) -> Walk | None:
+    """The walk the cache's snapshot holds, if the catalog and every file are as then."""
+    snap = cache.snapshot
+    if snap is None or not snap.matches(location, stamp):
+        return None
+
+    try:
+        own_facts = snap.own() if own else ()
+    except (ValueError, IndexError, TypeError):
+        return None
+    found = snap.rows(Target, Found, keep)
+    if found is None or own_facts is None:
+        return None
+    duplicates = tuple(Target(*d) for d in snap.meta["duplicates"])
+    entity_count = snap.meta["entities"]
+    if type(entity_count) is not int:
+        return None
+    cache.close()
+    return Walk(location, own_facts, tuple(found), (), duplicates, entity_count)
+
+
 def load(
     catalog: Catalog,
     reader: Reader,
     *,
     use_cache: bool = True,
     own: bool = False,
-    keep: Callable[[Found], bool] | None = None,
+    keep: Callable[[Facts], bool] | None = None,
 ) -> Walk:
-    """Walk a local catalog file (an absent one is empty) or one in a repository on GitHub."""
-    text, location = read_catalog(catalog, reader)
-    level, own_facts = plan(text, location, own=own)
+    """Walk a local catalog file (an absent one is empty) or one in a repository on GitHub.
+
+    A local catalog unchanged since the last walk, and every file it reached, is not walked
+    again: the cache's snapshot of that walk is what it found.
+    """
+    if isinstance(catalog, LocalCatalog):
+        location = str(catalog.path)
+        cache = EntityCache.for_catalog(location, enabled=use_cache)
+        stamp = catalog_stamp(catalog.path)  # before the read: a change after it shows
+        cached = from_snapshot(cache, location, stamp, own=own, keep=keep)
+        if cached is not None:
+            return cached
+        text = locations.read_text(catalog.path)
+    else:
+        text, location = reader.read_catalog(catalog)
+        cache = EntityCache.for_catalog(location, enabled=use_cache)
+        stamp = None
+    recording = stamp is not None and cache.file is not None
+    # A snapshot holds the catalog's own documents for `validate`, whoever walks first.
+    level, own_facts = plan(text, location, own=own or recording)
     del text  # 20 MB at 100,000 targets: not held while the entity files are read
-    cache = EntityCache.for_catalog(location, enabled=use_cache)
-    return walk_targets(level, location, reader, cache=cache, own=own_facts, keep=keep)
+    recorder = Recorder(location, stamp) if recording else None
+    return walk_targets(
+        level, location, reader, cache=cache, own=own_facts, keep=keep, recorder=recorder
+    )
