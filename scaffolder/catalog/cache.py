@@ -160,8 +160,9 @@ class EntityCache:
         self._memo: dict[Any, Any] = {}
         #: The stored walk (`snapshot.py`), if the file holds one; checked before it is used.
         self.snapshot: Snapshot | None = None
-        #: The open cache file, positioned at the snapshot's end, until `_lines` reads on.
+        #: The open cache file, until `_lines` reads its per-file lines (after the header).
         self._rest: BinaryIO | None = None
+        self._after_header = 0
 
     @classmethod
     def for_catalog(cls, catalog_location: str, *, enabled: bool = True) -> EntityCache:
@@ -192,7 +193,8 @@ class EntityCache:
             if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
                 handle.close()
                 return
-            header = json.loads(handle.readline(MAX_BYTES))
+            first = handle.readline(MAX_BYTES)
+            header = json.loads(first)
             if (
                 type(header) is not dict
                 or header.get("format") != _FORMAT
@@ -207,6 +209,7 @@ class EntityCache:
             handle.close()
             return
         self._rest = handle
+        self._after_header = len(first)
 
     def _lines(self) -> None:
         """Read the per-file lines (the first time they are needed)."""
@@ -215,6 +218,8 @@ class EntityCache:
             return
         try:
             with handle:
+                # From the header on, whatever the snapshot's header says of its length.
+                handle.seek(self._after_header)
                 data = handle.read(MAX_BYTES + 1)
         except OSError:
             return

@@ -4,10 +4,11 @@ A warm `catalog list`, `validate` or `unregister ENTITY_REF` at 100,000 entities
 read the 20 MB catalog file, resolve every target and decode one cache line per entity file.
 When nothing changed since the last walk, none of that is needed: the snapshot holds the
 walk's result (every document reached, in order, with its facts and the target that reached
-it), and the stamps of the catalog file and of every file the walk read.
+it), a digest of the catalog's text and the stamps of every file the walk read.
 
-It is used only when all of them are as stored: the catalog file's stamp (so its text is the
-one walked), the user's home and working folders (targets may start with `~` or be
+It is used only when all of them are as stored: the catalog's text (its length and BLAKE2b
+digest: reading and hashing 20 MB takes a few tens of milliseconds, and a text restored as it
+was is the same walk), the user's home and working folders (targets may start with `~` or be
 relative), and the stamp of every entity file (each is `stat`-ed, as the per-file cache
 does). Anything else, and the walk is done again (with the per-file cache), and a new
 snapshot stored. A walk that read a URL, met an unreadable target, or read a file modified in
@@ -67,6 +68,7 @@ class Recorder:
     """Collects a walk's documents as snapshot columns, as the walk finds them."""
 
     def __init__(self, catalog_location: str, catalog_stamp: str | None) -> None:
+        #: `catalog_stamp`: the catalog text's digest (`walk.catalog_digest`).
         self.ok = catalog_stamp is not None
         self.catalog = catalog_location
         self.catalog_stamp = catalog_stamp

@@ -27,7 +27,7 @@ from scaffolder.catalog.cache import EntityCache
 from scaffolder.catalog.facts import facts_of
 from scaffolder.catalog.snapshot import Recorder
 from scaffolder.catalog.sources import Catalog, LocalCatalog, Reader
-from scaffolder.catalog.walk import Found, Target, Walk, catalog_stamp, from_snapshot, walk
+from scaffolder.catalog.walk import Found, Target, Walk, catalog_digest, from_snapshot, walk
 from scaffolder.errors import CatalogFileError, UsageError
 
 
@@ -187,7 +187,7 @@ def validate_text(
 ) -> Validation:
     """Validate catalog text read from `location` (a path or URL) and all it reaches.
 
-    `stamp`: the local catalog file's, read before its text (the walk is then stored).
+    `stamp`: the local catalog text's `catalog_digest` (the walk is then stored).
     """
     try:
         if cache is None:
@@ -250,12 +250,12 @@ def validate_catalog(
                 hint="give the catalog file to check: scaffolder catalog validate FILE",
             )
         location = str(catalog.path)
+        text = locations.read_text(catalog.path)
         cache = EntityCache.for_catalog(location, enabled=use_cache)
-        stamp = catalog_stamp(catalog.path)  # before the read: a change after it shows
+        stamp = catalog_digest(text)
         cached = from_snapshot(cache, location, stamp, own=True)
         if cached is not None:
             return _validation(cached, location)
-        text = locations.read_text(catalog.path)
         return validate_text(text, location, reader, use_cache=use_cache, cache=cache, stamp=stamp)
     text, url = reader.read_catalog(catalog)
     return validate_text(text, url, reader, use_cache=use_cache)

@@ -13,13 +13,13 @@ each document is kept as its `Facts` (a few strings), not as the parsed document
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import NamedTuple
 
 from scaffolder.backstage.documents import UnparsableError, parse_documents
@@ -332,15 +332,11 @@ def read_catalog(catalog: Catalog, reader: Reader) -> tuple[str, str]:
     return reader.read_catalog(catalog)
 
 
-def catalog_stamp(path: Path) -> str | None:
-    """A local catalog file's stamp for the snapshot; None when it has none to give."""
-    try:
-        info = os.stat(path)  # noqa: PTH116 -- a string for the snapshot, not a Path
-    except (OSError, ValueError):
-        return None
-    if not stat.S_ISREG(info.st_mode) or time.time_ns() - info.st_mtime_ns < RACY_NS:
-        return None
-    return stamp_text(info)
+def catalog_digest(text: str) -> str:
+    """What identifies a catalog's text for the snapshot: its length and BLAKE2b digest (the
+    text itself, not its file's stamp: the walk depends on nothing else of it)."""
+    data = text.encode("utf-8", "surrogatepass")
+    return f"{len(data)}:{hashlib.blake2b(data, digest_size=20).hexdigest()}"
 
 
 def from_snapshot(
@@ -386,12 +382,12 @@ def load(
     """
     if isinstance(catalog, LocalCatalog):
         location = str(catalog.path)
+        text = locations.read_text(catalog.path)
         cache = EntityCache.for_catalog(location, enabled=use_cache)
-        stamp = catalog_stamp(catalog.path)  # before the read: a change after it shows
+        stamp: str | None = catalog_digest(text)
         cached = from_snapshot(cache, location, stamp, own=own, keep=keep)
         if cached is not None:
             return cached
-        text = locations.read_text(catalog.path)
     else:
         text, location = reader.read_catalog(catalog)
         cache = EntityCache.for_catalog(location, enabled=use_cache)
