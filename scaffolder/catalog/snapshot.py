@@ -180,17 +180,17 @@ class Snapshot:
             return None  # a file changed, is gone, or the snapshot is damaged
 
     def _blocks(self) -> Iterator[tuple[int, list[list[str]]]]:
-        text = self.body.decode("utf-8", "surrogatepass")
-        lines = text.split("\n")
-        del text
-        if lines.pop() != "":
+        lines = self.body.split(b"\n")
+        self.body = b""  # used once: not held beside its lines
+        if lines.pop() != b"":
             raise ValueError("not whole lines")
         blocks = self.meta["blocks"]
         if len(lines) != COLUMNS * len(blocks):
             raise ValueError("not its blocks")
         for n, size in enumerate(blocks):
             columns = []
-            for line in lines[n * COLUMNS : (n + 1) * COLUMNS]:
+            for raw in lines[n * COLUMNS : (n + 1) * COLUMNS]:
+                line = raw.decode("utf-8", "surrogatepass")
                 cells = line.split("\t")
                 if cells[0] != "" or len(cells) != size + 1:
                     raise ValueError("not a column")

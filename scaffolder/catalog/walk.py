@@ -382,12 +382,17 @@ def load(
     """
     if isinstance(catalog, LocalCatalog):
         location = str(catalog.path)
-        text = locations.read_text(catalog.path)
         cache = EntityCache.for_catalog(location, enabled=use_cache)
-        stamp: str | None = catalog_digest(text)
-        cached = from_snapshot(cache, location, stamp, own=own, keep=keep)
-        if cached is not None:
-            return cached
+        stamp: str | None = None
+        if cache.snapshot is not None:
+            # Not held while the snapshot is read (at 100,000 targets, 20 MB): read again if
+            # it does not serve.
+            stamp = catalog_digest(locations.read_text(catalog.path))
+            cached = from_snapshot(cache, location, stamp, own=own, keep=keep)
+            if cached is not None:
+                return cached
+        text = locations.read_text(catalog.path)
+        stamp = catalog_digest(text) if cache.file is not None else None
     else:
         text, location = reader.read_catalog(catalog)
         cache = EntityCache.for_catalog(location, enabled=use_cache)
