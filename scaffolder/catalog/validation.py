@@ -195,6 +195,8 @@ def validate_text(
         recorder = Recorder(location, stamp) if stamp and cache.file is not None else None
         result = walk(text, location, reader, cache=cache, own=True, recorder=recorder)
     except CatalogFileError as exc:
+        if cache is not None:
+            cache.close()  # nothing was walked
         entity_file = _as_entity_file(text, location)
         if entity_file is not None:
             return entity_file

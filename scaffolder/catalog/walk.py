@@ -36,6 +36,7 @@ from scaffolder.catalog.sources import (
     is_url,
     resolve,
 )
+from scaffolder.errors import CatalogFileError
 
 #: Locations inside targets are followed this deep (Backstage has no limit; loops are cut too).
 MAX_DEPTH = 8
@@ -399,7 +400,11 @@ def load(
         stamp = None
     recording = stamp is not None and cache.file is not None
     # A snapshot holds the catalog's own documents for `validate`, whoever walks first.
-    level, own_facts = plan(text, location, own=own or recording)
+    try:
+        level, own_facts = plan(text, location, own=own or recording)
+    except CatalogFileError:
+        cache.close()  # nothing to walk
+        raise
     del text  # 20 MB at 100,000 targets: not held while the entity files are read
     recorder = Recorder(location, stamp) if recording else None
     return walk_targets(
