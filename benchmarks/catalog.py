@@ -11,7 +11,8 @@ Then runs each command in a fresh `python -m scaffolder` process and prints the 
 and max wall time of several runs, and the peak memory (max RSS, from `os.wait4`) of each:
 
 - cold: the entity cache emptied just before the run (the first command on a machine);
-- warm: the cache left by the run before, alternating with
+- warm: the cache left by the run before (the catalog and its files unchanged: its snapshot
+  of the whole walk), alternating with
 - no-cache: the same command with `--no-cache` (warm A, no-cache B, A, B, ...).
 
 `register` and `unregister PATH` do not read entity files beyond the one registered, so they

@@ -120,6 +120,8 @@ def slow(monkeypatch: pytest.MonkeyPatch):
     """Switch the fast reading off: every call takes the full PyYAML path."""
 
     def switch() -> None:
+        # `verify` is what every fast path starts with; `scan` and `scan_as` call it too.
+        monkeypatch.setattr(fastscan, "verify", lambda text, limits: None)
         monkeypatch.setattr(fastscan, "scan", lambda text, limits: None)
         monkeypatch.setattr(fastscan, "scan_as", lambda text, limits, make: None)
 
@@ -261,3 +263,82 @@ def test_the_comment_characters_are_exactly_those_the_fast_reading_leaves_to_it(
             )
         )
         assert bool(safe.fullmatch(chr(code))) == expected, hex(code)
+
+
+def test_finding_one_document_agrees_with_reading_them_all():
+    """`find` (one `str.find`) and `lookup` give the document a full read gives."""
+    for text in CASES:
+        body = locations._split(text)[0]
+        docs = fastscan.scan(body, locations.LIMITS)
+        if docs is None:
+            continue
+        for target in {d.target for d in docs} | {"/srv/absent/catalog-info.yaml", "a\nb/c"}:
+            same = [d for d in docs if d.target == target]
+            assert fastscan.find(body, target) == (same[0] if same else None)
+            assert fastscan.find(body, target, last=True) == (same[-1] if same else None)
+            for kind in ("file", "url"):
+                typed = [d for d in same if d.type == kind]
+                assert fastscan.find(body, target, kind=kind) == (typed[0] if typed else None)
+            entries = {e.target: e for e in locations.entries_in(text)}
+            assert locations.lookup(text, ["/nowhere", target]) == entries.get(target)
+
+
+@pytest.mark.parametrize("seed", range(0, 400, 8))
+def test_lookup_agrees_with_the_full_path(seed, slow):
+    texts = CASES[seed : seed + 8]
+    wanted = [["/nowhere", t] for t in TARGETS] + [["/srv/platform/catalog-info.yaml"]]
+    fast = [[outcome(locations.lookup, t, w, source="c.yaml") for w in wanted] for t in texts]
+    slow()
+    assert [
+        [outcome(locations.lookup, t, w, source="c.yaml") for w in wanted] for t in texts
+    ] == fast
+
+
+def test_a_target_line_that_is_not_a_document_is_not_found():
+    """What `find` relies on: in an accepted text, only a document's target line starts so."""
+    text = "# \n  target: /srv/a/catalog-info.yaml\n" + A
+    assert fastscan.verify(text, locations.LIMITS) is None  # an indented key is not a comment
+    commented = "#  target: /srv/b/catalog-info.yaml\n" + A
+    assert fastscan.verify(commented, locations.LIMITS) == 1
+    assert fastscan.find(commented, "/srv/b/catalog-info.yaml") is None
+
+
+#: Names the fast reading accepts: valid ones, and ones Backstage rejects (too long, or
+#: ending in `-`).
+NAMES = ["scaffolder-ok-0123456789", "scaffolder-", "scaffolder--x", "scaffolder-" + "a" * 60]
+
+
+def renamed(text: str, rng: random.Random) -> str:
+    """`text` with about half of scaffolder's documents given one of `NAMES`."""
+    import re
+
+    def rename(match: re.Match[str]) -> str:
+        return f"  name: {rng.choice(NAMES)}{match[1][-3:]}" if rng.random() < 0.5 else match[0]
+
+    return re.sub(r"(?m)^  name: scaffolder-(\S*)$", rename, text)
+
+
+@pytest.mark.parametrize("seed", range(0, 400, 8))
+def test_the_catalogs_own_facts_agree_with_the_full_path(seed):
+    """validate's shortcut for scaffolder's own documents (one worked out per type) gives the
+    facts of each document worked out in full, invalid names included."""
+    from scaffolder.catalog import walk
+
+    rng = random.Random(seed)  # noqa: S311 -- reproducible cases, not secrecy
+    texts = list(CASES[seed : seed + 8])
+    texts += [renamed(t, rng) for t in texts]
+    many = "---\n".join(
+        own(f"/srv/p{i}/catalog-info.yaml", rng.choice(["file", "url"])) for i in range(12)
+    )
+    texts += [many, renamed(many, rng), renamed(many, rng)]
+    checked = 0
+    for text in texts:
+        if locations.fast_entries(text) is None:
+            continue
+        _, facts = walk.plan(text, "c.yaml", own=True)
+        full = tuple(
+            walk.facts_of(d.data, d.line) for d in parse_documents(locations._split(text)[0])
+        )
+        assert facts == full
+        checked += any(f.problems for f in full)
+    assert checked  # some documents had an invalid name

@@ -233,3 +233,28 @@ def test_url_targets_without_a_token_are_listed_with_the_reason(run_cli, tmp_pat
     assert result.code == 0
     assert "local" in result.stdout
     assert f"{url}: no GitHub token found" in result.stdout
+
+
+def test_targets_resolve_as_normpath_and_urljoin_resolve_them():
+    """`resolve` gives most absolute paths back without `normpath`: the result must not change."""
+    import itertools
+    import os.path
+    import urllib.parse
+
+    from scaffolder.catalog.sources import TargetUnreadable, resolve
+
+    parts = ["a", ".", "..", "", ".b", "..c", "d.", "~", "x:y", "https:"]
+    targets = {"/" + "/".join(p) for n in range(1, 4) for p in itertools.product(parts, repeat=n)}
+    targets |= {t + "/" for t in list(targets)} | {"/", "//", "///a", "/a//"}
+    for base in ("/srv/catalog.yaml", "https://github.com/o/r/blob/main/all.yaml"):
+        for target in sorted(targets):
+            for kind in ("file", "url"):
+                if base.startswith("https://"):
+                    expected = urllib.parse.urljoin(base, target)
+                elif kind == "url":
+                    with pytest.raises(TargetUnreadable):
+                        resolve(base, target, kind)
+                    continue
+                else:
+                    expected = os.path.normpath(target)
+                assert resolve(base, target, kind) == expected, (base, target, kind)

@@ -15,10 +15,12 @@ It is an accelerator, never trusted over the file:
   a symlink, or unreadable; never an error, never a traceback;
 - it is written atomically (a temporary file, then `os.replace`), mode 0600 in a 0700 folder,
   under a lock: a second command that finds it locked skips its write rather than wait;
-- it is JSON data (no pickle, nothing that can run code), one file per catalog, holding only
-  the files the last walk reached: a header line, then one line per file (its path and a flat
-  list of its stamp and facts), each decoded only when that file is reached, so a walk never
-  holds the whole cache as Python objects.
+- it is plain text (no pickle, nothing that can run code), one file per catalog, holding only
+  the files the last walk reached: a JSON header line, then one line per file, its path, its
+  stamp and its facts as tab-separated fields (a backslash escapes a backslash, tab, newline
+  or carriage return in a value). A line is decoded only when its file is reached, and only
+  when it starts with that file's path and current stamp, so a walk never holds the whole
+  cache as Python objects, and an unchanged file costs one `str.split`.
 
 Where: `catalog-entities/` in `config.cache_dir()` (`$SCAFFOLDER_CACHE_DIR`, else the user
 cache directory). `--no-cache`, or `SCAFFOLDER_NO_CACHE=1` (every cache of scaffolder's),
@@ -35,22 +37,29 @@ import secrets
 import stat
 import time
 from dataclasses import dataclass
-from json.encoder import encode_basestring_ascii
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from scaffolder import config
 from scaffolder.catalog.facts import Facts, decode
+from scaffolder.catalog.snapshot import Snapshot, unescape
+from scaffolder.catalog.snapshot import escape as _escape
 
-_FORMAT = "scaffolder-entity-cache/2"
+_FORMAT = "scaffolder-entity-cache/3"
 #: A cache file larger than this is not read (100,000 entities take about 27 MB).
 MAX_BYTES = 256 << 20
 #: A file modified this recently is not stored: a change within the same clock tick could
 #: leave its size and times as they were.
-_RACY_NS = 2_000_000_000
-#: The modules whose code decides what the facts are: a change to any of them is a new version.
+RACY_NS = 2_000_000_000
+#: The modules whose code decides what the facts are, and what a walk finds (the snapshot):
+#: a change to any of them is a new version.
 _SOURCES = (
     "catalog/facts.py",
+    "catalog/walk.py",
+    "catalog/snapshot.py",
+    "catalog/sources.py",
+    "catalog/locations.py",
+    "catalog/fastscan.py",
     "backstage/documents.py",
     "backstage/entity.py",
     "backstage/rules.py",
@@ -84,44 +93,53 @@ def _version() -> str:
     return digest.hexdigest()[:32]
 
 
-_DECODER = json.JSONDecoder()
+def _fields(text: str) -> list[str]:
+    """The fields of (the rest of) a line, unescaped."""
+    fields = text.split("\t")
+    if "\\" in text:
+        fields = [unescape(f) for f in fields]
+    return fields
 
 
-def _key(path: str) -> str:
-    """A path as the cache file's lines start: a JSON string, ASCII only (so, no tab)."""
-    return encode_basestring_ascii(path)
+def _prefix(path: str, stamp: Stamp) -> str:
+    """How the line of `path` with `stamp` starts: its path and stamp fields."""
+    size, mtime, ctime, inode, device = stamp
+    return f"{_escape(path)}\t{size}\t{mtime}\t{ctime}\t{inode}\t{device}\t"
 
 
-def _encode(stamp: Stamp, parsed: Parsed) -> list[Any]:
-    """One file as one flat list: its stamp, then its documents or why it is not YAML."""
-    out: list[Any] = list(stamp)
+def _encode(path: str, stamp: Stamp, parsed: Parsed) -> str:
+    """One file's line: its path and stamp, then its documents or why it is not YAML."""
+    out: list[int | str] = []
     if isinstance(parsed, Unparsed):
-        out += (-1, parsed.line, parsed.reason)
-        return out
-    out.append(len(parsed))
-    for facts in parsed:
-        facts.encode(out)
-    return out
+        out += (-1, "" if parsed.line is None else parsed.line, parsed.reason)
+    else:
+        out.append(len(parsed))
+        for facts in parsed:
+            facts.encode(out)
+    return _prefix(path, stamp) + "\t".join(_escape(v) if type(v) is str else str(v) for v in out)
 
 
-def _decode(data: Any, stamp: Stamp, memo: dict[Any, Any]) -> Parsed | None:
-    """What `_encode` wrote, if its stamp is `stamp`; None if not. Raises for a bad entry."""
-    if type(data) is not list or tuple(data[:5]) != stamp:
-        return None
-    count = data[5]
-    if count == -1 and len(data) == 8:
-        line, reason = data[6], data[7]
-        if (line is None or type(line) is int) and type(reason) is str:
-            return Unparsed(line, reason)
-        raise ValueError("not a reason")
-    if type(count) is not int or count < 0:
+def _decode(fields: list[str], memo: dict[Any, Any]) -> Parsed:
+    """What `_encode` wrote after the stamp. Raises ValueError, IndexError or LookupError for
+    anything else."""
+    if fields[0] == "-1":
+        if len(fields) != 3:
+            raise ValueError("not a reason")
+        return Unparsed(int(fields[1]) if fields[1] else None, fields[2])
+    count = int(fields[0])
+    if count == 1:  # most files: one document
+        facts, at = decode(fields, 1, memo)
+        if at != len(fields):
+            raise ValueError("not one document")
+        return (facts,)
+    if count < 0:
         raise ValueError("not a count")
     docs = []
-    at = 6
+    at = 1
     for _ in range(count):
-        facts, at = decode(data, at, memo)
+        facts, at = decode(fields, at, memo)
         docs.append(facts)
-    if at != len(data):
+    if at != len(fields):  # also when one was cut short: `at` is then past the end
         raise ValueError("trailing values")
     return tuple(docs)
 
@@ -132,14 +150,19 @@ class EntityCache:
     def __init__(self, file: Path | None) -> None:
         self.file = file
         self._version = ""
-        #: As loaded: path (as JSON) -> its entry (`_encode`, as JSON); each entry is checked
-        #: when it is used, and dropped then (the walk keeps its facts; a save encodes them).
+        #: As loaded: path (as a field, UTF-8) -> its line (`_encode`, UTF-8); each line is
+        #: checked when it is used, and dropped then (the walk keeps its facts).
         self._old: dict[bytes, bytes] = {}
-        #: What the next save writes: each reached file's entry, encoded (the walk decides
-        #: which facts it keeps; the cache holds none).
+        #: What the next save writes: each reached file's line (the walk decides which facts
+        #: it keeps; the cache holds none).
         self._new: dict[str, bytes] = {}
         self._changed = False
         self._memo: dict[Any, Any] = {}
+        #: The stored walk (`snapshot.py`), if the file holds one; checked before it is used.
+        self.snapshot: Snapshot | None = None
+        #: The open cache file, until `_lines` reads its per-file lines (after the header).
+        self._rest: BinaryIO | None = None
+        self._after_header = 0
 
     @classmethod
     def for_catalog(cls, catalog_location: str, *, enabled: bool = True) -> EntityCache:
@@ -157,76 +180,114 @@ class EntityCache:
         return cache
 
     def _load(self) -> None:
+        """Read the header and the walk snapshot; the per-file lines wait for `_lines`."""
         if self.file is None:
             return
         try:
             fd = os.open(self.file, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError:
             return  # absent, a symlink, unreadable: start empty
+        handle = os.fdopen(fd, "rb")
         try:
-            with os.fdopen(fd, "rb") as handle:
-                info = os.fstat(handle.fileno())
-                if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
-                    return
-                data = handle.read(MAX_BYTES + 1)
-            first = data.find(b"\n")
-            if first == -1 or json.loads(data[:first]) != {
-                "format": _FORMAT,
-                "version": self._version,
-            }:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
+                handle.close()
                 return
+            first = handle.readline(MAX_BYTES)
+            header = json.loads(first)
+            if (
+                type(header) is not dict
+                or header.get("format") != _FORMAT
+                or header.get("version") != self._version
+            ):
+                handle.close()
+                return
+            walk = header.get("walk")
+            if type(walk) is dict and type(walk.get("bytes")) is int:
+                self.snapshot = Snapshot(walk, handle.read(max(0, min(walk["bytes"], MAX_BYTES))))
         except (OSError, ValueError, RecursionError):
+            handle.close()
             return
-        # One line per file: its path (JSON, ASCII), a tab, its entry. Entries stay bytes
-        # until used, and are dropped then: the whole cache is never held as Python objects.
-        find = data.find
-        size = len(data)
-        at = first + 1
-        while at < size:
-            end = find(b"\n", at)
-            end = size if end == -1 else end
-            tab = find(b"\t", at, end)
-            if tab != -1:
-                self._old[data[at:tab]] = data[tab + 1 : end]
-            at = end + 1
+        self._rest = handle
+        self._after_header = len(first)
+
+    def _lines(self) -> None:
+        """Read the per-file lines (the first time they are needed)."""
+        handle, self._rest = self._rest, None
+        if handle is None:
+            return
+        try:
+            with handle:
+                # From the header on, whatever the snapshot's header says of its length.
+                handle.seek(self._after_header)
+                data = handle.read(MAX_BYTES + 1)
+        except OSError:
+            return
+        # One line per file, starting with its path and a tab (the snapshot's lines start
+        # with a tab). Lines stay bytes until used, and are dropped then: the whole cache is
+        # never held as Python objects.
+        lines = data.split(b"\n")
+        del data
+        for line in lines:
+            tab = line.find(b"\t")
+            if tab > 0:
+                self._old[line[:tab]] = line
+
+    def close(self) -> None:
+        """Let go of the cache file (a walk that used the snapshot reads nothing else)."""
+        if self._rest is not None:
+            self._rest.close()
+            self._rest = None
 
     def get(self, path: str, stamp: Stamp) -> Parsed | None:
         """What `path` held when it had `stamp`; None when not known (or the stamp differs)."""
-        entry = self._old.pop(_key(path).encode(), None)
-        if entry is None:
+        if self._rest is not None:
+            self._lines()
+        key = _escape(path)
+        line = self._old.pop(key.encode("utf-8", "surrogatepass"), None)
+        if line is None:
             return None
+        size, mtime, ctime, inode, device = stamp
+        prefix = f"{key}\t{size}\t{mtime}\t{ctime}\t{inode}\t{device}\t"
         try:
-            parsed = _decode(_DECODER.decode(entry.decode()), stamp, self._memo)
-        except (ValueError, TypeError, IndexError, RecursionError):
-            parsed = None  # a damaged entry is a miss
+            text = line.decode("utf-8", "surrogatepass")
+            parsed = (
+                _decode(_fields(text[len(prefix) :]), self._memo)
+                if text.startswith(prefix)
+                else None
+            )
+        except (ValueError, IndexError, LookupError):
+            parsed = None  # a damaged line is a miss
         if parsed is None:
             self._changed = True
             return None
-        self._new[path] = entry
+        self._new[path] = line
         return parsed
 
     def put(self, path: str, stamp: Stamp, parsed: Parsed) -> None:
         self._changed = True
-        if self.file is not None and time.time_ns() - stamp[1] >= _RACY_NS:
-            self._new[path] = json.dumps(_encode(stamp, parsed), separators=(",", ":")).encode()
+        if self.file is not None and time.time_ns() - stamp[1] >= RACY_NS:
+            self._new[path] = _encode(path, stamp, parsed).encode("utf-8", "surrogatepass")
 
-    def save(self) -> None:
-        """Write what this walk reached, if anything changed; never raises for the cache."""
-        if self.file is None or not (self._changed or self._old):
+    def save(self, walk: tuple[dict[str, Any], bytes] | None = None) -> None:
+        """Write what this walk reached (and `walk`, its snapshot), if anything changed; never
+        raises for the cache."""
+        if self._rest is not None:
+            self._lines()
+        if self.file is None or not (walk or self._changed or self._old):
             return  # nothing new, and nothing left unread (a file no longer reached)
         with contextlib.suppress(OSError, ValueError):
-            self._write(self.file)
+            self._write(self.file, walk)
 
-    def _write(self, file: Path) -> None:
+    def _write(self, file: Path, walk: tuple[dict[str, Any], bytes] | None) -> None:
         from filelock import FileLock, Timeout
 
         folder = file.parent
         folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         folder.mkdir(mode=0o700, exist_ok=True)
-        header = json.dumps({"format": _FORMAT, "version": self._version})
-        lines = [header.encode()]
-        lines += (_key(path).encode() + b"\t" + entry for path, entry in self._new.items())
-        body = b"\n".join(lines) + b"\n"
+        meta, snapshot = walk if walk is not None else (None, b"")
+        header = json.dumps({"format": _FORMAT, "version": self._version, "walk": meta})
+        body = header.encode() + b"\n" + snapshot + b"".join(v + b"\n" for v in self._new.values())
         lock = FileLock(str(file) + ".lock", timeout=0, mode=0o600)
         try:
             lock.acquire()

@@ -52,22 +52,25 @@ class Facts(NamedTuple):
         """`ref_of` of the document."""
         return _kind_ref(self.row)[1] if self.is_mapping else ""
 
-    def encode(self, out: list[Any]) -> None:
-        """Append this document to a flat list of plain values (the cache's format).
+    def encode(self, out: list[int | str]) -> None:
+        """Append this document to a flat list of numbers and text (the cache's format): its
+        line (negative when it is not a mapping), how many problems, references and nested
+        targets (-1: not a Location) follow, the row, then those.
 
         `kind` is not stored: it follows from the row (`_kind_ref`).
         """
-        out.append(self.line if self.is_mapping else -self.line)
+        nested = -1 if self.nested is None else len(self.nested[1])
+        out += (
+            self.line if self.is_mapping else -self.line,
+            len(self.problems),
+            len(self.refs),
+            nested,
+        )
         out += self.row
-        out.append(len(self.problems))
         out += self.problems
-        out.append(len(self.refs))
         for field, value in self.refs:
             out += (field, value)
-        if self.nested is None:
-            out.append(-1)
-        else:
-            out.append(len(self.nested[1]))
+        if self.nested is not None:
             out.append(self.nested[0])
             out += self.nested[1]
 
@@ -78,27 +81,19 @@ def _kind_ref(row: tuple[str, ...]) -> tuple[str, str]:
     return kind, (f"{kind or '?'}:{namespace or DEFAULT_NAMESPACE}/{name}" if name else "")
 
 
-def _texts(data: list[Any], at: int, count: object) -> tuple[str, ...]:
-    """`count` strings from `data[at]`; ValueError or TypeError when they are not that."""
-    if type(count) is not int or count < 0:
-        raise ValueError("not a count")
-    values = tuple(data[at : at + count])
-    if len(values) != count:
-        raise ValueError("too short")
-    "".join(values)  # raises TypeError unless every value is text
-    return values
+def decode(fields: list[str], at: int, memo: dict[Any, Any]) -> tuple[Facts, int]:
+    """The document `encode` wrote at `fields[at]` (its values as text), and where the next
+    one starts.
 
-
-def decode(data: list[Any], at: int, memo: dict[Any, Any]) -> tuple[Facts, int]:
-    """The document `encode` wrote at `data[at]`, and where the next one starts.
-
-    Raises ValueError, TypeError or IndexError for anything `encode` cannot have written.
+    Raises ValueError or IndexError for anything `encode` cannot have written, except that a
+    document cut short is only seen by the caller: the index returned is then past the end.
     Repeated values (kinds, types, lifecycles, owners) are shared through `memo`.
     """
-    line = data[at]
-    if type(line) is not int or line == 0:
-        raise ValueError("not a line number")
-    name, ns, kind, type_, text, life, owner, system, source, slug = _texts(data, at + 1, 10)
+    line, problems_n, refs_n, nested_n = map(int, fields[at : at + 4])
+    if line == 0 or problems_n < 0 or refs_n < 0 or nested_n < -1:
+        raise ValueError("not a document")
+    at += 14
+    name, ns, kind, type_, text, life, owner, system, source, slug = fields[at - 10 : at]
     share = memo.setdefault
     row = (
         name,
@@ -112,25 +107,20 @@ def decode(data: list[Any], at: int, memo: dict[Any, Any]) -> tuple[Facts, int]:
         source,
         slug,
     )
-    at += 11
-    count = data[at]
-    problems = _texts(data, at + 1, count) if count else ()
-    at += 1 + len(problems)
-    count = data[at]
+    problems: tuple[str, ...] = ()
+    if problems_n:
+        problems = tuple(fields[at : at + problems_n])
+        at += problems_n
     refs: tuple[tuple[str, str], ...] = ()
-    if count:
-        flat = _texts(data, at + 1, 2 * count)
-        refs = tuple((share(f, f), v) for f, v in zip(flat[::2], flat[1::2], strict=True))
-        refs = share(refs, refs)
-        at += len(flat)
-    at += 1
+    if refs_n:
+        flat = fields[at : at + 2 * refs_n]
+        refs = tuple(zip(flat[::2], flat[1::2], strict=False))
+        refs = share(refs, refs)  # one tuple for equal references (a few owners for many)
+        at += 2 * refs_n
     nested: tuple[str, tuple[str, ...]] | None = None
-    count = data[at]
-    if count != -1:
-        spec_type = _texts(data, at + 1, 1)[0]
-        nested = (spec_type, _texts(data, at + 2, count))
-        at += 1 + count
-    at += 1
+    if nested_n != -1:
+        nested = (fields[at], tuple(fields[at + 1 : at + 1 + nested_n]))
+        at += 1 + nested_n
     if line < 0:
         return Facts(-line, False, "", row, problems, refs, nested), at
     lower = kind.lower()

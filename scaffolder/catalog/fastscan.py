@@ -4,7 +4,8 @@ At 100,000 targets the catalog file is some 20 MB of one-target Location documen
 it with PyYAML takes seconds, and `register` used to do it three times. Every document
 scaffolder writes is the same eight lines (`locations._LOCATION_TEMPLATE`) with a plain name,
 type and target, so a file made only of those documents, `---` separators, comments and blank
-lines is read here with one regular expression per document.
+lines is checked here with one regular expression over the whole text (`verify`); its
+documents are then read with `findall`, or the one an edit needs is found with `str.find`.
 
 Anything else (a hand-written document, the earlier layout, a quoted or unusual value, a
 flow collection, tabs, a directive, an odd line break or control character, a `---` with
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from scaffolder import datafiles
 
@@ -29,12 +30,11 @@ from scaffolder import datafiles
 #: few small ranges compiles several times faster than one of a few large ones.
 _SAFE = "^\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff"
 _BLANK = rf"(?:[ ]*(?:#[{_SAFE}]*)?\n)"
-#: Blank and comment lines around at most one separator, then one document as
-#: `locations._document` writes it. The name is always text for YAML (it starts with
-#: `scaffolder-`); so is the target: plain characters only, with a `/` (no YAML 1.1 implicit
-#: type matches text holding one), not ending in `:`.
-_UNIT = re.compile(
-    rf"(?P<gap>{_BLANK}*(?P<sep>---[ ]*\n{_BLANK}*)?)"
+#: One document as `locations._document` writes it. The name is always text for YAML (it
+#: starts with `scaffolder-`); so is the target: plain characters only, with a `/` (no YAML 1.1
+#: implicit type matches text holding one), not ending in `:`.
+_TARGET = r"(?=[A-Za-z0-9_.~+@%=,:-]*/)[A-Za-z0-9_./~][A-Za-z0-9_./~+@%=,:-]*[A-Za-z0-9_./~+@%=,-]"
+_DOC = (
     r"apiVersion: backstage\.io/v1alpha1\n"
     r"kind: Location\n"
     r"metadata:\n"
@@ -42,77 +42,107 @@ _UNIT = re.compile(
     r"  description: Registered by scaffolder\n"
     r"spec:\n"
     r"  type: (?P<type>file|url)\n"
-    r"  target: (?P<target>(?=[A-Za-z0-9_.~+@%=,:-]*/)"
-    r"[A-Za-z0-9_./~][A-Za-z0-9_./~+@%=,:-]*[A-Za-z0-9_./~+@%=,-])\n"
+    rf"  target: (?P<target>{_TARGET})\n"
 )
-#: What may follow the last document: blank and comment lines, the last without its newline.
-_END = re.compile(rf"{_BLANK}*[ ]*(?:#[{_SAFE}]*)?")
+#: Blank and comment lines around at most one separator, then one document.
+_UNIT = re.compile(rf"(?P<gap>{_BLANK}*(?P<sep>---[ ]*\n{_BLANK}*)?){_DOC}")
+#: A whole file of them: the first document's separator is optional, every other one's is
+#: required (two documents run together are something else). Atomic groups and possessive
+#: repeats: one pass over the text, no backtracking.
+_PLAIN_DOC = re.sub(r"\(\?P<\w+>", "(?:", _DOC)
+_WHOLE = re.compile(
+    rf"(?>{_BLANK}*(?:---[ ]*\n{_BLANK}*)?{_PLAIN_DOC})?"
+    rf"(?>{_BLANK}*---[ ]*\n{_BLANK}*{_PLAIN_DOC})*+"
+    rf"{_BLANK}*+[ ]*(?:#[{_SAFE}]*)?"
+)
+_DOC_AT = re.compile(_DOC)
+_IS_TARGET = re.compile(_TARGET)
 T = TypeVar("T")
 #: What `datafiles.check_yaml` counts for one document: 3 mappings and 14 scalars.
 VALUES_PER_DOC = 17
 #: The document's line holding its target, counted from its first line.
 TARGET_LINE = 7
+#: How every target line starts (no other line of an accepted text does).
+_TARGET_KEY = "\n  target: "
 
 
-class FastDoc:
-    """One Location document: where its text is, and what it says."""
+class FastDoc(NamedTuple):
+    """One Location document: where its text is (`text[start:end]`, from its first key to the
+    end of its target line), what it says, and the 1-based line of its target."""
 
-    __slots__ = ("line", "match")
+    start: int
+    end: int
+    name: str
+    type: str
+    target: str
+    line: int
 
-    def __init__(self, match: re.Match[str], line: int) -> None:
-        #: Its groups: `name`, `type`, `target` (and `gap`, the lines above it).
-        self.match = match
-        #: 1-based line of its target.
-        self.line = line
 
-    @property
-    def start(self) -> int:
-        """Its text is `text[start:end]` (from its first key to the end of its target line)."""
-        return self.match.end("gap")
-
-    @property
-    def end(self) -> int:
-        return self.match.end()
-
-    @property
-    def name(self) -> str:
-        return self.match["name"]
-
-    @property
-    def type(self) -> str:
-        return self.match["type"]
-
-    @property
-    def target(self) -> str:
-        return self.match["target"]
+def verify(text: str, limits: datafiles.Limits) -> int | None:
+    """How many documents catalog text (LF endings, no BOM) holds, if it is all in scaffolder's
+    layout and within the caps; None to take the full path."""
+    if _WHOLE.fullmatch(text) is None:
+        return None
+    count = text.count(_TARGET_KEY)
+    if count * VALUES_PER_DOC > limits.max_values:
+        return None  # the full path refuses it, naming the line
+    return count
 
 
 def scan(text: str, limits: datafiles.Limits) -> list[FastDoc] | None:
     """The documents of catalog text (LF endings, no BOM), or None to take the full path."""
-    return scan_as(text, limits, FastDoc)
+    if verify(text, limits) is None:
+        return None
+    docs: list[FastDoc] = []
+    line = 1
+    for match in _UNIT.finditer(text):
+        line += match["gap"].count("\n") + TARGET_LINE
+        name, kind, target = match.group("name", "type", "target")
+        docs.append(FastDoc(match.end("gap"), match.end(), name, kind, target, line))
+        line += 1
+    return docs
 
 
 def scan_as(
-    text: str, limits: datafiles.Limits, make: Callable[[re.Match[str], int], T]
+    text: str, limits: datafiles.Limits, make: Callable[[str, str, int, str], T]
 ) -> list[T] | None:
-    """`scan`, making each document with `make(match, line of its target)` as it is found.
+    """`scan`, making each document with `make(type, target, line of its target, name)`.
 
-    Only what `make` returns is kept (the match objects hold the whole text's positions).
+    `findall`, not match objects: at 100,000 documents, one tuple each is what it costs.
     """
-    docs: list[T] = []
-    pos = 0
-    line = 1
-    for match in _UNIT.finditer(text):
-        if match.start() != pos:
-            return None  # something else between two documents
-        if match["sep"] is None and docs:
-            return None  # two documents run together
-        line += match["gap"].count("\n") + TARGET_LINE
-        docs.append(make(match, line))
-        line += 1
-        pos = match.end()
-    if _END.fullmatch(text, pos) is None:
+    if verify(text, limits) is None:
         return None
-    if len(docs) * VALUES_PER_DOC > limits.max_values:
-        return None  # the full path refuses it, naming the line
+    docs: list[T] = []
+    line = 1
+    for gap, _, name, kind, target in _UNIT.findall(text):
+        line += gap.count("\n") + TARGET_LINE
+        docs.append(make(_TYPES[kind], target, line, name))
+        line += 1
     return docs
+
+
+#: One string for each target type, rather than one per document.
+_TYPES = {"file": "file", "url": "url"}
+
+
+def find(text: str, target: str, *, kind: str | None = None, last: bool = False) -> FastDoc | None:
+    """The first (or `last`) document of `text` whose target is `target` (and whose type is
+    `kind`, if given), for text `verify` accepted.
+
+    Only target lines start with `  target: `, so `str.find` locates it; nothing is read beyond
+    that document and the line count above it.
+    """
+    if _IS_TARGET.fullmatch(target) is None:
+        return None  # not a plain value: no document of an accepted text holds it
+    needle = f"{_TARGET_KEY}{target}\n"
+    at = text.rfind(needle) if last else text.find(needle)
+    while at != -1:
+        start = text.rfind("\napiVersion: ", 0, at) + 1
+        match = _DOC_AT.match(text, start)
+        if match is None or match["target"] != target:  # pragma: no cover -- not verified
+            return None
+        if kind is None or match["type"] == kind:
+            line = text.count("\n", 0, at) + 2
+            return FastDoc(start, match.end(), match["name"], match["type"], target, line)
+        at = text.rfind(needle, 0, at) if last else text.find(needle, at + 1)
+    return None

@@ -194,9 +194,9 @@ def list_catalog(
     """Read every entity the catalog reaches and keep those matching `filters`."""
     matches = _Matcher(filters)  # bad filter values are refused before anything is read
 
-    def keep(found: Found) -> bool:
+    def keep(facts: Facts) -> bool:
         """What the listing shows: matching entities, and documents that are not entities."""
-        return not found.facts.is_mapping or (found.is_entity and matches(found.facts))
+        return not facts.is_mapping or (facts.kind != "location" and matches(facts))
 
     if reader is not None:
         return list_walk(load(catalog, reader, use_cache=use_cache, keep=keep), filters)

@@ -19,7 +19,7 @@ order and formatting survive. Each write is atomic (temp file, then `os.replace`
 under a lock, so concurrent registrations neither lose entries nor corrupt the file. The
 result is parsed again before it replaces the original; a file that cannot be parsed is refused
 with the line at fault and left untouched. A file made only of scaffolder's own documents is
-read by `fastscan.py` (one regular expression per document) instead of PyYAML, with the same
+read by `fastscan.py` (one regular expression over the text) instead of PyYAML, with the same
 results; anything else takes the PyYAML path.
 
 Reading and writing the file (lock, symlinks, modes, atomic replace, failures) is
@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -404,15 +404,13 @@ def _remove_target(text: str, doc: _Doc, item: yaml.ScalarNode) -> str:
     return text[:start] + text[end:]
 
 
-def _later_start(
-    catalog: str | Path, text: str, target: str, fast: list[fastscan.FastDoc] | None
-) -> int | None:
+def _later_start(catalog: str | Path, text: str, target: str, fast: bool) -> int | None:
     """Where the first of scaffolder's documents whose target sorts after `target` starts."""
-    if fast is not None:
+    if fast:
         return next(
             (
                 d.start
-                for d in fast
+                for d in fastscan.scan(text, LIMITS) or ()
                 if d.target > target and d.name == location_name(d.type, d.target)
             ),
             None,
@@ -434,7 +432,7 @@ def _with_target(
     target: str,
     target_type: TargetType,
     placement: Placement = "end",
-    fast: list[fastscan.FastDoc] | None = None,
+    fast: bool = False,
 ) -> str:
     block = _document(target_type, target)
     if not text.strip():
@@ -485,16 +483,15 @@ def edit_register(
     """
     original = text
     text, style = _split(text)
-    fast = fastscan.scan(text, LIMITS)
-    if fast is not None and not {old for old in replaces if old != target} & {
-        d.target for d in fast
-    }:
-        # scaffolder's own layout, nothing to drop: no migration, one scan, one insertion.
-        if any(d.target == target and d.type == target_type for d in fast):
+    if fastscan.verify(text, LIMITS) is not None and not any(
+        fastscan.find(text, old) for old in replaces if old != target
+    ):
+        # scaffolder's own layout, nothing to drop: no migration, one pass, one insertion.
+        if fastscan.find(text, target, kind=target_type) is not None:
             return original
-        new = _with_target(source, text, target, target_type, placement, fast)
+        new = _with_target(source, text, target, target_type, placement, fast=True)
         if text.strip() and new.startswith(text) and text.endswith("\n"):
-            # Appended to a file just scanned whole: the guard needs to read the new end only.
+            # Appended to a file just checked whole: the guard needs to read the new end only.
             _check_result(source, new[len(text) :], target)
         else:
             _check_result(source, new, target)
@@ -521,9 +518,8 @@ def edit_unregister(
 ) -> tuple[str, bool]:
     """The catalog text without `target`, and whether it was there. Migrates the old layout."""
     body, style = _split(text)
-    fast = fastscan.scan(body, LIMITS)
-    if fast is not None:
-        doc = next((d for d in fast if d.target == target), None)
+    if fastscan.verify(body, LIMITS) is not None:
+        doc = fastscan.find(body, target)
         if doc is None:
             return text, False
         if doc.name != location_name(doc.type, doc.target):
@@ -540,22 +536,33 @@ def edit_unregister(
     return style.apply(new), True
 
 
-#: One string for each target type, rather than one per entry.
-_TYPES = {"file": "file", "url": "url"}
-
-
-def _entry_of(match: re.Match[str], line: int) -> LocationEntry:
-    kind, target, name = match.group("type", "target", "name")
-    return LocationEntry(_TYPES[kind], target, line, name)
-
-
 def entries_in(text: str, *, source: str | Path = "<catalog>") -> list[LocationEntry]:
     """Every target in catalog text; raises CatalogFileError naming the line if it is broken."""
     body = _split(text)[0]
-    fast = fastscan.scan_as(body, LIMITS, _entry_of)
+    fast = fastscan.scan_as(body, LIMITS, LocationEntry)
     if fast is not None:
         return fast
     return list(_entries(_parse(source, body)))
+
+
+def fast_entries(text: str) -> list[LocationEntry] | None:
+    """Every target in catalog text when it is all in scaffolder's own layout, else None."""
+    return fastscan.scan_as(_split(text)[0], LIMITS, LocationEntry)
+
+
+def lookup(
+    text: str, targets: Sequence[str], *, source: str | Path = "<catalog>"
+) -> LocationEntry | None:
+    """The entry of the first of `targets` that catalog text lists (the last entry of it, if
+    it is listed twice); None when it lists none of them."""
+    body = _split(text)[0]
+    if fastscan.verify(body, LIMITS) is not None:
+        for target in targets:
+            if (doc := fastscan.find(body, target, last=True)) is not None:
+                return LocationEntry(doc.type, doc.target, doc.line, doc.name)
+        return None
+    by_target = {e.target: e for e in _entries(_parse(source, body))}
+    return next((by_target[t] for t in targets if t in by_target), None)
 
 
 def fast_documents(text: str) -> list[fastscan.FastDoc] | None:
@@ -563,12 +570,13 @@ def fast_documents(text: str) -> list[fastscan.FastDoc] | None:
     return fastscan.scan(_split(text)[0], LIMITS)
 
 
-def own_document(doc: fastscan.FastDoc) -> dict[str, Any]:
+def own_document(doc: fastscan.FastDoc | LocationEntry) -> dict[str, Any]:
     """What PyYAML reads from one document `fastscan` found: the template, filled in."""
+    name = doc.name if isinstance(doc, fastscan.FastDoc) else doc.location
     return {
         "apiVersion": "backstage.io/v1alpha1",
         "kind": "Location",
-        "metadata": {"name": doc.name, "description": "Registered by scaffolder"},
+        "metadata": {"name": name, "description": "Registered by scaffolder"},
         "spec": {"type": doc.type, "target": doc.target},
     }
 
@@ -609,9 +617,8 @@ def unregister(catalog: Path, target: str) -> bool:
 
 def _check_result(catalog: str | Path, text: str, must_hold: str | None) -> None:
     """Refuse to write a file that does not parse or lost its new target: a bug guard."""
-    fast = fastscan.scan(text, LIMITS)
-    if fast is not None:
-        if must_hold is not None and all(d.target != must_hold for d in fast):  # pragma: no cover
+    if fastscan.verify(text, LIMITS) is not None:
+        if must_hold is not None and fastscan.find(text, must_hold) is None:  # pragma: no cover
             raise CatalogFileError(f"refusing to write {catalog}: the edit lost {must_hold}")
         return
     try:

@@ -19,13 +19,12 @@ from scaffolder.backstage.rules import parse_entity_ref
 from scaffolder.catalog import locations
 from scaffolder.catalog.sources import (
     Catalog,
-    LocalCatalog,
     Reader,
     RemoteCatalog,
     TargetUnreadable,
     is_url,
 )
-from scaffolder.catalog.walk import load
+from scaffolder.catalog.walk import load, read_catalog
 from scaffolder.errors import CatalogTargetError
 from scaffolder.progress import SILENT, Progress
 
@@ -187,12 +186,7 @@ def _find_target(
     catalog: Catalog, value: str, reader: Reader, *, use_cache: bool = True
 ) -> tuple[str, str, tuple[str, ...]]:
     """The registered target meant by `value`: a target, a path to one, or an entity ref."""
-    if isinstance(catalog, LocalCatalog):
-        text = locations.read_text(catalog.path)
-    else:
-        text, _ = reader.read_catalog(catalog)
-    entries = locations.entries_in(text, source=str(catalog))
-    by_target = {e.target: e for e in entries}
+    text, _ = read_catalog(catalog, reader)
     candidates = [value.strip()]
     if not is_url(value):
         path = Path(value).expanduser()
@@ -200,19 +194,22 @@ def _find_target(
         candidates += [str(absolute), str(absolute / CATALOG_INFO)]
         if path.exists():
             candidates += [str(path.resolve()), str(path.resolve() / CATALOG_INFO)]
-    for candidate in candidates:
-        if candidate in by_target:
-            return candidate, by_target[candidate].type, _refs_in(candidate, reader)
+    entry = locations.lookup(text, candidates, source=str(catalog))
+    if entry is not None:
+        return entry.target, entry.type, _refs_in(entry.target, reader)
     try:
         ref = parse_entity_ref(value, default_kind="component")
     except ValueError:
         ref = None
     if ref is not None:
+        del text
         walked = load(catalog, reader, use_cache=use_cache)
+        key = str(ref).lower()
+        # The catalog's own targets that reach it (not a Location's inside another file).
         holders = {
             f.target.target: f.target
             for f in walked.found
-            if f.ref.lower() == str(ref).lower() and f.target.target in by_target
+            if f.target.listed_in == walked.catalog and f.ref.lower() == key
         }
         if len(holders) > 1:
             raise CatalogTargetError(
@@ -220,9 +217,9 @@ def _find_target(
                 hint="unregister one of those targets by its path or URL",
             )
         if holders:
-            (target,) = holders
+            ((target, listed),) = holders.items()
             held = tuple(f.ref for f in walked.found if f.target.target == target and f.ref)
-            return target, by_target[target].type, held
+            return target, listed.type, held
     raise CatalogTargetError(
         f"{value} is not registered in {catalog}",
         hint="see `scaffolder catalog list`; give an entity reference, a path or a URL",

@@ -22,6 +22,8 @@ from scaffolder.errors import UsageError
 if TYPE_CHECKING:
     from scaffolder.github.contents import GitHubFetcher
 
+#: What `os.path.normpath` changes in an absolute path: `//`, a `.` or `..` part, a final `/`.
+_UNUSUAL = re.compile(r"//|/\.\.?(?:/|$)|/$")
 _REMOTE = re.compile(r"^github:(?P<owner>[A-Za-z0-9_.-]+)/(?P<repo>[A-Za-z0-9_.-]+)/(?P<path>.+)$")
 
 
@@ -85,6 +87,15 @@ class TargetUnreadable(Exception):
 
 def resolve(base: str, target: str, target_type: str) -> str:
     """The path or URL `target` points at, read from the file `base` (a path or URL)."""
+    if (
+        target.startswith("/")
+        and target_type == "file"
+        and not is_url(base)
+        and not _UNUSUAL.search(target)
+    ):
+        # Absolute, no `//`, no `.` or `..` part, no trailing `/`: normpath would give it back
+        # as it is (what a catalog scaffolder writes holds; tests/test_catalog_list.py checks).
+        return target
     if is_url(target):
         return target
     if is_url(base):

@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from scaffolder.backstage.documents import UnparsableError, kind_of, parse_documents
-from scaffolder.backstage.rules import parse_entity_ref
+from scaffolder.backstage.rules import EntityRef, parse_entity_ref
 from scaffolder.catalog import locations
 from scaffolder.catalog.cache import EntityCache
 from scaffolder.catalog.facts import facts_of
+from scaffolder.catalog.snapshot import Recorder
 from scaffolder.catalog.sources import Catalog, LocalCatalog, Reader
-from scaffolder.catalog.walk import Found, Target, walk
+from scaffolder.catalog.walk import Found, Target, Walk, catalog_digest, from_snapshot, walk
 from scaffolder.errors import CatalogFileError, UsageError
 
 
@@ -85,16 +86,26 @@ def check_relations(entities: list[Found]) -> tuple[list[Problem], list[str]]:
     problems: list[Problem] = []
     unchecked: dict[str, set[str]] = {}
     by_name = {kind: {f.name: f for f in fields} for kind, fields in KIND_SPECS.items()}
+    #: Each reference parsed once (most entities name one of a few owners): the reference and
+    #: its text, lowercased; None when it does not parse.
+    parsed: dict[tuple[str, str | None], tuple[EntityRef, str] | None] = {}
     for found in entities:
         for name, value in found.facts.refs:
             field = by_name[found.kind][name]
-            try:
-                ref = parse_entity_ref(value, default_kind=field.default_kind)
-            except ValueError:
+            key = (value, field.default_kind)
+            if key not in parsed:
+                try:
+                    one = parse_entity_ref(value, default_kind=field.default_kind)
+                    parsed[key] = (one, str(one).lower())
+                except ValueError:
+                    parsed[key] = None
+            known = parsed[key]
+            if known is None:
                 continue  # a malformed reference is already an entity problem
+            ref, text = known
             if ref.kind not in kinds:
                 unchecked.setdefault(ref.kind, set()).add(f"spec.{field.name}")
-            elif str(ref).lower() not in present:
+            elif text not in present:
                 problems.append(
                     Problem(
                         found.origin,
@@ -166,17 +177,35 @@ def _duplicates(found: list[Found]) -> list[Problem]:
 
 
 def validate_text(
-    text: str, location: str, reader: Reader, *, use_cache: bool = True
+    text: str,
+    location: str,
+    reader: Reader,
+    *,
+    use_cache: bool = True,
+    cache: EntityCache | None = None,
+    stamp: str | None = None,
 ) -> Validation:
-    """Validate catalog text read from `location` (a path or URL) and all it reaches."""
+    """Validate catalog text read from `location` (a path or URL) and all it reaches.
+
+    `stamp`: the local catalog text's `catalog_digest` (the walk is then stored).
+    """
     try:
-        cache = EntityCache.for_catalog(location, enabled=use_cache)
-        result = walk(text, location, reader, cache=cache, own=True)
+        if cache is None:
+            cache = EntityCache.for_catalog(location, enabled=use_cache)
+        recorder = Recorder(location, stamp) if stamp and cache.file is not None else None
+        result = walk(text, location, reader, cache=cache, own=True, recorder=recorder)
     except CatalogFileError as exc:
+        if cache is not None:
+            cache.close()  # nothing was walked
         entity_file = _as_entity_file(text, location)
         if entity_file is not None:
             return entity_file
         return Validation(location, (_catalog_file_problem(location, exc),), 0, 0)
+    return _validation(result, location)
+
+
+def _validation(result: Walk, location: str) -> Validation:
+    """What a walk of the catalog at `location` says of it."""
     problems: list[Problem] = []
     for doc in result.own:
         problems += [Problem(location, doc.line, doc.ref, p) for p in doc.problems]
@@ -222,7 +251,13 @@ def validate_catalog(
                 f"no catalog file at {catalog.path}",
                 hint="give the catalog file to check: scaffolder catalog validate FILE",
             )
+        location = str(catalog.path)
         text = locations.read_text(catalog.path)
-        return validate_text(text, str(catalog.path), reader, use_cache=use_cache)
+        cache = EntityCache.for_catalog(location, enabled=use_cache)
+        stamp = catalog_digest(text)
+        cached = from_snapshot(cache, location, stamp, own=True)
+        if cached is not None:
+            return _validation(cached, location)
+        return validate_text(text, location, reader, use_cache=use_cache, cache=cache, stamp=stamp)
     text, url = reader.read_catalog(catalog)
     return validate_text(text, url, reader, use_cache=use_cache)

@@ -13,17 +13,21 @@ each document is kept as its `Facts` (a few strings), not as the parsed document
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from scaffolder.backstage.documents import UnparsableError, parse_documents
+from scaffolder.backstage.rules import is_valid_object_name
 from scaffolder.catalog import fastscan, locations
-from scaffolder.catalog.cache import EntityCache, Parsed, Unparsed, stamp_of
+from scaffolder.catalog.cache import RACY_NS, EntityCache, Parsed, Unparsed, stamp_of
 from scaffolder.catalog.facts import Facts, facts_of
+from scaffolder.catalog.snapshot import Recorder, stamp_text
 from scaffolder.catalog.sources import (
     Catalog,
     LocalCatalog,
@@ -32,6 +36,7 @@ from scaffolder.catalog.sources import (
     is_url,
     resolve,
 )
+from scaffolder.errors import CatalogFileError
 
 #: Locations inside targets are followed this deep (Backstage has no limit; loops are cut too).
 MAX_DEPTH = 8
@@ -91,7 +96,8 @@ class Unreadable:
 @dataclass(frozen=True)
 class Walk:
     catalog: str
-    #: The catalog file's own documents (its Location entities), when asked for.
+    #: The catalog file's own documents (its Location entities) that have problems, when
+    #: asked for.
     own: tuple[Facts, ...]
     #: Every document reached, in catalog order; nested Locations included.
     found: tuple[Found, ...]
@@ -130,31 +136,89 @@ def _read_one(reader: Reader, location: str) -> Parsed | TargetUnreadable:
         return exc
 
 
-def _read_local(reader: Reader, location: str, cache: EntityCache) -> Parsed | TargetUnreadable:
-    """A local file's facts: from the cache when its stat is the one stored, else parsed."""
+def _read_local(
+    reader: Reader, location: str, cache: EntityCache
+) -> tuple[Parsed | TargetUnreadable, str]:
+    """A local file's facts (from the cache when its stat is the one stored, else parsed) and
+    its stamp for the walk snapshot ('' when it has none to give)."""
     try:
         info = os.stat(location)  # noqa: PTH116 -- 100,000 calls: no Path object for each
     except (OSError, ValueError):
-        return _read_one(reader, location)  # the read says why, in its own words
+        return _read_one(reader, location), ""  # the read says why, in its own words
     if not stat.S_ISREG(info.st_mode):
-        return _read_one(reader, location)
+        return _read_one(reader, location), ""
     stamp = stamp_of(info)
+    recent = time.time_ns() - info.st_mtime_ns < RACY_NS
     cached = cache.get(location, stamp)
     if cached is not None:
-        return cached
+        return cached, "" if recent else stamp_text(info)
     parsed = _read_one(reader, location)
     if not isinstance(parsed, TargetUnreadable):
         # Stamped before the read: a change after it makes the stamps differ next time.
         cache.put(location, stamp, parsed)
-    return parsed
+    return parsed, "" if recent else stamp_text(info)
 
 
-def _own_facts(catalog_text: str) -> tuple[Facts, ...]:
-    fast = locations.fast_documents(catalog_text)
+def _own_facts_fast(entries: list[locations.LocationEntry]) -> tuple[Facts, ...]:
+    """The facts of a catalog's own documents, all in scaffolder's layout (`fastscan`).
+
+    They are the same template with a name, a type and a target, so the facts of one with a
+    valid name are those of every other of its type with a valid name, but for the name,
+    line and target: the first is worked out in full (`facts_of`), and serves as the pattern
+    when that holds of it (a valid entity; the name and target where its row and nested
+    targets say). Any other document (an invalid name) is worked out in full.
+    """
+    patterns: dict[str, Facts | None] = {}
+    out: list[Facts] = []
+    append = out.append
+    first_line = fastscan.TARGET_LINE
+    for entry in entries:
+        name = entry.location
+        if is_valid_object_name(name):
+            pattern = patterns.get(entry.type)
+            if pattern is not None:
+                row = (name, *pattern.row[1:])
+                append(
+                    Facts(
+                        entry.line - first_line,
+                        True,
+                        "location",
+                        row,
+                        (),
+                        (),
+                        (entry.type, (entry.target,)),
+                    )
+                )
+                continue
+        facts = facts_of(locations.own_document(entry), entry.line - first_line)
+        append(facts)
+        if (
+            entry.type not in patterns
+            and is_valid_object_name(name)
+            and not facts.problems
+            and not facts.refs
+            and facts.kind == "location"
+            and facts.row[0] == name
+            and facts.nested == (entry.type, (entry.target,))
+        ):
+            patterns[entry.type] = facts
+    return tuple(out)
+
+
+def plan(
+    catalog_text: str, catalog_location: str, *, own: bool = False
+) -> tuple[list[Target], tuple[Facts, ...]]:
+    """A catalog's targets, and (`own`) the facts of its own documents."""
+    fast = locations.fast_entries(catalog_text)
+    entries = (
+        fast if fast is not None else locations.entries_in(catalog_text, source=catalog_location)
+    )
+    level = [Target(e.type, e.target, catalog_location, e.line) for e in entries]
+    if not own:
+        return level, ()
     if fast is not None:
-        first_line = fastscan.TARGET_LINE
-        return tuple(facts_of(locations.own_document(d), d.line - first_line) for d in fast)
-    return tuple(facts_of(d.data, d.line) for d in parse_documents(catalog_text))
+        return level, _own_facts_fast(fast)
+    return level, tuple(facts_of(d.data, d.line) for d in parse_documents(catalog_text))
 
 
 def walk(
@@ -164,19 +228,16 @@ def walk(
     *,
     cache: EntityCache | None = None,
     own: bool = False,
+    recorder: Recorder | None = None,
 ) -> Walk:
     """Every document reachable from catalog text read from `catalog_location`.
 
     `own`: also the facts of the catalog file's own documents (for `validate`).
     """
-    level = _targets(catalog_text, catalog_location)
-    own_facts = _own_facts(catalog_text) if own else ()
-    return walk_targets(level, catalog_location, reader, cache=cache, own=own_facts)
-
-
-def _targets(catalog_text: str, catalog_location: str) -> list[Target]:
-    entries = locations.entries_in(catalog_text, source=catalog_location)
-    return [Target(e.type, e.target, catalog_location, e.line) for e in entries]
+    level, own_facts = plan(catalog_text, catalog_location, own=own or recorder is not None)
+    return walk_targets(
+        level, catalog_location, reader, cache=cache, own=own_facts, recorder=recorder
+    )
 
 
 def walk_targets(
@@ -186,14 +247,17 @@ def walk_targets(
     *,
     cache: EntityCache | None = None,
     own: tuple[Facts, ...] = (),
-    keep: Callable[[Found], bool] | None = None,
+    keep: Callable[[Facts], bool] | None = None,
+    recorder: Recorder | None = None,
 ) -> Walk:
     """Every document reachable from a catalog's targets.
 
-    `keep`: which documents `found` holds (default: all). `catalog list` keeps the rows it
-    shows: at 100,000 entities, holding the others would only cost memory.
+    `keep`: which documents (by their facts) `found` holds (default: all). `catalog list`
+    keeps the rows it shows: at 100,000 entities, holding the others would only cost memory.
+    `recorder`: what collects the walk for the snapshot (`snapshot.py`) the cache stores.
     """
     cache = cache if cache is not None else EntityCache(None)
+    record = recorder if recorder is not None else Recorder("", None)
     found: list[Found] = []
     unreadable: list[Unreadable] = []
     duplicates: list[Target] = []
@@ -221,7 +285,12 @@ def walk_targets(
             next_level: list[Target] = []
             for target, location in resolved:
                 pending = remote.get(location)
-                parsed = pending.result() if pending else _read_local(reader, location, cache)
+                if pending:
+                    parsed, stamp = pending.result(), ""
+                else:
+                    parsed, stamp = _read_local(reader, location, cache)
+                if not stamp:
+                    record.fail()  # a URL, a file just modified or not a file
                 if isinstance(parsed, TargetUnreadable):
                     unreadable.append(Unreadable(target, location, parsed.reason))
                     continue
@@ -233,16 +302,20 @@ def walk_targets(
                     unreadable.append(Unreadable(target, location, "holds no entity"))
                     continue
                 for facts in parsed:
+                    record.add(facts, location, target, stamp)
                     item = Found(facts, location, target)
                     entity_count += item.is_entity
-                    if keep is None or keep(item):
+                    if keep is None or keep(facts):
                         found.append(item)
                     if item.kind == "location":
                         next_level.extend(_nested_targets(item, target.type))
             level = next_level
     for target in level:
         unreadable.append(Unreadable(target, "", f"Locations nested deeper than {MAX_DEPTH}"))
-    cache.save()
+    if unreadable:
+        record.fail()
+    own = tuple(f for f in own if f.problems)  # all `validate` reads of them
+    cache.save(record.finish(entity_count, duplicates, own))
     return Walk(
         catalog=catalog_location,
         own=own,
@@ -253,22 +326,87 @@ def walk_targets(
     )
 
 
+def read_catalog(catalog: Catalog, reader: Reader) -> tuple[str, str]:
+    """A catalog's text (a local file that is absent is empty) and its path or URL."""
+    if isinstance(catalog, LocalCatalog):
+        return locations.read_text(catalog.path), str(catalog.path)
+    return reader.read_catalog(catalog)
+
+
+def catalog_digest(text: str) -> str:
+    """What identifies a catalog's text for the snapshot: its length and BLAKE2b digest (the
+    text itself, not its file's stamp: the walk depends on nothing else of it)."""
+    data = text.encode("utf-8", "surrogatepass")
+    return f"{len(data)}:{hashlib.blake2b(data, digest_size=20).hexdigest()}"
+
+
+def from_snapshot(
+    cache: EntityCache,
+    location: str,
+    stamp: str | None,
+    *,
+    own: bool = False,
+    keep: Callable[[Facts], bool] | None = None,
+) -> Walk | None:
+    """The walk the cache's snapshot holds, if the catalog and every file are as then."""
+    snap = cache.snapshot
+    if snap is None or not snap.matches(location, stamp):
+        return None
+
+    try:
+        own_facts = snap.own() if own else ()
+    except (ValueError, IndexError, TypeError):
+        return None
+    found = snap.rows(Target, Found, keep)
+    if found is None or own_facts is None:
+        return None
+    duplicates = tuple(Target(*d) for d in snap.meta["duplicates"])
+    entity_count = snap.meta["entities"]
+    if type(entity_count) is not int:
+        return None
+    cache.close()
+    return Walk(location, own_facts, tuple(found), (), duplicates, entity_count)
+
+
 def load(
     catalog: Catalog,
     reader: Reader,
     *,
     use_cache: bool = True,
     own: bool = False,
-    keep: Callable[[Found], bool] | None = None,
+    keep: Callable[[Facts], bool] | None = None,
 ) -> Walk:
-    """Walk a local catalog file (an absent one is empty) or one in a repository on GitHub."""
+    """Walk a local catalog file (an absent one is empty) or one in a repository on GitHub.
+
+    A local catalog unchanged since the last walk, and every file it reached, is not walked
+    again: the cache's snapshot of that walk is what it found.
+    """
     if isinstance(catalog, LocalCatalog):
         location = str(catalog.path)
+        cache = EntityCache.for_catalog(location, enabled=use_cache)
+        stamp: str | None = None
+        if cache.snapshot is not None:
+            # Not held while the snapshot is read (at 100,000 targets, 20 MB): read again if
+            # it does not serve.
+            stamp = catalog_digest(locations.read_text(catalog.path))
+            cached = from_snapshot(cache, location, stamp, own=own, keep=keep)
+            if cached is not None:
+                return cached
         text = locations.read_text(catalog.path)
+        stamp = catalog_digest(text) if cache.file is not None else None
     else:
         text, location = reader.read_catalog(catalog)
-    level = _targets(text, location)
-    own_facts = _own_facts(text) if own else ()
+        cache = EntityCache.for_catalog(location, enabled=use_cache)
+        stamp = None
+    recording = stamp is not None and cache.file is not None
+    # A snapshot holds the catalog's own documents for `validate`, whoever walks first.
+    try:
+        level, own_facts = plan(text, location, own=own or recording)
+    except CatalogFileError:
+        cache.close()  # nothing to walk
+        raise
     del text  # 20 MB at 100,000 targets: not held while the entity files are read
-    cache = EntityCache.for_catalog(location, enabled=use_cache)
-    return walk_targets(level, location, reader, cache=cache, own=own_facts, keep=keep)
+    recorder = Recorder(location, stamp) if recording else None
+    return walk_targets(
+        level, location, reader, cache=cache, own=own_facts, keep=keep, recorder=recorder
+    )

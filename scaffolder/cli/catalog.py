@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import operator
 from typing import Any
 
 from scaffolder.cli.output import Output
@@ -173,16 +174,24 @@ def _render_list(listing: Any, out: Output) -> None:
     from scaffolder.catalog.listing import COLUMNS
 
     filters = listing.filters
+    plain = operator.attrgetter(*(c for c in COLUMNS if c != "repository"))
     rows = [
-        [_short(getattr(r, c)) if c == "repository" else getattr(r, c) or "-" for c in COLUMNS]
+        [
+            *(value or "-" for value in plain(r)),
+            _short(r.repository),
+        ]
         for r in listing.rows
     ]
+    if COLUMNS[-1] != "repository":  # pragma: no cover -- the rows above put it last
+        raise AssertionError("the repository column is the last")
     if rows:
-        widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(COLUMNS)]
+        columns = zip(*rows, strict=True)
+        widths = [max(len(c), *map(len, col)) for c, col in zip(COLUMNS, columns, strict=True)]
         header = (c.upper().ljust(w) for c, w in zip(COLUMNS, widths, strict=True))
-        out.text("  ".join(header).rstrip())
-        for r in rows:
-            out.text("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+        # One write of the whole table: 100,000 rows are as many lines.
+        lines = ["  ".join(header).rstrip()]
+        lines += ["  ".join(map(str.ljust, r, widths)).rstrip() for r in rows]
+        out.text("\n".join(lines))
     shown = f"{len(listing.rows)} of {listing.total}" if filters.to_json() else str(listing.total)
     noun = "entity" if listing.total == 1 and not filters.to_json() else "entities"
     out.text(f"{shown} {noun} in {listing.catalog}")
