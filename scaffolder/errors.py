@@ -61,8 +61,8 @@ EXIT_CODES: tuple[tuple[ExitCode, str], ...] = (
     (ExitCode.OK, "success"),
     (
         ExitCode.CHECKS_FAILED,
-        "checks or findings failed (audit, catalog validate; later: lint, outdated, an "
-        "insights gate, live drift)",
+        "checks or findings failed (audit, catalog validate, template lint/test, outdated; "
+        "later: an insights gate, live drift)",
     ),
     (
         ExitCode.USAGE,
@@ -79,7 +79,11 @@ EXIT_CODES: tuple[tuple[ExitCode, str], ...] = (
         "untrusted template refused (unsafe features without --trust, or its output holds "
         "the token)",
     ),
-    (ExitCode.GITHUB, "refused before anything was written: no token, no permission"),
+    (
+        ExitCode.GITHUB,
+        "refused before anything was written: no token, no permission, an update of a dirty "
+        "or detached tree",
+    ),
     (ExitCode.POLICY, "refused by the access policy"),
     (ExitCode.INTERNAL, "internal error: a bug in scaffolder; please report it"),
     (ExitCode.INTERRUPTED, "interrupted (Ctrl-C)"),
