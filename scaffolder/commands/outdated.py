@@ -294,21 +294,17 @@ def _newest_template(source: str, *, git_hosted: bool) -> tuple[str, str]:
 # -- the unit ----------------------------------------------------------------------------------
 class _Outdated:
     def __init__(self) -> None:
+        from scaffolder.catalog.sources import Reader
+
         self.newest = Newest()
-        self._fetcher: GitHubFetcher | None = None
-        self._lock = threading.Lock()
+        #: The GitHub fetcher, made on first use and shared by the threads (as `catalog`'s).
+        self._reader = Reader()
 
     def fetcher(self) -> GitHubFetcher:
-        with self._lock:
-            if self._fetcher is None:
-                from scaffolder.github.contents import GitHubFetcher
-
-                self._fetcher = GitHubFetcher.from_environment()
-            return self._fetcher
+        return self._reader.fetcher()
 
     def close(self) -> None:
-        if self._fetcher is not None:
-            self._fetcher.close()
+        self._reader.close()
 
     def read(self, component: fleet.Component) -> Recorded:
         folder = component.folder

@@ -10,25 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Severity = Literal["error", "review"]
 
-#: The kinds, in the order a report lists them.
-KINDS = (
-    "config",
-    "standard-questions",
-    "metadata",
-    "subdirectory",
-    "answers-file",
-    "version",
-    "language",
-    "unsafe",
-    "baseline",
-    "render",
-    "audit",
-    "tests",
-)
 Kind = Literal[
     "config",
     "standard-questions",
@@ -43,6 +28,8 @@ Kind = Literal[
     "audit",
     "tests",
 ]
+#: The kinds, in the order a report lists them.
+KINDS: tuple[Kind, ...] = get_args(Kind)
 
 
 @dataclass(frozen=True)
