@@ -308,3 +308,44 @@ def test_catalog_commands_run_without_the_collector_and_resume_it(
     assert run_cli(["catalog", "list", "--lifecycle", "no such"]).code == 0
     assert run_cli(["catalog", "list", "--owner", "!!bad!!"]).code == 2
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"lifecycle": ("production",)},
+        {"kind": ("resource", "location")},
+        {"owner": ("payments",), "system": ("billing",)},
+        {"type": ("nothing",)},
+    ],
+)
+def test_a_filtered_walk_lists_what_filtering_the_whole_walk_lists(
+    run_cli, populated, catalog_file, filters
+):
+    """`catalog list` keeps only the matching documents while it walks (and does not match
+    them again); that is the listing of the whole walk, filtered afterwards. The catalog's
+    own Locations and a nested one are never rows."""
+    from scaffolder.catalog.listing import Filters, list_catalog, list_walk
+    from scaffolder.catalog.sources import LocalCatalog, Reader
+    from scaffolder.catalog.walk import load
+
+    nested = write_entities(
+        populated / "src" / "org",
+        {
+            "apiVersion": "backstage.io/v1alpha1",
+            "kind": "Location",
+            "metadata": {"name": "org"},
+            "spec": {"targets": ["../search/catalog-info.yaml", "./team.yaml"]},
+        },
+    )
+    (nested.parent / "team.yaml").write_text("- not\n- a mapping\n")
+    assert run_cli(["catalog", "register", nested]).code == 0
+    chosen = Filters(**filters)
+    catalog = LocalCatalog(catalog_file)
+    for use_cache in (False, True, True):
+        fast = list_catalog(catalog, chosen, use_cache=use_cache)
+        with Reader() as reader:
+            whole = list_walk(load(catalog, reader, use_cache=False), chosen)
+        assert fast.to_json() == whole.to_json()
+        assert all(row.kind.lower() != "location" for row in fast.rows)
