@@ -358,3 +358,42 @@ def test_a_document_whose_target_or_origin_is_empty_is_not_stored():
         recorder.add(facts, origin, target, "1:2:3:4:5")
         assert not recorder.ok
         assert recorder.finish(2, [], ()) is None
+
+
+@pytest.mark.parametrize(
+    "ref", ["pair-svc", "api:pair-api", "billing", "group:payments", "api", "nothing-such"]
+)
+def test_unregister_by_reference_finds_what_the_whole_walk_finds(
+    run_cli, varied, catalog_file, cache_dir, ref
+):
+    """`unregister ENTITY_REF` keeps only the documents of that name while it walks (from
+    the snapshot, warm), and reads the holding file again for the entities leaving with it:
+    the same target, entities and error as the whole walk gives."""
+    from scaffolder.backstage.rules import parse_entity_ref
+    from scaffolder.catalog.sources import LocalCatalog, Reader
+    from scaffolder.catalog.walk import load
+
+    outputs(run_cli)  # the snapshot stored
+    with Reader() as reader:
+        walked = load(LocalCatalog(catalog_file), reader, use_cache=False)
+    key = str(parse_entity_ref(ref, default_kind="component")).lower()
+    holders = {
+        f.target.target: f.target
+        for f in walked.found
+        if f.target.listed_in == walked.catalog and f.ref.lower() == key
+    }
+    pristine = catalog_file.read_bytes()
+    for flags in ([], ["--no-cache"], []):
+        catalog_file.write_bytes(pristine)
+        backdate(catalog_file)
+        result = run_cli(["catalog", "unregister", ref, "--json", *flags])
+        if len(holders) != 1:
+            assert result.code == 2, result.stderr
+            assert "Traceback" not in result.stderr
+            continue
+        ((target, listed),) = holders.items()
+        held = [f.ref for f in walked.found if f.target.target == target and f.ref]
+        assert result.code == 0, result.stderr
+        got = result.json()["result"]
+        assert (got["target"], got["type"], got["entities"]) == (target, listed.type, held)
+        assert str(target) not in catalog_file.read_text()
