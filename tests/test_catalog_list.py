@@ -258,3 +258,94 @@ def test_targets_resolve_as_normpath_and_urljoin_resolve_them():
                 else:
                     expected = os.path.normpath(target)
                 assert resolve(base, target, kind) == expected, (base, target, kind)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list"],
+        ["validate"],
+        ["unregister", "billing"],
+        ["register", "{billing}"],
+    ],
+)
+def test_catalog_commands_run_without_the_collector_and_resume_it(
+    run_cli, tmp_path, monkeypatch, args
+):
+    """A catalog command pauses the garbage collector (its million tuples hold no cycle) and
+    leaves it as it found it, also when the command fails."""
+    import gc
+
+    import scaffolder.catalog.locations as locations
+    from scaffolder.catalog.cache import EntityCache
+
+    billing = component(tmp_path / "src", "billing", lifecycle="production")
+    assert run_cli(["catalog", "register", str(billing)]).code == 0
+    seen: list[bool] = []
+    real_cache, real_register = EntityCache.for_catalog, locations.register
+
+    def spy_cache(*a, **k):
+        seen.append(gc.isenabled())
+        return real_cache(*a, **k)
+
+    def spy_register(*a, **k):
+        seen.append(gc.isenabled())
+        return real_register(*a, **k)
+
+    monkeypatch.setattr(EntityCache, "for_catalog", spy_cache)
+    monkeypatch.setattr(locations, "register", spy_register)
+    argv = [a.format(billing=billing) for a in args]
+    assert gc.isenabled()
+    assert run_cli(["catalog", *argv]).code in (0, 1)
+    assert seen and not any(seen)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        run_cli(["catalog", *argv])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert run_cli(["catalog", "list", "--lifecycle", "no such"]).code == 0
+    assert run_cli(["catalog", "list", "--owner", "!!bad!!"]).code == 2
+    assert gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"lifecycle": ("production",)},
+        {"kind": ("resource", "location")},
+        {"owner": ("payments",), "system": ("billing",)},
+        {"type": ("nothing",)},
+    ],
+)
+def test_a_filtered_walk_lists_what_filtering_the_whole_walk_lists(
+    run_cli, populated, catalog_file, filters
+):
+    """`catalog list` keeps only the matching documents while it walks (and does not match
+    them again); that is the listing of the whole walk, filtered afterwards. The catalog's
+    own Locations and a nested one are never rows."""
+    from scaffolder.catalog.listing import Filters, list_catalog, list_walk
+    from scaffolder.catalog.sources import LocalCatalog, Reader
+    from scaffolder.catalog.walk import load
+
+    nested = write_entities(
+        populated / "src" / "org",
+        {
+            "apiVersion": "backstage.io/v1alpha1",
+            "kind": "Location",
+            "metadata": {"name": "org"},
+            "spec": {"targets": ["../search/catalog-info.yaml", "./team.yaml"]},
+        },
+    )
+    (nested.parent / "team.yaml").write_text("- not\n- a mapping\n")
+    assert run_cli(["catalog", "register", nested]).code == 0
+    chosen = Filters(**filters)
+    catalog = LocalCatalog(catalog_file)
+    for use_cache in (False, True, True):
+        fast = list_catalog(catalog, chosen, use_cache=use_cache)
+        with Reader() as reader:
+            whole = list_walk(load(catalog, reader, use_cache=False), chosen)
+        assert fast.to_json() == whole.to_json()
+        assert all(row.kind.lower() != "location" for row in fast.rows)

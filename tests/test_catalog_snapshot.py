@@ -166,6 +166,14 @@ def _another_inode(paths: dict[str, Path]) -> None:
     other.replace(info)
 
 
+def _second_file_of_several_documents(paths: dict[str, Path]) -> None:
+    """A file of several documents: its stamp is on its first row, the rows after it say
+    "the same file" (an empty cell)."""
+    pair = paths["pair"]
+    pair.write_text(pair.read_text().replace("experimental", "production"))
+    backdate(pair, PAST + 10)
+
+
 def _deleted(paths: dict[str, Path]) -> None:
     paths["orders"].unlink()
 
@@ -194,6 +202,7 @@ def _modified_just_now(paths: dict[str, Path]) -> None:
         _same_size_new_mtime,
         _new_size_same_mtime,
         _another_inode,
+        _second_file_of_several_documents,
         _deleted,
         _nested_location_changed,
         _catalog_changed,
@@ -248,6 +257,44 @@ def test_a_damaged_or_foreign_snapshot_is_ignored(run_cli, varied, cache_dir, da
     rewrite_snapshot(cache_dir, tampered)
     assert outputs(run_cli) == expected
     assert outputs(run_cli) == expected
+
+
+def _stamp_without_its_file(meta: dict, body: bytes) -> tuple[dict, bytes]:
+    """The first row's origin cell emptied: its stamp would be checked against no file."""
+    lines = body.split(b"\n")
+    cells = lines[0].split(b"\t")
+    lines[0] = b"\t".join([b"", b"", *cells[2:]])
+    return meta, b"\n".join(lines)
+
+
+def _stamps_moved(meta: dict, body: bytes) -> tuple[dict, bytes]:
+    """Every stamp one row later: each file checked against another file's stamp."""
+    lines = body.split(b"\n")
+    cells = lines[1].split(b"\t")
+    lines[1] = b"\t".join([b"", b"", *cells[1:-1]])
+    return meta, b"\n".join(lines)
+
+
+@pytest.mark.parametrize("damage", [_stamp_without_its_file, _stamps_moved])
+def test_stamps_out_of_place_are_not_served(run_cli, varied, cache_dir, damage):
+    expected = outputs(run_cli)
+
+    def tampered(meta: dict, body: bytes) -> tuple[dict, bytes]:
+        meta, body = damage(meta, body)
+        return meta, body.replace(b"\tproduction", b"\ttampered")
+
+    rewrite_snapshot(cache_dir, tampered)
+    assert outputs(run_cli) == expected
+
+
+def test_a_stamp_is_every_field_of_the_stat(tmp_path):
+    from scaffolder.catalog.snapshot import stamp_text
+
+    file = tmp_path / "f"
+    file.write_text("x")
+    info = file.stat()
+    fields = [int(v, 16) for v in stamp_text(info).split(":")]
+    assert fields == [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev]
 
 
 def test_a_snapshot_whose_checksum_is_wrong_is_ignored(run_cli, varied, cache_dir):
@@ -311,3 +358,42 @@ def test_a_document_whose_target_or_origin_is_empty_is_not_stored():
         recorder.add(facts, origin, target, "1:2:3:4:5")
         assert not recorder.ok
         assert recorder.finish(2, [], ()) is None
+
+
+@pytest.mark.parametrize(
+    "ref", ["pair-svc", "api:pair-api", "billing", "group:payments", "api", "nothing-such"]
+)
+def test_unregister_by_reference_finds_what_the_whole_walk_finds(
+    run_cli, varied, catalog_file, cache_dir, ref
+):
+    """`unregister ENTITY_REF` keeps only the documents of that name while it walks (from
+    the snapshot, warm), and reads the holding file again for the entities leaving with it:
+    the same target, entities and error as the whole walk gives."""
+    from scaffolder.backstage.rules import parse_entity_ref
+    from scaffolder.catalog.sources import LocalCatalog, Reader
+    from scaffolder.catalog.walk import load
+
+    outputs(run_cli)  # the snapshot stored
+    with Reader() as reader:
+        walked = load(LocalCatalog(catalog_file), reader, use_cache=False)
+    key = str(parse_entity_ref(ref, default_kind="component")).lower()
+    holders = {
+        f.target.target: f.target
+        for f in walked.found
+        if f.target.listed_in == walked.catalog and f.ref.lower() == key
+    }
+    pristine = catalog_file.read_bytes()
+    for flags in ([], ["--no-cache"], []):
+        catalog_file.write_bytes(pristine)
+        backdate(catalog_file)
+        result = run_cli(["catalog", "unregister", ref, "--json", *flags])
+        if len(holders) != 1:
+            assert result.code == 2, result.stderr
+            assert "Traceback" not in result.stderr
+            continue
+        ((target, listed),) = holders.items()
+        held = [f.ref for f in walked.found if f.target.target == target and f.ref]
+        assert result.code == 0, result.stderr
+        got = result.json()["result"]
+        assert (got["target"], got["type"], got["entities"]) == (target, listed.type, held)
+        assert str(target) not in catalog_file.read_text()

@@ -157,10 +157,15 @@ class _Matcher:
         return not self.systems or _ref_or_none(system, "system") in self.systems
 
 
-def list_walk(walk: Walk, filters: Filters) -> Listing:
-    matches = _Matcher(filters)
+def list_walk(walk: Walk, filters: Filters, *, filtered: bool = False) -> Listing:
+    """The listing of a walk; `filtered`: the walk kept only what `filters` match (and the
+    documents that are not entities), so they are not matched again."""
     # Rows are made for the entities shown only: at 100,000 entities, most are filtered out.
-    rows = [row_of(f) for f in walk.entities if matches(f.facts)]
+    if filtered:
+        rows = [row_of(f) for f in walk.found if f.is_entity]
+    else:
+        matches = _Matcher(filters)
+        rows = [row_of(f) for f in walk.entities if matches(f.facts)]
     unreadable = [
         UnreadableRow(u.target.target, u.target.type, u.reason, u.target.where)
         for u in walk.unreadable
@@ -199,6 +204,8 @@ def list_catalog(
         return not facts.is_mapping or (facts.kind != "location" and matches(facts))
 
     if reader is not None:
-        return list_walk(load(catalog, reader, use_cache=use_cache, keep=keep), filters)
-    with Reader() as own:
-        return list_walk(load(catalog, own, use_cache=use_cache, keep=keep), filters)
+        walked = load(catalog, reader, use_cache=use_cache, keep=keep)
+    else:
+        with Reader() as own:
+            walked = load(catalog, own, use_cache=use_cache, keep=keep)
+    return list_walk(walked, filters, filtered=True)

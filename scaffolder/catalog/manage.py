@@ -17,6 +17,8 @@ from typing import Any, Literal
 from scaffolder.backstage.documents import UnparsableError, entity_problems, parse_documents, ref_of
 from scaffolder.backstage.rules import parse_entity_ref
 from scaffolder.catalog import locations
+from scaffolder.catalog.cache import Unparsed
+from scaffolder.catalog.facts import Facts
 from scaffolder.catalog.sources import (
     Catalog,
     Reader,
@@ -24,7 +26,7 @@ from scaffolder.catalog.sources import (
     TargetUnreadable,
     is_url,
 )
-from scaffolder.catalog.walk import load, read_catalog
+from scaffolder.catalog.walk import Found, load, parse_facts, read_catalog
 from scaffolder.errors import CatalogTargetError
 from scaffolder.progress import SILENT, Progress
 
@@ -182,6 +184,19 @@ def _refs_in(target: str, reader: Reader) -> tuple[str, ...]:
         return ()
 
 
+def _held(found: Found, reader: Reader) -> tuple[str, ...]:
+    """The entities of the file a catalog target reached `found` in, in order (what leaves
+    the catalog with the target); the walk kept only `found`, so the file is read again (it
+    was as the walk saw it: its stamp was checked)."""
+    try:
+        parsed = parse_facts(reader.read(found.origin))
+    except TargetUnreadable:
+        return (found.ref,)  # gone since: the one the walk saw
+    if isinstance(parsed, Unparsed):
+        return (found.ref,)
+    return tuple(f.ref for f in parsed if f.ref)
+
+
 def _find_target(
     catalog: Catalog, value: str, reader: Reader, *, use_cache: bool = True
 ) -> tuple[str, str, tuple[str, ...]]:
@@ -203,23 +218,23 @@ def _find_target(
         ref = None
     if ref is not None:
         del text
-        walked = load(catalog, reader, use_cache=use_cache)
         key = str(ref).lower()
+
+        def named(facts: Facts) -> bool:
+            return facts.is_mapping and facts.ref.lower() == key
+
+        # Only the documents of that name are kept: at 100,000 entities, not a row per other.
+        walked = load(catalog, reader, use_cache=use_cache, keep=named)
         # The catalog's own targets that reach it (not a Location's inside another file).
-        holders = {
-            f.target.target: f.target
-            for f in walked.found
-            if f.target.listed_in == walked.catalog and f.ref.lower() == key
-        }
+        holders = {f.target.target: f for f in walked.found if f.target.listed_in == walked.catalog}
         if len(holders) > 1:
             raise CatalogTargetError(
                 f"{ref} is registered through {len(holders)} targets: {', '.join(holders)}",
                 hint="unregister one of those targets by its path or URL",
             )
         if holders:
-            ((target, listed),) = holders.items()
-            held = tuple(f.ref for f in walked.found if f.target.target == target and f.ref)
-            return target, listed.type, held
+            ((target, found),) = holders.items()
+            return target, found.target.type, _held(found, reader)
     raise CatalogTargetError(
         f"{value} is not registered in {catalog}",
         hint="see `scaffolder catalog list`; give an entity reference, a path or a URL",

@@ -24,11 +24,12 @@ nested targets, which repeat, are numbers into tables kept in the header.
 from __future__ import annotations
 
 import functools
+import operator
 import os
 import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from itertools import compress
+from itertools import accumulate, compress
 from typing import Any, TypeVar
 
 from scaffolder.catalog.facts import Facts, decode
@@ -50,9 +51,29 @@ def escape(value: str) -> str:
     return value
 
 
+_STAMP = "%x:%x:%x:%x:%x"
+_STAMP_FIELDS = operator.attrgetter("st_size", "st_mtime_ns", "st_ctime_ns", "st_ino", "st_dev")
+
+
 def stamp_text(info: os.stat_result) -> str:
-    """A file's stamp as the snapshot holds it: size, mtime, ctime (ns), inode, device."""
-    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_dev}"
+    """A file's stamp as the snapshot holds it: size, mtime, ctime (ns), inode, device, in
+    hexadecimal (a warm walk formats 100,000 of them: `%x` of a 19-digit number takes a
+    fraction of what `%d` does)."""
+    return _STAMP % _STAMP_FIELDS(info)
+
+
+def _pick(before: str, at: str) -> str:
+    return at or before
+
+
+def _origins(column: list[str]) -> list[str]:
+    """A block's origin column filled in: "" is the origin of the row before (a file holding
+    several documents)."""
+    if "" not in column:
+        return column
+    if column and not column[0]:
+        raise ValueError("a block starts without its file")
+    return list(accumulate(column, _pick))
 
 
 def context() -> list[str]:
@@ -217,17 +238,16 @@ class Snapshot:
         stat = os.stat
         for _size, c in self._blocks():
             # Every file as it was: each is `stat`-ed (its first document carries its stamp).
-            origins = []
-            origin = ""
-            for at, stamp in zip(c[0], c[1], strict=True):
-                if at:
-                    origin = at
-                if stamp:
-                    i = stat(origin)
-                    now = f"{i.st_size}:{i.st_mtime_ns}:{i.st_ctime_ns}:{i.st_ino}:{i.st_dev}"
-                    if now != stamp:
-                        raise ValueError("changed")
-                origins.append(origin)
+            origins = _origins(c[0])
+            if len(origins) != len(c[1]):
+                raise ValueError("columns of different lengths")
+            checked = list(compress(origins, c[1]))
+            if "" in checked:
+                raise ValueError("a stamp without its file")
+            # `map` does the looping, `stat` and the formatting (`stamp_text`) in C.
+            now = list(map(_STAMP.__mod__, map(_STAMP_FIELDS, map(stat, checked))))
+            if now != list(filter(None, c[1])):
+                raise ValueError("changed")
             # Then the rows, column by column (`map` and `zip` do the looping).
             for kind in set(c[9]):
                 lowered.setdefault(kind, kind.lower())
