@@ -15,6 +15,7 @@ import contextlib
 import contextvars
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import PurePath
 from typing import Any
@@ -107,7 +108,7 @@ def touches_git(path: PurePath) -> bool:
     return any(is_git_name(part) for part in path.parts)
 
 
-_environ_lock = git.ENVIRON_LOCK  # the one `vcs/git.py` copies the environment under
+_environ_lock = threading.Lock()
 _environ_depth = 0
 
 

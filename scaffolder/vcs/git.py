@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
@@ -71,17 +70,9 @@ def _git_executable() -> str:
     return exe
 
 
-#: Held while `os.environ` is changed (`render/untrusted.hardened_git`) and while it is copied
-#: for a git process here, so a git run from another thread (the fleet update fetches and pushes
-#: while a render is under way) never sees half of the `GIT_CONFIG_*` entries.
-ENVIRON_LOCK = threading.Lock()
-
-
 def _environment(env: Mapping[str, str] | None) -> dict[str, str]:
     """This process's environment, plus `env`, with repository-supplied commands off."""
-    with ENVIRON_LOCK:
-        current = dict(os.environ)
-    full_env = {**current, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
+    full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"}
     if env:
         full_env.update(env)
     full_env.update(hardened_env(full_env))
