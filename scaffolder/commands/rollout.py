@@ -12,8 +12,9 @@ Per repository (`Rollout.__call__`):
    cannot find it) and every `scaffolder/update-*` branch. The token reaches git the way
    `publish` gives it (`publish/push.auth_env`: environment only, never argv, `.git/config` or
    the URL).
-3. The one-repository update (`commands/update.run`) in that clone, on the default branch. Up to
-   date: done, nothing written (no API write, no push).
+3. The one-repository update (`scaffolder update CLONE --json`, `commands/update.py`) in that
+   clone, on the default branch, in a child process (`_update_in_child` says why). Up to date:
+   done, nothing written (no API write, no push).
 4. Else the update is on a local branch `scaffolder/update-...`. A conflict is committed as it
    stands, inline markers included, with a `Scaffolder-Conflicts:` trailer, and the pull
    request's title starts with `[conflict]`: a platform team wants the proposal where the owners
@@ -31,6 +32,9 @@ Writes (pushes and pull requests) go through one `WritePacer` for the whole run.
 from __future__ import annotations
 
 import base64
+import json
+import subprocess
+import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field, replace
@@ -39,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from scaffolder import fleet
 from scaffolder.commands import update
-from scaffolder.errors import ExitCode, GitError, GitHubError, UpdateRefusedError
+from scaffolder.errors import ExitCode, GitError, GitHubError, RolloutError, UpdateRefusedError
 from scaffolder.github.pulls import Pull, WritePacer, find_pull, open_pull
 from scaffolder.progress import SILENT, Progress
 from scaffolder.publish import push as push_mod
@@ -56,10 +60,8 @@ CONFLICT_PREFIX = "[conflict] "
 MARKER_LABEL = "scaffolder render of"
 _MERGED_BY = "Merged by scaffolder update."
 _REMOTE = "refs/remotes/origin/"
-#: The one-repository update (render and merge) runs in one thread at a time: the render puts
-#: git's hardening into `os.environ` for copier (`render/untrusted.hardened_git`), which two
-#: renders at once would undo for each other. Fetches, pushes and API calls stay concurrent.
-_UPDATE_LOCK = threading.Lock()
+#: Seconds one repository's `scaffolder update` may take.
+UPDATE_TIMEOUT = 600
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ class FleetUpdateResult:
 
 # -- git, with the token in the environment only -------------------------------------------
 class _Remote:
+    """The token for one clone URL, as `publish/push.py` gives it to git: environment only."""
+
     def __init__(self, url: str, token: str) -> None:
         self.url = url
         self.token = token
@@ -174,6 +178,67 @@ def _commit_conflict(root: Path, result: update.UpdateResult, what: str) -> None
     git.run_git(["add", "--all", "--", *conflicts], cwd=root)
     git.run_git(
         ["commit", "--quiet", "--no-verify", "-m", message], cwd=root, env=git.identity_env(root)
+    )
+
+
+def _update_in_child(root: Path, options: FleetUpdateOptions) -> update.UpdateResult:
+    """`scaffolder update ROOT --json` in a child process, its result read back.
+
+    A process of its own, not a thread: the render puts git's hardening into `os.environ` for
+    copier's git processes (`render/untrusted.hardened_git`), which other threads of this process
+    read at any moment (`requests` reads the proxy variables on every call, `run_git` copies the
+    environment); and the renders of several repositories run on several cores. The token stays
+    in the environment the child inherits, never in its arguments.
+    """
+    args = [sys.executable, "-m", "scaffolder", "update", str(root), "--json"]
+    if options.vcs_ref:
+        args += ["--vcs-ref", options.vcs_ref]
+    if options.baseline_version:
+        args += ["--baseline-version", options.baseline_version]
+    if options.dry_run:
+        args.append("--dry-run")
+    try:
+        proc = subprocess.run(
+            args,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            timeout=UPDATE_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RolloutError(f"scaffolder update took more than {UPDATE_TIMEOUT} s") from exc
+    try:
+        envelope = json.loads(proc.stdout)
+    except ValueError:
+        envelope = None
+    if not isinstance(envelope, dict):
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RolloutError(f"scaffolder update failed (exit {proc.returncode}): {tail}")
+    done = envelope.get("result")
+    if proc.returncode not in (0, 3) or not isinstance(done, dict):
+        error = envelope.get("error") or {}
+        raise RolloutError(
+            f"scaffolder update: {error.get('message') or f'exit {proc.returncode}'}",
+            hint=error.get("hint"),
+        )
+    template, baseline = done["template"], done["baseline"]
+    return update.UpdateResult(
+        project=root,
+        status=done["status"],
+        template=template["name"],
+        template_from=template["from"] or "",
+        template_to=template["to"] or "",
+        baseline_from=baseline["from"] or "",
+        baseline_to=baseline["to"] or "",
+        branch=done["branch"],
+        base_branch=done["base_branch"],
+        pristine_commit=done["pristine_commit"],
+        merge_commit=done["merge_commit"],
+        changed=tuple(done["changed"]),
+        conflicts=tuple(done["conflicts"]),
+        diff=done.get("diff") or "",
     )
 
 
@@ -263,16 +328,7 @@ class Rollout:
     def _update(
         self, client: GitHubClient, repo: Repository, remote: _Remote, root: Path, default: str
     ) -> fleet.Outcome:
-        opts = self.options
-        with _UPDATE_LOCK:
-            result = update.run(
-                update.UpdateOptions(
-                    project=root,
-                    vcs_ref=opts.vcs_ref,
-                    baseline_version=opts.baseline_version,
-                    dry_run=opts.dry_run,
-                )
-            )
+        result = _update_in_child(root, self.options)
         detail: dict[str, Any] = {
             "status": result.status,
             "template": {
@@ -303,7 +359,7 @@ class Rollout:
         if pull is None:
             pull = open_pull(
                 client, self.pacer, repo, branch=branch, base=default,
-                title=_title(result), body=_body(result, default),
+                title=_title(result), body=_body(result, default), checked=True,
             )  # fmt: skip
             action = "opened"
         else:

@@ -103,11 +103,18 @@ def open_pull(
     base: str,
     title: str,
     body: str,
+    checked: bool = False,
 ) -> Pull:
-    """Open a pull request from `branch`, or return the one already open for it."""
+    """Open a pull request from `branch`, or return the one already open for it (`checked`:
+    the caller has just found none, so the first attempt does not look again)."""
+
+    attempts = 0
 
     def create(gh: Github) -> Pull:
-        found = _find(repo, branch, base)
+        nonlocal attempts
+        attempts += 1
+        # The caller looked just now; a retry looks again, in case the failed attempt landed.
+        found = _find(repo, branch, base) if attempts > 1 or not checked else None
         if found is not None and found.open:
             return found
         with pacer.write():
