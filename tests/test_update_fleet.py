@@ -215,8 +215,15 @@ def test_up_to_date_dry_run_and_bad_flags(run_cli, github, fleet, monkeypatch) -
     assert {r["status"] for r in _rows(planned).values()} == {"planned"}
     assert not [p for p in github.log(start) if p[2] or "receive-pack" in p[1]]
     assert not any(github.pulls("acme", n) for n in WEB)
+    # A secondary rate limit on one pull request: waited for (Retry-After), then opened.
+    github.fail(
+        "POST", "/repos/acme/svc-01/pulls", status=403, headers={"Retry-After": "1"},
+        message="You have exceeded a secondary rate limit",
+    )  # fmt: skip
     text = run_cli(["update", "--catalog", fleet, "--pull-request", "--owner", "web"])
     assert text.code == 0, text.stderr
+    assert len(github.calls("POST", "/repos/acme/svc-01/pulls")) == 2
+    assert len(github.pulls("acme", "svc-01")) == 1
     assert "svc-00  updated: opened http" in text.stdout
     assert "3 selected of 21 entities" in text.stdout and "3 updated" in text.stdout
     for args, message in (
