@@ -466,3 +466,11 @@ class UpdateRefusedError(ScaffolderError):
 
     exit_code = ExitCode.GITHUB
     kind = "update-refused"
+
+
+class RolloutError(ScaffolderError):
+    """`scaffolder update --pull-request`: one repository's update could not be made or
+    proposed (its entry is `failed` with this message; the other repositories go on)."""
+
+    exit_code = ExitCode.PARTIAL
+    kind = "rollout"

@@ -1,4 +1,6 @@
-"""`scaffolder update DIR`: update a project's template and baseline on a new branch."""
+"""`scaffolder update DIR`: update a project's template and baseline on a new branch;
+`scaffolder update --catalog FILE --pull-request`: the same for every selected repository on
+GitHub, one pull request each (`commands/rollout.py`)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from scaffolder.cli.output import Output
+from scaffolder.cli.selection import SELECTION_HELP, add_selection_flags, selection_from_args
 
 
 def add_parser(subparsers: Any) -> None:
@@ -19,12 +22,26 @@ def add_parser(subparsers: Any) -> None:
         "out at the end. The merge is three-way (its base is the previous pristine render, "
         "kept in the project's history), so the project's own changes stay; conflicts are "
         "left as inline markers. Your branch is never changed. Needs a clean work tree.",
-        epilog="exit codes: 0 updated or up to date, 2 bad input, 3 updated with conflicts "
-        "to resolve,\n5 refused before writing (not a git repository, detached HEAD, "
-        "uncommitted changes);\n`scaffolder --help` has the table.",
+        epilog="fleet mode: scaffolder update --catalog FILE --pull-request [selection] clones "
+        "each selected\nrepository on GitHub (github.com/project-slug), updates it on its "
+        "scaffolder/update-... branch,\npushes it and opens one pull request (reused on the "
+        "next run; conflicts are committed with\ntheir markers, the title starts with "
+        "[conflict]). The token comes from $GH_TOKEN or $GITHUB_TOKEN.\n\n"
+        f"{SELECTION_HELP}\n\n"
+        "exit codes: 0 updated or up to date, 2 bad input, 3 updated with conflicts "
+        "to resolve\n(fleet: some repositories conflicted or failed, each listed),\n5 refused "
+        "before writing (not a git repository, detached HEAD, uncommitted changes);\n"
+        "`scaffolder --help` has the table.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("project", type=Path, help="the project folder")
+    parser.add_argument(
+        "project", type=Path, nargs="?", help="the project folder (not with --pull-request)"
+    )
+    parser.add_argument(
+        "--pull-request",
+        action="store_true",
+        help="update every selected catalog component on GitHub with one pull request each",
+    )
     parser.add_argument(
         "--vcs-ref",
         metavar="REF",
@@ -40,13 +57,42 @@ def add_parser(subparsers: Any) -> None:
         "--dry-run", action="store_true", help="show the diff the update makes; change nothing"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    add_selection_flags(parser)
     parser.set_defaults(handler=handle)
+
+
+def _selection_given(args: argparse.Namespace) -> bool:
+    from scaffolder.fleet import DEFAULT_CONCURRENCY
+
+    return bool(args.catalog or args.lifecycle or args.owner or args.system or args.shard) or (
+        args.concurrency != DEFAULT_CONCURRENCY
+    )
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
     from scaffolder.cli.options import from_args
     from scaffolder.commands import exit_code_of, update
+    from scaffolder.errors import UsageError
 
+    if args.pull_request:
+        if args.project is not None:
+            raise UsageError(
+                f"--pull-request works on the catalog, not on a folder ({args.project})",
+                hint="scaffolder update DIR for one project; scaffolder update --catalog FILE "
+                "--pull-request for the fleet",
+            )
+        return _handle_fleet(args, out)
+    if args.project is None:
+        raise UsageError(
+            "give the project folder to update, or --pull-request for the catalog's repositories",
+            hint="scaffolder update ./my-service, or scaffolder update --catalog FILE "
+            "--pull-request",
+        )
+    if _selection_given(args):
+        raise UsageError(
+            "--catalog and the selection flags go with --pull-request",
+            hint="add --pull-request to update the catalog's repositories on GitHub",
+        )
     result = update.run(from_args(update.UpdateOptions, args), progress=out)
     return out.success(result, lambda r: report(r, out), exit_code_of(result))
 
@@ -78,3 +124,43 @@ def report(result: Any, out: Output) -> None:
     out.text("next:")
     for step in result.next_steps:
         out.text(f"  {step}")
+
+
+# -- the fleet -------------------------------------------------------------------------------
+def _handle_fleet(args: argparse.Namespace, out: Output) -> int:
+    from scaffolder.commands import exit_code_of, rollout
+
+    options = rollout.FleetUpdateOptions(
+        selection=selection_from_args(args),
+        vcs_ref=args.vcs_ref,
+        baseline_version=args.baseline_version,
+        dry_run=args.dry_run,
+    )
+    result = rollout.run(options, progress=out)
+    return out.success(result, lambda r: report_fleet(r, out), exit_code_of(result))
+
+
+def report_fleet(result: Any, out: Output) -> None:
+    data = result.to_json()
+    rows = data["repositories"]
+    width = max((len(r["name"]) for r in rows), default=0)
+    for row in rows:
+        status = row["status"]
+        pull = row.get("pull_request") or {}
+        if status in ("failed", "conflict"):
+            line = f"{status}: {row['reason']}"
+        elif status == "updated":
+            action = {"opened": "opened", "pushed": "branch pushed to", "unchanged": "unchanged"}
+            done = action.get(str(pull.get("action")), "")
+            line = f"updated: {done} {pull.get('url', '')}".rstrip()
+        elif status == "planned":
+            changed = ", ".join(row.get("changed") or []) or "nothing"
+            line = f"would update {row.get('branch')}: {changed}"
+        else:
+            line = "up to date: nothing was written"
+        out.text(f"{row['name']:<{width}}  {line}")
+    counts = data["counts"]
+    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s != "planned")
+    out.text(
+        f"{data['selected']} selected of {data['total']} entities in {data['catalog']}: {summary}"
+    )
