@@ -52,3 +52,15 @@ def catalog_targets(catalog: Path) -> list[str]:
             if spec.get("target"):
                 targets.append(spec["target"])
     return targets
+
+
+def location_catalog(path: Path, targets: list[str]) -> Path:
+    """A catalog file at `path`: one Location listing `targets`."""
+    doc = {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Location",
+        "metadata": {"name": "all"},
+        "spec": {"type": "file", "targets": targets},
+    }
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
@@ -59,3 +60,24 @@ def isolate_environment(mp: pytest.MonkeyPatch, home: Path) -> None:
     mp.setenv("COPIER_SETTINGS_PATH", str(home / "copier-settings.yml"))
     mp.setenv("SCAFFOLDER_CATALOG", str(home / "catalog.yaml"))
     mp.setenv("NO_COLOR", "1")
+
+
+#: A proxy nobody listens on: a tool that tried the network would fail instead of passing.
+NO_NETWORK = {
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "",
+}
+
+
+def run_tool(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run a tool (zizmor, check-jsonschema, git, cargo...) offline, capturing its output."""
+    return subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        env={**os.environ, **NO_NETWORK},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )

@@ -8,9 +8,7 @@ vendored schemas) or by reading the files, and finally with `scaffolder audit`.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import yaml
 from scaffolder.backstage.entity import validate_entity
 from tests.baseline_fixtures import CELL_IDS, CODEQL, TEMPLATE_NAMES, Scaffold
 from tests.conftest import TEMPLATES
+from tests.helpers import run_tool
 
 MATRIX = [(t, c) for t in TEMPLATE_NAMES for c in CELL_IDS]
 BIN = Path(sys.executable).parent
@@ -42,26 +41,6 @@ def workflows(path: Path) -> dict[str, dict]:
         p.name: yaml.safe_load(p.read_text())
         for p in sorted((path / ".github" / "workflows").glob("*.yml"))
     }
-
-
-#: A proxy nobody listens on: a tool that tried the network would fail instead of passing.
-NO_NETWORK = {
-    "HTTPS_PROXY": "http://127.0.0.1:9",
-    "HTTP_PROXY": "http://127.0.0.1:9",
-    "NO_PROXY": "",
-}
-
-
-def run_tool(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(a) for a in args],
-        cwd=cwd,
-        env={**os.environ, **NO_NETWORK},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 # --- Tools ---------------------------------------------------------------------------------

@@ -9,11 +9,10 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 
 from scaffolder import fleet
 from scaffolder.errors import ExitCode, UsageError
-from tests.catalog_helpers import entity, write_entities
+from tests.catalog_helpers import entity, location_catalog, write_entities
 
 
 def _catalog(
@@ -27,14 +26,7 @@ def _catalog(
         targets.append(str(path))
     targets += extra
     catalog = root / "catalog.yaml"
-    doc = {
-        "apiVersion": "backstage.io/v1alpha1",
-        "kind": "Location",
-        "metadata": {"name": "all"},
-        "spec": {"type": "file", "targets": targets},
-    }
-    catalog.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    return catalog
+    return location_catalog(catalog, targets)
 
 
 def _names(run: fleet.FleetRun) -> list[str]:

@@ -5,11 +5,12 @@ to the SHAs the baseline pins (templates/_baseline/pins.yml), with the tag besid
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import yaml
+
+from tests.helpers import run_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -23,12 +24,6 @@ def fleet_workflow() -> str:
         if b.startswith("name: fleet update")
     ]
     return block
-
-
-def run_tool(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, check=False, timeout=120
-    )
 
 
 def test_the_fleet_workflow_passes_zizmor_and_githubs_schema(tmp_path: Path) -> None:

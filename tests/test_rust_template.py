@@ -11,7 +11,6 @@ machine without it fails the test, saying how to install it.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,15 +19,10 @@ import pytest
 import yaml
 
 from tests.conftest import STANDARD_ANSWERS
+from tests.helpers import run_tool
 from tests.rust_template import cargo_test, rust_template
 
 BIN = Path(sys.executable).parent
-#: A proxy nobody listens on: a tool that tried the network would fail instead of passing.
-NO_NETWORK = {
-    "HTTPS_PROXY": "http://127.0.0.1:9",
-    "HTTP_PROXY": "http://127.0.0.1:9",
-    "NO_PROXY": "",
-}
 
 
 @pytest.fixture
@@ -51,18 +45,6 @@ def project(run_cli, tmp_path: Path) -> Path:
     assert result.code == 0, result.stderr
     assert result.json()["warnings"] == []
     return dst
-
-
-def run_tool(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(a) for a in args],
-        cwd=cwd,
-        env={**os.environ, **NO_NETWORK},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
 
 
 def workflow(root: Path, name: str) -> dict:

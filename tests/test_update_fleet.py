@@ -13,10 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from scaffolder.render.registry import TEMPLATES_DIR_ENV, baseline_layer
-from tests.catalog_helpers import entity, write_entities
+from tests.catalog_helpers import entity, location_catalog, write_entities
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub.fixtures import TOKEN, start_fake
 from tests.test_publish_secrets import SECRETS, files_holding_a_secret, git_argv_log
@@ -62,14 +61,7 @@ def _catalog(root: Path, names: list[str]) -> Path:
         doc = entity(name, owner=owner, annotations={"github.com/project-slug": f"acme/{name}"})
         targets.append(str(write_entities(root / "entities" / name, doc)))
     catalog = root / "all.yaml"
-    doc = {
-        "apiVersion": "backstage.io/v1alpha1",
-        "kind": "Location",
-        "metadata": {"name": "all"},
-        "spec": {"type": "file", "targets": targets},
-    }
-    catalog.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    return catalog
+    return location_catalog(catalog, targets)
 
 
 @pytest.fixture
