@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from scaffolder.errors import GitHubRateLimitError
+from scaffolder.github.pulls import WritePacer
 from scaffolder.render.registry import TEMPLATES_DIR_ENV, baseline_layer
 from tests.catalog_helpers import entity, location_catalog, write_entities
 from tests.fakegithub import FakeGitHub
@@ -323,3 +325,19 @@ def test_the_rest_of_the_fleet_fails_fast_once_the_write_cap_is_hit(run_cli, git
     touched = {p for _, p, _ in github.log(start)}
     assert not [p for p in touched if "svc-01" in p or "svc-02" in p], touched
     assert len(github.calls("POST", "/repos/acme/svc-00/pulls")) == 1  # not waited an hour for
+
+
+def test_a_halted_pacer_refuses_the_write_of_a_repository_in_progress() -> None:
+    pacer = WritePacer(0.0)
+    with pacer.write():
+        pass
+    hint = "GitHub's rate limit resets at about 18:00:00 UTC; run again then"
+    pacer.halt(GitHubRateLimitError("open a pull request in acme/a: 403", hint=hint), "acme/a")
+    with pytest.raises(GitHubRateLimitError) as refused, pacer.write():
+        raise AssertionError("written after the halt")
+    assert refused.value.message == (
+        "not tried: GitHub's rate limit stopped this run's writes at acme/a "
+        f"(open a pull request in acme/a: 403); {hint}"
+    )
+    assert refused.value.hint == hint
+    assert pacer.count == 1
