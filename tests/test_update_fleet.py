@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from scaffolder.errors import GitHubRateLimitError
+from scaffolder.github.pulls import WritePacer
 from scaffolder.render.registry import TEMPLATES_DIR_ENV, baseline_layer
 from tests.catalog_helpers import entity, location_catalog, write_entities
 from tests.fakegithub import FakeGitHub
@@ -30,7 +32,9 @@ NAMES = [f"svc-{i:02d}" for i in range(COUNT)]
 WEB = {"svc-00", "svc-01", "svc-02"}
 CONFLICTED = "svc-03"
 GONE = "svc-gone"  # in the catalog, not on GitHub
-BRANCH = f"scaffolder/update-python-service-1.1.0-baseline-{NEXT_VERSION}"
+#: The one proposal branch per template, whatever the versions (`rollout.proposal_branch`).
+BRANCH = "scaffolder/update-python-service"
+LATER = "9.9.1"
 ANSWERS = ["--set", "owner=group:payments", "--set", "github_owner=acme", "--no-input"]
 
 
@@ -225,3 +229,115 @@ def test_up_to_date_dry_run_and_bad_flags(run_cli, github, fleet, monkeypatch) -
     ):
         bad = run_cli(args)
         assert bad.code == 2 and message in bad.stderr, bad.stderr
+
+
+def _later_templates(root: Path) -> Path:
+    """The newer templates once more, the baseline at LATER with one more change."""
+    templates = newer_templates(root)
+    config = templates / "_baseline" / "copier.yml"
+    text = config.read_text()
+    assert f'version: "{NEXT_VERSION}"' in text
+    config.write_text(text.replace(f'version: "{NEXT_VERSION}"', f'version: "{LATER}"'))
+    rule = templates / "_baseline" / "template/.github/dependabot.yml.jinja"
+    rule.write_text(rule.read_text() + f"# baseline {LATER}\n")
+    return templates
+
+
+def _api_writes(github: FakeGitHub, start: int) -> list[tuple[str, str]]:
+    return [(m, p) for m, p, write in github.log(start) if write and m != "GIT"]
+
+
+def test_a_later_release_edits_the_same_pull_request(run_cli, github, fleet, monkeypatch) -> None:
+    first = _update(run_cli, fleet, "--owner", "web")
+    assert first.code == 0, first.stderr
+    numbers = {n: github.pulls("acme", n)[0]["number"] for n in WEB}
+
+    # A newer baseline while the pull requests are still open: the same branch is pushed and
+    # the same pull requests get the new title and body.
+    monkeypatch.setenv(TEMPLATES_DIR_ENV, str(_later_templates(fleet.parent / "later")))
+    start = len(github.requests)
+    text = run_cli(["update", "--catalog", fleet, "--pull-request", "--owner", "web"])
+    assert text.code == 0, text.stderr
+    for name in sorted(WEB):
+        pulls = github.pulls("acme", name)
+        assert len(pulls) == 1 and pulls[0]["number"] == numbers[name], name
+        pull = pulls[0]
+        assert pull["state"] == "open" and pull["head"]["ref"] == BRANCH
+        assert pull["title"] == f"Update to template python-service 1.1.0 and baseline {LATER}"
+        assert f"| baseline | {SHIPPED} | {LATER} |" in pull["body"]
+        assert NEXT_VERSION not in pull["body"]
+        assert f"# baseline {LATER}" in (
+            github.read("acme", name, ".github/dependabot.yml", ref=BRANCH) or ""
+        )
+        url = f"{github.web_url}/acme/{name}/pull/{numbers[name]}"
+        assert f"{name}  updated: updated pull request #{numbers[name]} {url}" in text.stdout
+    writes = _api_writes(github, start)
+    assert sorted(writes) == sorted(
+        ("PATCH", f"/repos/acme/{n}/pulls/{numbers[n]}") for n in WEB
+    ), writes  # edited, none opened
+    assert "3 updated" in text.stdout
+
+    # A reviewer edits a description; a rerun with nothing new writes nothing, keeps the edit.
+    edited = github.pulls("acme", "svc-01")[0]
+    edited["body"] = "Reviewed: fine once CI passes.\n\n" + edited["body"]
+    edited["title"] = "Baseline bump (reviewed)"
+    start = len(github.requests)
+    again = _update(run_cli, fleet, "--owner", "web")
+    assert again.code == 0, again.stderr
+    assert _api_writes(github, start) == []
+    assert not [p for m, p, _ in github.log(start) if m == "GIT" and "receive-pack" in p]
+    rows = _rows(again)
+    assert {rows[n]["pull_request"]["action"] for n in WEB} == {"unchanged"}
+    assert github.pulls("acme", "svc-01")[0]["title"] == "Baseline bump (reviewed)"
+
+    # JSON says so too: the PATCH run's action is `updated`, distinct from opened/unchanged.
+    monkeypatch.setenv(TEMPLATES_DIR_ENV, str(newer_templates(fleet.parent / "back")))
+    back = _update(run_cli, fleet, "--owner", "web", "--concurrency", "1")
+    assert back.code == 0, back.stderr
+    row = _rows(back)["svc-00"]
+    assert (row["status"], row["pull_request"]["action"]) == ("updated", "updated")
+    assert row["pull_request"]["number"] == numbers["svc-00"]
+    assert row["branch"] == BRANCH
+    assert github.pulls("acme", "svc-00")[0]["title"].endswith(f"baseline {NEXT_VERSION}")
+
+
+def test_the_rest_of_the_fleet_fails_fast_once_the_write_cap_is_hit(run_cli, github, fleet) -> None:
+    # GitHub's hourly cap on content-creating requests: a secondary limit whose Retry-After is
+    # far beyond the retry budget, for every pull request from now on.
+    github.fail(
+        "POST", "/repos/acme/svc-0[0-9]/pulls", status=403, times=50,
+        headers={"Retry-After": "3600"}, message="You have exceeded a secondary rate limit",
+    )  # fmt: skip
+    start = len(github.requests)
+
+    capped = _update(run_cli, fleet, "--owner", "web", "--concurrency", "1")
+
+    assert capped.code == 3, capped.stderr
+    rows = _rows(capped)
+    assert {n: rows[n]["status"] for n in WEB} == dict.fromkeys(WEB, "failed")
+    hit = rows["svc-00"]["reason"]
+    assert "secondary rate limit" in hit and "resets at about" in hit and "run again" in hit
+    for name in ("svc-01", "svc-02"):
+        reason = rows[name]["reason"]
+        assert reason.startswith("not tried: GitHub's rate limit stopped this run's writes at ")
+        assert "acme/svc-00" in reason and "resets at about" in reason and "run again" in reason
+    # Not one request for them: no API read, no fetch (so no render either).
+    touched = {p for _, p, _ in github.log(start)}
+    assert not [p for p in touched if "svc-01" in p or "svc-02" in p], touched
+    assert len(github.calls("POST", "/repos/acme/svc-00/pulls")) == 1  # not waited an hour for
+
+
+def test_a_halted_pacer_refuses_the_write_of_a_repository_in_progress() -> None:
+    pacer = WritePacer(0.0)
+    with pacer.write():
+        pass
+    hint = "GitHub's rate limit resets at about 18:00:00 UTC; run again then"
+    pacer.halt(GitHubRateLimitError("open a pull request in acme/a: 403", hint=hint), "acme/a")
+    with pytest.raises(GitHubRateLimitError) as refused, pacer.write():
+        raise AssertionError("written after the halt")
+    assert refused.value.message == (
+        "not tried: GitHub's rate limit stopped this run's writes at acme/a "
+        f"(open a pull request in acme/a: 403); {hint}"
+    )
+    assert refused.value.hint == hint
+    assert pacer.count == 1

@@ -150,7 +150,12 @@ def report_fleet(result: Any, out: Output) -> None:
         if status in ("failed", "conflict"):
             line = f"{status}: {row['reason']}"
         elif status == "updated":
-            action = {"opened": "opened", "pushed": "branch pushed to", "unchanged": "unchanged"}
+            action = {
+                "opened": "opened",
+                "pushed": "branch pushed to",
+                "unchanged": "unchanged",
+                "updated": f"updated pull request #{pull.get('number')}",
+            }
             done = action.get(str(pull.get("action")), "")
             line = f"updated: {done} {pull.get('url', '')}".rstrip()
         elif status == "planned":

@@ -15,7 +15,10 @@ Per repository (`Rollout.__call__`):
 3. The one-repository update (`scaffolder update CLONE --json`, `commands/update.py`) in that
    clone, on the default branch, in a child process (`_update_in_child` says why). Up to date:
    done, nothing written (no API write, no push).
-4. Else the update is on a local branch `scaffolder/update-...`. A conflict is committed as it
+4. Else the update is on a local branch `scaffolder/update-...`, pushed as the repository's one
+   proposal branch for its template, `scaffolder/update-TEMPLATE` (no versions in the name: a
+   later release updates the same branch and pull request instead of opening a second). A
+   conflict is committed as it
    stands, inline markers included, with a `Scaffolder-Conflicts:` trailer, and the pull
    request's title starts with `[conflict]`: a platform team wants the proposal where the owners
    review it, and CI on the branch fails on the markers, so it cannot be merged by accident.
@@ -24,15 +27,25 @@ Per repository (`Rollout.__call__`):
    has beyond the default branch is scaffolder's own (a pristine render, scaffolder's merge or
    conflict commit); a commit anyone else made is never overwritten: `failed`, with the reason.
 6. The pull request (`github/pulls.py`): found by head branch and reused, else opened. A closed
-   one is not reopened (its branch is left alone): `failed`, with what to do.
+   one is not reopened (its branch is left alone): `failed`, with what to do. A reused one whose
+   title or body is not what this run proposes (a newer version, other conflicts) is edited
+   (`updated`). The body ends with a fingerprint of the title and body scaffolder wrote
+   (`<!-- scaffolder-proposal HASH -->`): when it matches, the pull request is current even if
+   someone has edited its text since, so a rerun with nothing new writes nothing and never
+   undoes a reviewer's edit.
 
-Writes (pushes and pull requests) go through one `WritePacer` for the whole run.
+Writes (pushes and pull requests) go through one `WritePacer` for the whole run. A rate limit
+not worth waiting for halts it (`WritePacer.halt`): every repository not yet started fails at
+once, without a request, a fetch or a render, with the time to run again; one in progress fails
+at its next write.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -43,8 +56,15 @@ from typing import TYPE_CHECKING, Any
 
 from scaffolder import fleet
 from scaffolder.commands import update
-from scaffolder.errors import ExitCode, GitError, GitHubError, RolloutError, UpdateRefusedError
-from scaffolder.github.pulls import Pull, WritePacer, find_pull, open_pull
+from scaffolder.errors import (
+    ExitCode,
+    GitError,
+    GitHubError,
+    GitHubRateLimitError,
+    RolloutError,
+    UpdateRefusedError,
+)
+from scaffolder.github.pulls import Pull, WritePacer, edit_pull, find_pull, open_pull
 from scaffolder.progress import SILENT, Progress
 from scaffolder.publish import push as push_mod
 from scaffolder.vcs import git, pristine
@@ -62,6 +82,13 @@ _MERGED_BY = "Merged by scaffolder update."
 _REMOTE = "refs/remotes/origin/"
 #: Seconds one repository's `scaffolder update` may take.
 UPDATE_TIMEOUT = 600
+_FINGERPRINT = re.compile(r"<!-- scaffolder-proposal ([0-9a-f]{16}) -->")
+_UNSAFE_REF_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def proposal_branch(template: str) -> str:
+    """The one branch the fleet update proposes `template`'s updates on, whatever the versions."""
+    return update.BRANCH_PREFIX + (_UNSAFE_REF_CHARS.sub("-", template).strip(".-") or "template")
 
 
 @dataclass(frozen=True)
@@ -278,6 +305,26 @@ def _title(result: update.UpdateResult) -> str:
     return (CONFLICT_PREFIX if result.conflicts else "") + title
 
 
+def _fingerprint(title: str, body: str) -> str:
+    return hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()[:16]
+
+
+def _proposal(result: update.UpdateResult, default: str) -> tuple[str, str]:
+    """The pull request's title and body, the body ending with their fingerprint."""
+    title, body = _title(result), _body(result, default)
+    return title, f"{body}\n<!-- scaffolder-proposal {_fingerprint(title, body)} -->\n"
+
+
+def _is_current(pull: Pull, title: str, body: str) -> bool:
+    """Whether `pull` shows this proposal: its fingerprint matches (whatever edits were made
+    to its text since), or, without one, its title and body are these."""
+    found = _FINGERPRINT.search(pull.body)
+    if found is None:
+        return (pull.title, pull.body) == (title, body)
+    wanted = _FINGERPRINT.search(body)
+    return wanted is not None and found[1] == wanted[1]
+
+
 # -- the unit ---------------------------------------------------------------------------------
 class Rollout:
     """The unit of work the fleet loop runs on each component (thread-safe)."""
@@ -311,6 +358,21 @@ class Rollout:
                 f"{component.ref} names no GitHub repository (github.com/project-slug)",
                 hint="add the annotation to its catalog-info.yaml",
             )
+        self.pacer.check()  # a halted run: fail now, before any request, fetch or render
+        try:
+            return self._rollout(slug)
+        except GitHubRateLimitError as exc:
+            if self.pacer.halted is not None:
+                raise  # halted already (by this or another repository)
+            self.pacer.halt(exc, slug)
+            hint = exc.hint or "run again later"
+            raise GitHubRateLimitError(
+                f"{exc.message}; the rest of the run is not tried; {hint}",
+                hint=hint,
+                status=exc.status,
+            ) from exc
+
+    def _rollout(self, slug: str) -> fleet.Outcome:
         client = self.client()
         repo = client.call(f"read {slug}", lambda gh: gh.get_repo(slug))
         push_mod.check_clone_url(str(repo.clone_url), client.api_url)
@@ -337,7 +399,7 @@ class Rollout:
                 "to": result.template_to or None,
             },
             "baseline": {"from": result.baseline_from or None, "to": result.baseline_to or None},
-            "branch": result.branch,
+            "branch": proposal_branch(result.template) if result.branch else None,
             "changed": list(result.changed),
             "conflicts": list(result.conflicts),
             "pull_request": None,
@@ -345,10 +407,11 @@ class Rollout:
         }
         if result.status in ("up-to-date", "planned"):
             return fleet.ok(**detail)
-        branch = result.branch or ""
+        local, branch = result.branch or "", detail["branch"]
+        title, body = _proposal(result, default)
         if result.conflicts:
-            _commit_conflict(root, result, _title(result).removeprefix(CONFLICT_PREFIX))
-        pushed = self._push(root, remote, repo.full_name, default, branch)
+            _commit_conflict(root, result, title.removeprefix(CONFLICT_PREFIX))
+        pushed = self._push(root, remote, repo.full_name, default, local, branch)
         pull = find_pull(client, repo, branch, default)
         if pull is not None and not pull.open:
             raise GitHubError(
@@ -359,9 +422,12 @@ class Rollout:
         if pull is None:
             pull = open_pull(
                 client, self.pacer, repo, branch=branch, base=default,
-                title=_title(result), body=_body(result, default), checked=True,
+                title=title, body=body, checked=True,
             )  # fmt: skip
             action = "opened"
+        elif not _is_current(pull, title, body):
+            pull = edit_pull(client, self.pacer, repo, pull, title=title, body=body)
+            action = "updated"
         else:
             action = "pushed" if pushed else "unchanged"
         detail.update(pushed=pushed, pull_request=_pull_json(pull, action))
@@ -374,8 +440,11 @@ class Rollout:
             return fleet.Outcome("failed", detail, reason)
         return fleet.ok(**detail)
 
-    def _push(self, root: Path, remote: _Remote, slug: str, default: str, branch: str) -> bool:
-        """Push `branch` unless the remote one holds the same tree; whether it pushed."""
+    def _push(
+        self, root: Path, remote: _Remote, slug: str, default: str, local: str, branch: str
+    ) -> bool:
+        """Push `local` as `branch` unless the remote one holds the same tree; whether it
+        pushed."""
         remote_ref = f"{_REMOTE}{branch}"
         existing = _rev(root, remote_ref)
         if existing is not None:
@@ -389,7 +458,7 @@ class Rollout:
                     hint="merge or close its pull request (or delete the branch) and run again",
                 )
         git.assert_history_clean(
-            root, f"refs/heads/{branch}", [self.token, *git.environment_secrets()], action="push"
+            root, f"refs/heads/{local}", [self.token, *git.environment_secrets()], action="push"
         )
         lease = f"--force-with-lease=refs/heads/{branch}:{existing or ''}"
         with self.pacer.write():
@@ -401,7 +470,7 @@ class Rollout:
                         "--porcelain",
                         lease,
                         remote.url,
-                        f"refs/heads/{branch}:refs/heads/{branch}",
+                        f"refs/heads/{local}:refs/heads/{branch}",
                     ],
                 )
             except GitError as exc:

@@ -10,6 +10,9 @@ module changes no fake.
 * `GET /repos/{o}/{r}/git/ref/{ref}` and `POST /repos/{o}/{r}/git/refs`: read and make branches.
 * `GET|POST /repos/{o}/{r}/pulls`: list pull requests (`state`, `head`, `base` filters) and open
   one, with GitHub's 422s for a duplicate or an empty one.
+* `PATCH /repos/{o}/{r}/pulls/{number}`: edit one (`title`, `body`, `state`, `base`), closed
+  ones included, as GitHub allows; 404 for a number the repository does not have, 422 for a base
+  branch it does not have or a reopening while another pull request from that head is open.
 
 Files and branches live in the repository's bare git repo (see `State`'s git plumbing), so a
 branch made here can be fetched with git, and a file pushed with git is served here. The
@@ -206,6 +209,43 @@ def create_pull(state: State, req: Req) -> Reply:
     return Reply(201, _pull_json(state, repo, pull))
 
 
+def edit_pull(state: State, req: Req) -> Reply:
+    repo, body = _writable(state, req), req.body or {}
+    number = int(req.params["number"])
+    pulls = state.pulls_of(repo)
+    pull = next((p for p in pulls if p["number"] == number), None)
+    if pull is None:
+        raise ApiError(404, "Not Found")
+    base_ref = body.get("base", pull["base"]["ref"])
+    base = state.resolve(repo, f"refs/heads/{base_ref}")
+    if base is None:
+        raise _invalid_pull(field="base", code="invalid")
+    reopened = body.get("state") == "open" and pull["state"] == "closed"
+    if reopened and pull.get("merged"):
+        raise _invalid_pull(
+            code="custom", message="state cannot be changed. The pull request is merged."
+        )
+    if reopened and any(
+        x is not pull
+        and x["state"] == "open"
+        and x["head"]["label"] == pull["head"]["label"]
+        and x["base"]["ref"] == base_ref
+        for x in pulls
+    ):
+        label = pull["head"]["label"]
+        raise _invalid_pull(code="custom", message=f"A pull request already exists for {label}.")
+    for key in ("title", "body", "state"):
+        if key in body:
+            pull[key] = body[key]
+    pull["base"] = {
+        **pull["base"],
+        "ref": base_ref,
+        "sha": base,
+        "label": f"{repo.owner.login}:{base_ref}",
+    }
+    return Reply(200, _pull_json(state, repo, pull))
+
+
 CATALOG = RouteGroup(
     "catalog",
     (
@@ -215,5 +255,6 @@ CATALOG = RouteGroup(
         Route("POST", R + "/git/refs", create_ref),
         Route("GET", R + "/pulls", list_pulls),
         Route("POST", R + "/pulls", create_pull),
+        Route("PATCH", R + "/pulls/(?P<number>[0-9]+)", edit_pull),
     ),
 )

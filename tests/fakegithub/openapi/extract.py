@@ -3,8 +3,8 @@ description.
 
 Only the request-body schemas of the endpoints scaffolder writes to are kept (about 70 kB of
 the 73 MB description), converted from OpenAPI 3.0 (`nullable`) to JSON Schema: publishing's
-endpoints in one file, the remote catalog's (a branch, a file commit, a pull request) in the
-other.
+endpoints in one file, the remote catalog's and the fleet update's (a branch, a file commit, a
+pull request opened and edited) in the other.
 
     npm pack @octokit/openapi@23.0.2 && tar xzf octokit-openapi-23.0.2.tgz
     python tests/fakegithub/openapi/extract.py package/generated/api.github.com.deref.json
@@ -37,6 +37,7 @@ CATALOG_ENDPOINTS = [
     ("POST", "/repos/{owner}/{repo}/git/refs"),
     ("PUT", "/repos/{owner}/{repo}/contents/{path}"),
     ("POST", "/repos/{owner}/{repo}/pulls"),
+    ("PATCH", "/repos/{owner}/{repo}/pulls/{pull_number}"),
 ]
 
 OUTPUTS = {"request-bodies.json": ENDPOINTS, "catalog-request-bodies.json": CATALOG_ENDPOINTS}
