@@ -108,7 +108,8 @@ def _load_toml(text: str, where: str) -> tuple[Any, Callable[[Path_], int | None
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         problem = re.sub(r"\s*\(at [^)]*\)$", "", str(exc))
-        line = int(found.group(1)) if found else None
+        # Without a position, tomllib means the end of the document: its last line.
+        line = int(found.group(1)) if found else len(text.splitlines()) or 1
         raise PolicyFileError(
             where=where, problem=f"not valid TOML: {problem}", line=line
         ) from None
