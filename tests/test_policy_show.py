@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import os
 import socket
 import ssl
 import stat
@@ -173,6 +172,8 @@ class PolicyServer:
         self.status = 200
         #: Seconds to wait before answering (a client with a shorter timeout gives up).
         self.delay = 0.0
+        #: path -> where it redirects to.
+        self.redirects: dict[str, str] = {}
         self.requests: list[tuple[str, str | None, int]] = []
         server = self
 
@@ -185,6 +186,13 @@ class PolicyServer:
                 text = server.files.get(self.path)
                 etag = f'"{abs(hash(text))}"'
                 asked = self.headers.get("If-None-Match")
+                if self.path in server.redirects:
+                    server.requests.append((self.path, asked, 302))
+                    self.send_response(302)
+                    self.send_header("Location", server.redirects[self.path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if server.status != 200:
                     code, body = server.status, b"broken"
                 elif text is None:
@@ -431,6 +439,32 @@ def test_a_remote_that_answers_is_never_replaced_by_the_cache(
     assert _owners(_show(run_cli)) == ["acme"]
 
 
+def test_a_redirect_to_plain_http_is_refused(
+    run_cli: Run, https_server: PolicyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _trust(monkeypatch, https_server)
+    https_server.files["/new.toml"] = POLICY
+    # A redirect that stays on https is followed...
+    https_server.redirects["/old.toml"] = https_server.url("/new.toml")
+    assert _owners(_show(run_cli, "--policy", https_server.url("/old.toml"))) == ["acme"]
+    # ...one to plain http is not.
+    port = https_server.httpd.server_address[1]
+    https_server.redirects["/clear.toml"] = f"http://127.0.0.1:{port}/new.toml"
+    result = _show(run_cli, "--policy", https_server.url("/clear.toml"))
+    assert result.code == 6
+    assert "which is not https" in result.json()["error"]["message"]
+
+
+def test_a_policy_larger_than_1_mib_is_refused(
+    run_cli: Run, https_server: PolicyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _trust(monkeypatch, https_server)
+    https_server.files["/big.toml"] = POLICY + "#" * (1 << 20)
+    result = _show(run_cli, "--policy", https_server.url("/big.toml"))
+    assert result.code == 2
+    assert "larger than 1 MiB" in result.json()["error"]["message"]
+
+
 def test_no_cache_means_no_offline_copy(
     run_cli: Run, https_server: PolicyServer, monkeypatch: pytest.MonkeyPatch, isolated_env: Path
 ) -> None:
@@ -526,4 +560,3 @@ def test_unreachable_github_without_a_cache_exits_6(
     assert result.code == 6
     assert "there is no cached copy" in result.json()["error"]["message"]
     assert TOKEN not in result.stdout + result.stderr
-    assert os.environ["GH_TOKEN"] == TOKEN
