@@ -99,6 +99,9 @@ class Config:
     #: The file read, or None when there is none (no configuration: built-in templates only).
     path: Path | None = None
     templates: tuple[SourceSpec, ...] = ()
+    #: The access policy (`policy = ...`): an https URL or `github:OWNER/REPO/PATH` as written,
+    #: or a path (a relative one made relative to the file's folder); None when not set.
+    policy: str | None = None
 
 
 def config_path() -> tuple[Path, bool]:
@@ -143,10 +146,11 @@ def parse_config(text: str, path: Path) -> Config:
         ) from exc
     lines = _Lines(text)
     for key in data:
-        if key != "template":
+        if key not in ("template", "policy"):
             raise ConfigFileError(
                 path=str(path),
-                problem=f"unknown key {key!r} (the file lists [[template]] entries)",
+                problem=f"unknown key {key!r} (the file sets `policy` and lists [[template]] "
+                "entries)",
                 line=lines.top_level(key),
             )
     entries = data.get("template", [])
@@ -159,7 +163,25 @@ def parse_config(text: str, path: Path) -> Config:
     return Config(
         path=path,
         templates=tuple(_entry(entry, index, path, lines) for index, entry in enumerate(entries)),
+        policy=_policy(data.get("policy"), path, lines),
     )
+
+
+def _policy(value: object, path: Path, lines: _Lines) -> str | None:
+    """The `policy` key: where the access policy is (docs/access-policy.md)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigFileError(
+            path=str(path),
+            problem="`policy` must be a path, an https URL or github:OWNER/REPO/PATH, as text",
+            line=lines.top_level("policy"),
+        )
+    value = value.strip()
+    if "://" in value or value.startswith("github:"):
+        return value
+    given = Path(value).expanduser()
+    return str(given if given.is_absolute() else path.parent / given)
 
 
 def _entry(entry: dict[str, object], index: int, path: Path, lines: _Lines) -> SourceSpec:

@@ -19,6 +19,7 @@ those commands exit 1 with `ExitCode.CHECKS_FAILED`)::
     │   ├── CatalogFileError             the catalog file is not a Location file (names the line)
     │   ├── CatalogTargetError           a target to (un)register is missing, unreadable or invalid
     │   ├── AuditToolError               audit's zizmor is missing, crashed or printed nonsense
+    │   ├── PolicyFileError              the access policy does not parse or is not known (its line)
     │   └── AlignConflictError           publish's alignment conflicts with the project's edits
     ├── UntrustedTemplateError           exit 4: unsafe features without --trust
     ├── GitError                         a git command failed
@@ -27,6 +28,7 @@ those commands exit 1 with `ExitCode.CHECKS_FAILED`)::
     │   ├── GitHubPermissionError        403/404: not allowed, or not on this plan (`.plan_limited`)
     │   ├── GitHubRateLimitError         rate limited for longer than the retry budget allows
     │   └── RepositoryConflictError      the repository exists and holds someone else's work
+    ├── PolicyUnavailableError           exit 6: a remote access policy cannot be read (no cache)
     ├── UpdateRefusedError               exit 5: update refused before writing (dirty tree, ...)
     ├── PartialSuccessError              exit 3: some steps ran; wraps the cause, says how to resume
     ├── Interrupted                      exit 130: Ctrl-C; says what was undone or how to resume
@@ -474,3 +476,37 @@ class RolloutError(ScaffolderError):
 
     exit_code = ExitCode.PARTIAL
     kind = "rollout"
+
+
+class PolicyFileError(UsageError):
+    """The access policy (`access/policyfile.py`) does not parse, names a key or value scaffolder
+    does not know, has an unsupported `version`, or is not where it is said to be; `where` is
+    its file or URL, `line` is where in it, when known. A broken policy never means "allow
+    everything": every caller gets this error."""
+
+    kind = "policy-file"
+
+    def __init__(
+        self, *, where: str, problem: str, line: int | None = None, hint: str | None = None
+    ) -> None:
+        self.where = where
+        self.line = line
+        at = f"{where}:{line}" if line else where
+        super().__init__(
+            f"access policy {at}: {problem}",
+            hint=hint
+            or "fix the policy (its format: docs/access-policy.md), or ask the platform team "
+            "that publishes it",
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {**super().to_json(), "path": self.where, "line": self.line}
+
+
+class PolicyUnavailableError(ScaffolderError):
+    """A remote access policy (https or github:) cannot be read (unreachable with no cached
+    copy, not found, refused, an untrusted certificate): exit 6, since nothing may be decided
+    without the policy in force (`access/source.py`)."""
+
+    exit_code = ExitCode.POLICY
+    kind = "policy-unavailable"

@@ -95,6 +95,19 @@ class Origin:
     location: str
     #: Read from the local cache because the remote could not be reached.
     from_cache: bool = False
+    #: When the cached copy was last confirmed by the remote (ISO 8601, UTC), if from the cache.
+    cached_at: str | None = None
+    #: Why the remote could not be reached (e.g. "connection refused"), if from the cache.
+    unreachable: str = ""
+
+    @property
+    def warning(self) -> str | None:
+        """What to tell the user when the policy in force is a cached copy; None otherwise."""
+        if not self.from_cache:
+            return None
+        why = f" ({self.unreachable})" if self.unreachable else ""
+        when = self.cached_at or "an unknown date"
+        return f"policy from cache of {when}: {self.location} unreachable{why}"
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ COMMANDS = (
     "catalog",
     "audit",
     "publish",
+    "policy",
 )
 
 EXIT_CODES = exit_codes_help()
@@ -67,7 +68,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def _command_name(args: argparse.Namespace) -> str:
     action = getattr(args, "action", None)
-    nested = args.command in ("catalog", "template")
+    nested = args.command in ("catalog", "template", "policy")
     return f"{args.command} {action}" if nested and action else args.command
 
 
