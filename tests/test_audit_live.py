@@ -16,7 +16,7 @@ import pytest
 from tests.catalog_helpers import entity, location_catalog, write_entities
 from tests.conftest import CliResult
 from tests.fakegithub import FakeGitHub
-from tests.fakegithub.fixtures import TOKEN, start_fake
+from tests.fakegithub.fixtures import OTHER_TOKEN, TOKEN, start_fake
 from tests.fakegithub.state import Repo
 
 CHECKS = [
@@ -380,3 +380,55 @@ def test_bad_flags_are_usage_errors(
     result = run_cli(["audit", *args])
     assert result.code == 2
     assert words in result.stderr, result.stderr
+
+
+def test_enterprise_server_and_a_token_without_admin_rights(
+    fake_ghes: FakeGitHub,
+    new_service: Callable[..., Path],
+    run_cli: Callable[..., CliResult],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    project = new_service()
+    publish(run_cli, project, "--github-owner", "acme", "--public")
+    ok = run_cli(["audit", "--live", project, "--json"])
+    assert ok.code == 0, ok.stdout + ok.stderr
+    assert set(statuses(ok).values()) == {"passed"}
+    monkeypatch.setenv("GH_TOKEN", OTHER_TOKEN)  # bob: may read the public repository only
+    refused = run_cli(["audit", "--live", project])
+    assert refused.code == 5
+    assert "cannot read the settings of acme/payments-api" in refused.stderr
+    assert "admin" in refused.stderr and OTHER_TOKEN not in refused.stderr
+
+
+WEB = "https://github.com"
+
+
+@pytest.mark.parametrize(
+    ("url", "slug"),
+    [
+        ("https://github.com/acme/api.git", "acme/api"),
+        ("https://github.com/acme/api", "acme/api"),
+        ("https://user:secret@github.com/acme/api.git", "acme/api"),
+        ("git@github.com:acme/api.git", "acme/api"),
+        ("ssh://git@github.com/acme/api.git", "acme/api"),
+        ("https://gitlab.com/acme/api.git", None),
+        ("git@gitlab.com:acme/api.git", None),
+        ("https://github.com/acme/api/tree/main", None),
+        ("/srv/git/api.git", None),
+    ],
+)
+def test_the_repository_an_origin_names(url: str, slug: str | None) -> None:
+    from scaffolder.audit.live_source import slug_of_remote
+
+    assert slug_of_remote(url, WEB) == slug
+
+
+def test_the_guide_names_every_check() -> None:
+    import re
+
+    from scaffolder.audit.live import NAMES
+
+    guide = (Path(__file__).parent.parent / "docs" / "audit-live.md").read_text(encoding="utf-8")
+    documented = re.findall(r"^\| `([a-z-]+)` \|", guide, flags=re.M)
+    assert documented == [NAMES[0], "branch-protection", *NAMES[1:]]
+    assert tuple(CHECKS) == NAMES
