@@ -216,7 +216,7 @@ def _differences(want: Any, have: Any, where: str) -> list[str]:
         found = []
         for key, value in want.items():
             if key not in have and value in ([], {}, None, False):
-                continue  # GitHub leaves out an empty list or a false flag
+                continue  # GitHub may leave out an empty list, a zero or a false flag
             found += _differences(value, have.get(key), f"{where}.{key}" if where else key)
         return found
     if isinstance(want, list):
