@@ -170,6 +170,20 @@ def test_contents_answer_with_an_etag_and_304_when_it_matches(tmp_path: Path) ->
         assert (status, payload["message"]) == (404, "No commit found for the ref nowhere")
 
 
+def test_contents_list_a_folder_and_404_for_a_missing_path(tmp_path: Path) -> None:
+    with start(tmp_path, CORE, CATALOG) as fake:
+        fake.seed("acme", "catalog", {"catalog/all.yaml": "# all\n", "catalog/teams/a.yaml": "a"})
+        status, _, listing = call(fake, "GET", "/repos/acme/catalog/contents/catalog")
+        assert status == 200
+        assert [(e["type"], e["path"], e["size"]) for e in listing] == [
+            ("file", "catalog/all.yaml", 6),
+            ("dir", "catalog/teams", 0),
+        ]
+        assert all("content" not in e for e in listing)
+        assert call(fake, "GET", "/repos/acme/catalog/contents/nowhere")[0] == 404
+        assert fake.violations == []
+
+
 def test_pull_requests_and_ids_belong_to_each_fake(tmp_path: Path) -> None:
     with start(tmp_path / "a", CORE, CATALOG) as a, start(tmp_path / "b", CORE, CATALOG) as b:
         for fake in (a, b):

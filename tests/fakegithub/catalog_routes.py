@@ -4,9 +4,10 @@
 (`FakeGitHub(root, groups=(CORE, CATALOG))`, or `start_fake(..., catalog=True)`). Importing this
 module changes no fake.
 
-* `GET|PUT /repos/{o}/{r}/contents/{path}`: a file at a ref (`?ref=`, default `main`), and a
-  one-file commit on a branch. A read answers with an `ETag` and `304 Not Modified` (no body)
-  for a matching `If-None-Match`, as GitHub does.
+* `GET|PUT /repos/{o}/{r}/contents/{path}`: a file at a ref (`?ref=`, default `main`), or a
+  folder's entries (files without their content), and a one-file commit on a branch. A file's
+  read answers with an `ETag` and `304 Not Modified` (no body) for a matching `If-None-Match`,
+  as GitHub does.
 * `GET /repos/{o}/{r}/git/ref/{ref}` and `POST /repos/{o}/{r}/git/refs`: read and make branches.
 * `GET|POST /repos/{o}/{r}/pulls`: list pull requests (`state`, `head`, `base` filters) and open
   one, with GitHub's 422s for a duplicate or an empty one.
@@ -57,6 +58,28 @@ def _file_json(
     return out
 
 
+def _folder_json(
+    state: State, repo: Repo, commit: str, path: str, ref: str
+) -> list[dict[str, Any]] | None:
+    """A folder's entries, as GitHub lists them (files without their content); None if `path`
+    is no folder at `commit`."""
+    try:
+        if state.git(repo, "cat-file", "-t", f"{commit}:{path}") != "tree":
+            return None
+    except RuntimeError:
+        return None
+    entries = []
+    for line in state.git(repo, "ls-tree", "-l", commit, f"{path}/").splitlines():
+        info, _, item = line.partition("\t")
+        _mode, kind, sha, size = info.split()
+        if kind == "blob":
+            entries.append(_file_json(state, repo, item, sha, None, ref) | {"size": int(size)})
+        else:
+            entry = _file_json(state, repo, item, sha, None, ref)
+            entries.append(entry | {"type": "dir", "size": 0})
+    return entries
+
+
 def _ref_json(state: State, repo: Repo, ref: str, sha: str) -> dict[str, Any]:
     return {
         "ref": ref,
@@ -96,7 +119,10 @@ def get_contents(state: State, req: Req) -> Reply:
         raise ApiError(404, f"No commit found for the ref {ref}")
     found = state.blob(repo, commit, path)
     if found is None:
-        raise ApiError(404, "Not Found")
+        listing = _folder_json(state, repo, commit, path, ref)
+        if listing is None:
+            raise ApiError(404, "Not Found")
+        return Reply(200, listing)
     payload = _file_json(state, repo, path, found[0], found[1], ref)
     etag = '"' + hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest() + '"'
     asked = req.headers.get("if-none-match", "")
