@@ -272,7 +272,7 @@ def matches_source(source: str, listed: str, *, inside: bool = False) -> bool:
     copier's forms (`gh:`, `git+`, `file://`, with or without `.git`) or a folder, compared
     after the same normalisation; with `inside`, also any folder inside `listed`.
 
-    The one matching rule for the configuration's `[[templates]]` (`allows_unsafe`) and the
+    The one matching rule for the configuration's `[[template]]` entries (`allows_unsafe`) and the
     access policy's `templates.sources` (`scaffolder.access.rules`).
     """
     source = source.removeprefix("git+")
