@@ -328,3 +328,40 @@ def test_the_decision_never_carries_the_token(fake: FakeGitHub) -> None:
     decision = evaluate(BOTH, PUBLISH, run)
     text = json.dumps([decision.to_json(), run.to_json()]) + str(decision.refusal())
     assert NO_EMAIL_SCOPE not in text
+
+
+def test_an_unreadable_membership_says_which_permission_to_give(fake: FakeGitHub) -> None:
+    message = "Resource not accessible by personal access token"
+    fake.fail("GET", "/user/memberships/orgs/acme", status=403, message=message)
+    result = evaluate(ORGS, PUBLISH, facts(FINE)).result("identity.organization")
+    assert result is not None and result.status == "refused"
+    assert result.value == "acme (unreadable)"
+    assert 'organisation permission "Members" (read)' in result.fix
+
+
+def test_a_transient_failure_is_retried_within_the_clients_budget(fake: FakeGitHub) -> None:
+    fake.fail("GET", "/user/emails", status=502)
+    assert evaluate(EMAILS, PUBLISH, facts(CLASSIC)).allowed
+    assert [r.status for r in fake.calls("GET", "/user/emails")] == [502, 200]
+
+
+def test_the_fake_sends_a_classic_tokens_scopes_on_every_api_answer(fake: FakeGitHub) -> None:
+    import requests
+
+    for path, code in (("/user", 200), ("/user/emails", 200), ("/repos/acme/nothing", 404)):
+        answer = requests.get(
+            fake.api_url + path, headers={"Authorization": f"token {CLASSIC}"}, timeout=5
+        )
+        assert answer.status_code == code
+        assert answer.headers["X-OAuth-Scopes"] == "repo, user:email", path
+    fine = requests.get(
+        fake.api_url + "/user", headers={"Authorization": f"token {FINE}"}, timeout=5
+    )
+    assert "X-OAuth-Scopes" not in fine.headers
+    missing = requests.get(
+        fake.api_url + "/user/emails",
+        headers={"Authorization": f"token {NO_EMAIL_SCOPE}"},
+        timeout=5,
+    )
+    assert missing.status_code == 404
+    assert missing.headers["X-Accepted-OAuth-Scopes"] == "user, user:email"
