@@ -30,6 +30,7 @@ those commands exit 1 with `ExitCode.CHECKS_FAILED`)::
     │   └── RepositoryConflictError      the repository exists and holds someone else's work
     ├── PolicyUnavailableError           exit 6: a remote access policy cannot be read (no cache)
     ├── UpdateRefusedError               exit 5: update refused before writing (dirty tree, ...)
+    ├── PolicyRefusedError               exit 6: the access policy refused it (names the rule)
     ├── PartialSuccessError              exit 3: some steps ran; wraps the cause, says how to resume
     ├── Interrupted                      exit 130: Ctrl-C; says what was undone or how to resume
     └── InternalError                    exit 70: a bug; wraps the unexpected exception
@@ -510,3 +511,19 @@ class PolicyUnavailableError(ScaffolderError):
 
     exit_code = ExitCode.POLICY
     kind = "policy-unavailable"
+
+
+class PolicyRefusedError(ScaffolderError):
+    """The access policy refused the action before anything was written (`access/rules.py`):
+    names the first refused rule, the value that broke it and what to do."""
+
+    exit_code = ExitCode.POLICY
+    kind = "policy-refused"
+
+    def __init__(self, *, rule: str, value: str, reason: str, fix: str) -> None:
+        self.rule = rule
+        self.value = value
+        super().__init__(f"refused by the access policy ({rule}): {reason}", hint=fix)
+
+    def to_json(self) -> dict[str, object]:
+        return {**super().to_json(), "rule": self.rule, "value": self.value}

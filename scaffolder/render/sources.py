@@ -255,26 +255,35 @@ def allows_unsafe(info: TemplateInfo, *, trust: bool) -> bool:
 
 
 def _is_listed(source: str, config: Config) -> bool:
-    source = source.removeprefix("git+")
     for spec in config.templates:
-        if spec.url is not None:
-            url = _local_url(spec.url)
-            forms = {
-                spec.url,
-                url,
-                git_source.fetch_url(url),
-                _copier_url(url).removeprefix("git+"),
-            }
-            if source in forms or _same_path(source, url):
-                return True
-        for folder in (spec.path, spec.collection):
-            if folder is None:
-                continue
-            if _same_path(source, str(folder)) or (
-                spec.collection is not None and _inside(source, folder)
-            ):
-                return True
+        if spec.url is not None and matches_source(source, spec.url):
+            return True
+        if spec.path is not None and matches_source(source, str(spec.path)):
+            return True
+        if spec.collection is not None and matches_source(
+            source, str(spec.collection), inside=True
+        ):
+            return True
     return False
+
+
+def matches_source(source: str, listed: str, *, inside: bool = False) -> bool:
+    """Whether the template source `source` is the one `listed` names: a git URL in any of
+    copier's forms (`gh:`, `git+`, `file://`, with or without `.git`) or a folder, compared
+    after the same normalisation; with `inside`, also any folder inside `listed`.
+
+    The one matching rule for the configuration's `[[template]]` entries (`allows_unsafe`) and the
+    access policy's `templates.sources` (`scaffolder.access.rules`).
+    """
+    source = source.removeprefix("git+")
+    url = _local_url(listed)
+    forms = {listed, url, git_source.fetch_url(url), _copier_url(url).removeprefix("git+")}
+    if source in forms or _same_path(source, url):
+        return True
+    if not inside:
+        return False
+    folder = _as_path(url)
+    return folder is not None and _inside(source, folder)
 
 
 def _as_path(text: str) -> Path | None:

@@ -1,13 +1,14 @@
 """A fake GitHub for tests: real HTTP on 127.0.0.1, state in memory, git pushes into bare repos.
 
 PyGithub talks to it through `base_url`, git pushes to it over HTTP. Each `FakeGitHub` serves
-the route groups it is made with (`CORE`, and `CATALOG` when asked for) from its own state; see
-`server.py` for authentication, request-schema checks and fault injection, `routing.py` for
-how a route sees a request, and `fixtures.py` for the pytest fixtures.
+the route groups it is made with (`CORE`; `CATALOG` and `IDENTITY` when asked for) from its
+own state; see `server.py` for authentication, request-schema checks and fault injection,
+`routing.py` for how a route sees a request, and `fixtures.py` for the pytest fixtures.
 """
 
 from tests.fakegithub.catalog_routes import CATALOG
 from tests.fakegithub.core_routes import CORE
+from tests.fakegithub.identity_routes import IDENTITY
 from tests.fakegithub.routing import Reply, Req, Route, RouteGroup
 from tests.fakegithub.server import FakeGitHub, Request
 from tests.fakegithub.state import UPGRADE, State
@@ -15,6 +16,7 @@ from tests.fakegithub.state import UPGRADE, State
 __all__ = [
     "CATALOG",
     "CORE",
+    "IDENTITY",
     "UPGRADE",
     "FakeGitHub",
     "Reply",

@@ -17,6 +17,7 @@ import pytest
 
 from tests.fakegithub.catalog_routes import CATALOG
 from tests.fakegithub.core_routes import CORE
+from tests.fakegithub.identity_routes import IDENTITY
 from tests.fakegithub.server import FakeGitHub
 
 #: Long and distinctive, so a scan for it cannot match by accident.
@@ -30,13 +31,15 @@ def start_fake(
     prefix: str = "",
     *,
     catalog: bool = False,
+    identity: bool = False,
     timeout: str = "1",
 ) -> FakeGitHub:
     """Start a fake with users alice and bob and the org acme, and point scaffolder at it.
 
-    `catalog=True` serves the catalog's routes (contents, refs, pulls) besides the core ones.
+    `catalog=True` serves the catalog's routes (contents, refs, pulls) besides the core ones;
+    `identity=True` the identity routes (emails, memberships, token kinds), ahead of them.
     """
-    groups = (CORE, CATALOG) if catalog else (CORE,)
+    groups = ((IDENTITY,) if identity else ()) + ((CORE, CATALOG) if catalog else (CORE,))
     fake = FakeGitHub(root, prefix=prefix, groups=groups).start()
     fake.state.add_user("alice", TOKEN, plan="pro")
     fake.state.add_user("bob", OTHER_TOKEN, plan="pro")

@@ -327,7 +327,8 @@ class _Handler(BaseHTTPRequestHandler):
         except ApiError as exc:
             reply = Reply(exc.status, exc.body)
         record.status = reply.status
-        self._send(reply.status, reply.body, dict(reply.headers))
+        headers = {**fake.state.token_headers(auth), **reply.headers}
+        self._send(reply.status, reply.body, headers)
 
     def _git(
         self,

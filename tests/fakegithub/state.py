@@ -94,6 +94,39 @@ class Repo:
         return not self.private or self.owner.plan == "enterprise" or self.owner.code_security
 
 
+@dataclass
+class TokenInfo:
+    """What kind of token one is, for the identity routes (`identity_routes.py`).
+
+    A token with no `TokenInfo` behaves as before: no `X-OAuth-Scopes` header, every user
+    permission granted.
+    """
+
+    #: "classic" (sends `X-OAuth-Scopes`), "fine-grained" (no such header) or "app" (a GitHub
+    #: App installation token: `GET /user` answers 403).
+    kind: str
+    #: A classic token's scopes, as GitHub lists them in `X-OAuth-Scopes`.
+    scopes: tuple[str, ...] = ()
+    #: A fine-grained token's user permissions, e.g. {"emails": "read"}.
+    permissions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Email:
+    email: str
+    verified: bool = True
+    primary: bool = False
+    visibility: str | None = "private"
+
+
+@dataclass
+class Membership:
+    #: "active" or "pending" (invited, not yet accepted).
+    state: str
+    #: "admin" or "member".
+    role: str = "member"
+
+
 class State:
     """Everything the fake GitHub knows. Tests read and change it directly."""
 
@@ -112,6 +145,12 @@ class State:
         self.pulls: dict[str, list[dict[str, Any]]] = {}
         #: Serialises changes to refs (file commits, new branches) made through the API.
         self.write_lock = threading.Lock()
+        #: Token kinds and scopes (identity routes); tokens not listed behave as before.
+        self.token_info: dict[str, TokenInfo] = {}
+        #: Each user's email addresses (`GET /user/emails`), by login.
+        self.emails: dict[str, list[Email]] = {}
+        #: Org memberships by (org, login), lower-cased org; members not listed are active.
+        self.memberships: dict[tuple[str, str], Membership] = {}
         self._ids = itertools.count(1000)
 
     def next_id(self) -> int:
@@ -133,6 +172,57 @@ class State:
         )
         self.accounts[login] = account
         return account
+
+    def add_token(
+        self,
+        login: str,
+        token: str,
+        kind: str = "classic",
+        *,
+        scopes: tuple[str, ...] = (),
+        permissions: dict[str, str] | None = None,
+    ) -> None:
+        """Another token of `login`'s: classic with `scopes`, or fine-grained with
+        `permissions`."""
+        self.tokens[token] = login
+        self.token_info[token] = TokenInfo(kind, tuple(scopes), dict(permissions or {}))
+
+    def add_app_token(self, token: str, app: str = "scaffolder-ci") -> str:
+        """A GitHub App installation token; it belongs to the bot account `APP[bot]`."""
+        login = f"{app}[bot]"
+        self.accounts[login] = Account(login, "Bot", id=self.next_id())
+        self.tokens[token] = login
+        self.token_info[token] = TokenInfo("app")
+        return login
+
+    def add_email(
+        self, login: str, email: str, *, verified: bool = True, primary: bool = False
+    ) -> None:
+        self.emails.setdefault(login, []).append(Email(email, verified, primary))
+
+    def add_membership(
+        self, org: str, login: str, *, state: str = "active", role: str = "member"
+    ) -> None:
+        """`login`'s membership of `org`; only an active one makes them a member."""
+        self.memberships[(org.lower(), login)] = Membership(state, role)
+        members = self.accounts[org].members
+        if state == "active":
+            members.add(login)
+        else:
+            members.discard(login)
+
+    def token_from(self, authorization: str | None) -> str | None:
+        """The token an `Authorization: token T` (or `Bearer T`) header carries."""
+        scheme, _, value = (authorization or "").partition(" ")
+        return value.strip() if scheme.lower() in ("token", "bearer") else None
+
+    def token_headers(self, authorization: str | None) -> dict[str, str]:
+        """Headers GitHub sends on every API answer to this token: `X-OAuth-Scopes` for a
+        classic one."""
+        info = self.token_info.get(self.token_from(authorization) or "")
+        if info is None or info.kind != "classic":
+            return {}
+        return {"X-OAuth-Scopes": ", ".join(info.scopes)}
 
     def bare_path(self, owner: str, name: str) -> Path:
         return self.git_root / owner / f"{name}.git"
