@@ -56,7 +56,7 @@ class Templates:
     builtin: bool = True
     #: Allowed sources: a configured source's name, a git URL, or a local folder; a source is
     #: allowed when it equals one of these (after the same normalisation the configuration's
-    #: `[[templates]]` get) or lies inside a listed folder.
+    #: `[[template]]` entries get) or lies inside a listed folder.
     sources: tuple[str, ...] = ()
     #: Whether any other source may be used with `--trust`. False: refused outright.
     allow_trust: bool = False
