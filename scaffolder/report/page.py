@@ -275,7 +275,8 @@ def _lifecycles(report: Report) -> str:
         for k in lifecycle_order(counts)
     )
     total = f'<tr><th>all</th><td data-lifecycle="">{len(report.rows)}</td></tr>'
-    return f'<div class="card" id="by-lifecycle"><h2>Components by lifecycle</h2><table>{cells}{total}</table></div>'  # noqa: E501 -- one line of markup
+    head = '<div class="card" id="by-lifecycle"><h2>Components by lifecycle</h2>'
+    return f"{head}<table>{cells}{total}</table></div>"
 
 
 def _open_alerts(report: Report) -> str:
@@ -283,7 +284,7 @@ def _open_alerts(report: Report) -> str:
     if not report.alerts_gathered:
         hint = "alerts were not gathered: <code>scaffolder report --html FILE --live</code>"
         return (
-            f'{head}<p class="ng" data-total="">{NOT_GATHERED}</p><p class="hint">{hint}</p></div>'  # noqa: E501 -- one line of markup
+            f'{head}<p class="ng" data-total="">{NOT_GATHERED}</p><p class="hint">{hint}</p></div>'
         )
     by_lifecycle: dict[str, Counter[str]] = {}
     unknown = 0
@@ -308,7 +309,8 @@ def _open_alerts(report: Report) -> str:
     )
     note = ""
     if unknown:
-        note = f'<p class="hint">{unknown} components without counts (a feature off, unavailable or unreadable, or not gathered)</p>'  # noqa: E501 -- one line of markup
+        why = "a feature off, unavailable or unreadable, or not gathered"
+        note = f'<p class="hint">{unknown} components without counts ({why})</p>'
     return f"{head}<table><tr><th></th>{heading}</tr>{''.join(lines)}</table>{note}</div>"
 
 
@@ -339,7 +341,8 @@ def _unreadable(report: Report) -> str:
     items = "".join(
         f"<li><code>{_e(target)}</code>: {_e(reason)}</li>" for target, reason in report.unreadable
     )
-    return f'<section id="unreadable"><h2>Catalog targets that could not be read</h2><ul>{items}</ul></section>'  # noqa: E501 -- one line of markup
+    head = '<section id="unreadable"><h2>Catalog targets that could not be read</h2>'
+    return f"{head}<ul>{items}</ul></section>"
 
 
 def render(report: Report, *, generated: str) -> str:
