@@ -18,11 +18,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from scaffolder import fleet
+from scaffolder.commands.outdated import Recorded
 from scaffolder.errors import ScaffolderError, UsageError
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -182,13 +184,44 @@ class Report:
         )
 
 
-def _versions(row: Row, folder: Path | None) -> Row:
-    from scaffolder.commands.outdated import read_local
+def _answers(path: Path) -> dict[str, Any]:
+    from scaffolder.datafiles import Refused, load_yaml
 
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8", errors="replace"))
+    except Refused as exc:
+        raise UsageError(f"{path}: {exc.describe()}") from exc
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UsageError(f"{path} does not hold answers (a mapping)")
+    return {str(k): v for k, v in data.items()}
+
+
+def _recorded(folder: Path) -> Recorded:
+    """What the answers files say made the project: one read of each. Only a version they do
+    not record is looked up as `outdated` does (`read_local`: the history, which costs a git
+    call), so a fleet of current projects reads fast."""
+    from scaffolder.commands.outdated import BASELINE_ANSWERS, TEMPLATE_ANSWERS, read_local
+
+    baseline_file = folder / BASELINE_ANSWERS
+    full = cache(lambda: read_local(folder))
+    return Recorded(
+        template_answers=_answers(folder / TEMPLATE_ANSWERS),
+        baseline_answers=_answers(baseline_file) if baseline_file.is_file() else None,
+        where=str(folder),
+        template_fallback=lambda: full().template_version(),
+        baseline_fallback=lambda: full().baseline_version(),
+    )
+
+
+def _versions(row: Row, folder: Path | None) -> Row:
     if folder is None or not (folder / _ANSWERS).is_file():
         return row
     try:
-        recorded = read_local(folder)
+        recorded = _recorded(folder)
         template = Path(recorded.source).name if recorded.source else None
         has_baseline = recorded.baseline_answers is not None
         return replace(
