@@ -19,6 +19,7 @@ from scaffolder.render.registry import baseline_layer, resolve_template
 from scaffolder.report import page
 from scaffolder.report.rows import collect, parse_insights, with_live
 from tests.report_helpers import AUDIT, FLEET, HOSTILE, INSIGHTS, write_fleet
+from tests.source_helpers import git
 
 
 class _Parsed(HTMLParser):
@@ -139,19 +140,61 @@ def test_the_csp_allows_exactly_the_inline_script(run_cli, fleet_catalog, tmp_pa
     assert parsed.tags("link") == [] and all("src" not in a for _, a in parsed.elements)
 
 
-def test_versions_come_from_the_project_folder(run_cli, new_service, tmp_path):
-    project = new_service("python-service", "--set", "lifecycle=production", name="made")
+def _version_cells(out: Path) -> dict[str, tuple[str | None, str | None]]:
+    data = json.loads(_Parsed(out.read_text(encoding="utf-8")).scripts[0][1])
+    columns = data["columns"]
+    at = columns.index("template"), columns.index("baseline")
+    return {r["sort"][0]: (r["sort"][at[0]], r["sort"][at[1]]) for r in data["rows"]}
+
+
+def test_versions_are_what_outdated_reads_from_the_project(run_cli, new_service, tmp_path):
+    """Projects as `new` leaves them (versions in the history only), one whose answers record
+    them, one with a later baseline trailer and a legacy one: the page says what `outdated`
+    reads."""
+    made = {
+        name: new_service("python-service", "--set", "lifecycle=production", name=name)
+        for name in ("fresh", "recorded", "trailer", "legacy")
+    }
+    answers = made["recorded"] / ".copier-answers.yml"
+    answers.write_text(answers.read_text() + "_scaffolder_template_version: 0.9.0\n")
+    git(
+        made["trailer"],
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "Update",
+        "-m",
+        "Scaffolder-Baseline: 1.0.5",
+    )
+    git(
+        made["legacy"],
+        "commit",
+        "--amend",
+        "-q",
+        "-m",
+        "Initial commit from the python-service 1.0.0 template",
+    )
     catalog = tmp_path / "catalog.yaml"
-    assert run_cli(["catalog", "register", project, "--catalog", catalog]).code == 0
+    for folder in made.values():
+        assert run_cli(["catalog", "register", folder, "--catalog", catalog]).code == 0
     out = tmp_path / "report.html"
     assert run_cli(["report", "--html", out, "--catalog", catalog]).code == 0
-    parsed = _Parsed(out.read_text(encoding="utf-8"))
-    data = json.loads(parsed.scripts[0][1])
-    columns = data["columns"]
-    sort = data["rows"][0]["sort"]
-    template = resolve_template("python-service").version
-    assert sort[columns.index("template")] == f"python-service {template}"
-    assert sort[columns.index("baseline")] == baseline_layer().version
+    template, baseline = resolve_template("python-service").version, baseline_layer().version
+    assert _version_cells(out) == {
+        "fresh": (f"python-service {template}", baseline),
+        "recorded": ("python-service 0.9.0", baseline),
+        "trailer": (f"python-service {template}", "1.0.5"),
+        "legacy": ("python-service 1.0.0", "unrecorded"),
+    }
+    outdated = run_cli(["outdated", "--catalog", catalog, "--json"]).json()["result"]
+    read = {
+        r["name"]: (f"python-service {r['template']['recorded']}", r["baseline"]["recorded"])
+        for r in outdated["repositories"]
+    }
+    assert {
+        k: (t, b if b != "unrecorded" else None) for k, (t, b) in _version_cells(out).items()
+    } == read
 
 
 @pytest.mark.parametrize("kind", ["directory", "symlink", "missing-folder"])

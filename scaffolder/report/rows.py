@@ -200,20 +200,52 @@ def _answers(path: Path) -> dict[str, Any]:
     return {str(k): v for k, v in data.items()}
 
 
+def _history(folder: Path) -> tuple[str | None, str | None]:
+    """(the template version the initial commit names, the newest `Scaffolder-Baseline:`
+    trailer) of a project's history, from one `git log`: what `Project.template_version` and
+    `newest_baseline_trailer` read with three git calls."""
+    from scaffolder.project import _INITIAL_COMMIT, BASELINE_TRAILER
+    from scaffolder.vcs.git import run_git
+
+    proc = run_git(["log", "--format=%B%x00", "HEAD"], cwd=folder, check=False)
+    if proc.returncode != 0:
+        return None, None
+    messages = [m.strip("\n") for m in proc.stdout.split("\0")]
+    messages = [m for m in messages if m]
+    template = None
+    if messages and (match := _INITIAL_COMMIT.match(messages[-1])):
+        template = match.group("version") or None
+    for message in messages:  # newest first
+        for line in reversed(message.splitlines()):
+            key, _, value = line.partition(":")
+            if key.strip() == BASELINE_TRAILER and value.strip():
+                return template, value.strip()
+    return template, None
+
+
 def _recorded(folder: Path) -> Recorded:
     """What the answers files say made the project: one read of each. Only a version they do
-    not record is looked up as `outdated` does (`read_local`: the history, which costs a git
-    call), so a fleet of current projects reads fast."""
+    not record is looked up in the history (`_history`: one git call), or, in a folder that
+    is not a git repository, as `outdated` does (`read_local`)."""
     from scaffolder.commands.outdated import BASELINE_ANSWERS, TEMPLATE_ANSWERS, read_local
 
     baseline_file = folder / BASELINE_ANSWERS
+    in_git = (folder / ".git").exists()
+    history = cache(lambda: _history(folder))
     full = cache(lambda: read_local(folder))
+
+    def template_fallback() -> str | None:
+        return history()[0] if in_git else full().template_version()
+
+    def baseline_fallback() -> str | None:
+        return history()[1] if in_git else full().baseline_version()
+
     return Recorded(
         template_answers=_answers(folder / TEMPLATE_ANSWERS),
         baseline_answers=_answers(baseline_file) if baseline_file.is_file() else None,
         where=str(folder),
-        template_fallback=lambda: full().template_version(),
-        baseline_fallback=lambda: full().baseline_version(),
+        template_fallback=template_fallback,
+        baseline_fallback=baseline_fallback,
     )
 
 
