@@ -17,7 +17,7 @@ from scaffolder.errors import UsageError
 from scaffolder.fleet import Selection
 from scaffolder.render.registry import baseline_layer, resolve_template
 from scaffolder.report import page
-from scaffolder.report.rows import collect, parse_insights, with_live
+from scaffolder.report.rows import Report, Row, collect, parse_insights, with_live
 from tests.report_helpers import AUDIT, FLEET, HOSTILE, INSIGHTS, write_fleet
 from tests.source_helpers import git
 
@@ -84,6 +84,7 @@ def test_the_page_holds_every_component_and_says_what_was_not_gathered(
     assert [r["data-ref"] for r in rows] == [f"component:default/{n}" for n in FLEET]
     text = " ".join(parsed.text)
     assert text.count("not gathered") >= 4 * 5  # audit and 4 severities in every row
+    assert text.count("no answers") == 4 * 2  # entity folders without answers files
     assert "scaffolder report --html FILE --live" in text
     by_lifecycle = {a["data-lifecycle"]: a for a in parsed.tags("td") if "data-lifecycle" in a}
     assert set(by_lifecycle) == {"production", "experimental", "deprecated", ""}
@@ -320,6 +321,30 @@ def test_the_page_with_live_results(fleet_catalog, tmp_path):
 def test_a_live_result_of_another_shape_is_refused(document, message):
     with pytest.raises(UsageError, match=message):
         parse_insights(document)
+
+
+def test_a_component_known_only_on_github_has_its_versions_not_gathered():
+    row = Row(
+        ref="component:default/remote",
+        name="remote",
+        description="",
+        lifecycle="production",
+        owner="group:default/payments",
+        system="",
+        repository="https://github.com/acme/remote",
+    )
+    html = page.render(Report("github:acme/catalog/all.yaml", (row,), (), 1), generated="now")
+    parsed = _Parsed(html)
+    cells = [t.strip() for t in parsed.text if t.strip()]
+    start = cells.index("remote")
+    assert cells[start : start + 6] == [
+        "remote",
+        "group:default/payments",
+        "production",
+        "not gathered",  # template
+        "not gathered",  # baseline
+        "not gathered",  # audit
+    ]
 
 
 def test_the_json_block_escapes_what_could_end_it():

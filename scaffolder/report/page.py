@@ -60,7 +60,7 @@ text-align:left;vertical-align:top}
 padding:0}
 #components th[aria-sort=ascending] button::after{content:" \\25B2"}
 #components th[aria-sort=descending] button::after{content:" \\25BC"}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+#components td.num{text-align:right;font-variant-numeric:tabular-nums}
 .desc{color:#59636e;font-size:.9em;max-width:32rem;overflow-wrap:anywhere}
 .ng{color:#8c959f;font-style:italic}
 .bad{color:#cf222e;font-weight:600}
@@ -174,6 +174,10 @@ def _versions(row: Row) -> tuple[tuple[str, Any], tuple[str, Any]]:
     """(cell, sort value) of the template and baseline columns."""
     if row.versions_error:
         cell = f'<span class="bad" title="{_e(row.versions_error)}">unreadable</span>'
+        return (cell, None), (cell, None)
+    if row.no_answers:
+        title = "its folder holds no .copier-answers.yml: not made by scaffolder"
+        cell = f'<span class="ng" title="{_e(title)}">no answers</span>'
         return (cell, None), (cell, None)
     if row.template is None and row.template_version is None:
         return (_not_gathered(), None), (_not_gathered(), None)

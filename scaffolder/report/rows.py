@@ -108,6 +108,8 @@ class Row:
     has_baseline: bool | None = None
     #: Why the versions could not be read from the project folder.
     versions_error: str | None = None
+    #: The entity's local folder holds no answers file: no versions to read (not `new`'s).
+    no_answers: bool = False
     alerts: Alerts | None = None
     audit: Audit | None = None
 
@@ -250,8 +252,10 @@ def _recorded(folder: Path) -> Recorded:
 
 
 def _versions(row: Row, folder: Path | None) -> Row:
-    if folder is None or not (folder / _ANSWERS).is_file():
+    if folder is None:
         return row
+    if not (folder / _ANSWERS).is_file():
+        return replace(row, no_answers=True)
     try:
         recorded = _recorded(folder)
         template = Path(recorded.source).name if recorded.source else None
