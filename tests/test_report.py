@@ -18,6 +18,7 @@ from scaffolder.fleet import Selection
 from scaffolder.render.registry import baseline_layer, resolve_template
 from scaffolder.report import page
 from scaffolder.report.rows import Report, Row, collect, parse_insights, with_live
+from tests.catalog_helpers import catalog_targets, location_catalog
 from tests.report_helpers import AUDIT, FLEET, HOSTILE, INSIGHTS, write_fleet
 from tests.source_helpers import git
 
@@ -196,6 +197,22 @@ def test_versions_are_what_outdated_reads_from_the_project(run_cli, new_service,
     assert {
         k: (t, b if b != "unrecorded" else None) for k, (t, b) in _version_cells(out).items()
     } == read
+
+
+def test_catalog_targets_that_cannot_be_read_are_listed(run_cli, fleet_catalog, tmp_path):
+    gone = tmp_path / "gone" / "catalog-info.yaml"
+    targets = [*catalog_targets(fleet_catalog), str(gone)]
+    catalog = location_catalog(tmp_path / "catalog.yaml", targets)
+    out = tmp_path / "report.html"
+    result = run_cli(["report", "--html", out, "--catalog", catalog, "--json"])
+    assert result.code == 0, result.stderr
+    assert result.json()["result"]["unreadable"] == 1
+    assert any(str(gone) in w for w in result.json()["warnings"])
+    parsed = _Parsed(out.read_text(encoding="utf-8"))
+    assert [a["id"] for a in parsed.tags("section") if a.get("id") == "unreadable"] == [
+        "unreadable"
+    ]
+    assert str(gone) in parsed.text
 
 
 @pytest.mark.parametrize("kind", ["directory", "symlink", "missing-folder"])

@@ -123,21 +123,6 @@ class Row:
         link = self.repository_link
         return f"{link}/security" if link else None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ref": self.ref,
-            "name": self.name,
-            "lifecycle": self.lifecycle,
-            "owner": self.owner,
-            "system": self.system,
-            "repository": self.repository_link,
-            "template": self.template,
-            "template_version": self.template_version,
-            "baseline_version": self.baseline_version,
-            "alerts": self.alerts.open_by_severity() if self.alerts else None,
-            "audit": self.audit.status if self.audit else None,
-        }
-
 
 def repository_link(url: str) -> str | None:
     """The repository of a web URL (`https://HOST/OWNER/REPO[/tree/...]`), rebuilt from its
