@@ -34,6 +34,7 @@ COMMANDS = (
     "template",
     "catalog",
     "audit",
+    "report",
     "publish",
     "policy",
 )
