@@ -6,6 +6,7 @@ the route groups it is made with (`CORE`, and `CATALOG` when asked for) from its
 how a route sees a request, and `fixtures.py` for the pytest fixtures.
 """
 
+from tests.fakegithub.alert_routes import ALERTS
 from tests.fakegithub.catalog_routes import CATALOG
 from tests.fakegithub.core_routes import CORE
 from tests.fakegithub.routing import Reply, Req, Route, RouteGroup
@@ -13,6 +14,7 @@ from tests.fakegithub.server import FakeGitHub, Request
 from tests.fakegithub.state import UPGRADE, State
 
 __all__ = [
+    "ALERTS",
     "CATALOG",
     "CORE",
     "UPGRADE",
