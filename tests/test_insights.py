@@ -225,12 +225,10 @@ def test_a_refused_organisation_list_falls_back_per_repository_and_says_so(run_c
     assert result.code == 0, result.stderr
     assert {name: _features(row) for name, row in _rows(result).items()} == expected
     fallbacks = result.json()["result"]["fallbacks"]
-    # hobby's code and secret scanning are not on its plan (its listing says so): not asked.
     assert {(f["owner"], f["alerts"]) for f in fallbacks} == {
-        ("acme", "code-scanning"),
-        ("acme", "dependabot"),
-        ("acme", "secret-scanning"),
-        ("hobby", "dependabot"),
+        (org, kind)
+        for org in ("acme", "hobby")
+        for kind in ("code-scanning", "dependabot", "secret-scanning")
     }
     assert all("owner or security manager" in f["reason"] for f in fallbacks)
     warnings = result.json()["warnings"]
@@ -308,6 +306,11 @@ def test_the_json_shape(run_cli, github, fleet):
         *("requests", "not_modified", "probes", "probes_not_modified", "probes_cached"),
         "rate_limit_cost",
     }
+    one_at_a_time = run_cli(["insights", "--catalog", fleet, "--json", "--concurrency", "1"])
+    assert (
+        one_at_a_time.json()["result"]["components"]
+        == run_cli(["insights", "--catalog", fleet, "--json"]).json()["result"]["components"]
+    )
     assert set(data["totals"][0]) == {
         *("lifecycle", "components", "failed", "open"),
         *("code_scanning", "dependabot", "secret_scanning"),

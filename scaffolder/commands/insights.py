@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -183,16 +184,27 @@ class _Owner:
 class _Reader:
     """The unit of work of the fleet loop: one component's alerts, from its owner's lists."""
 
-    def __init__(self, client: AlertClient) -> None:
+    def __init__(self, client: AlertClient, concurrency: int) -> None:
         self.client = client
         self._owners: dict[str, _Owner] = {}
         self._lock = threading.Lock()
         #: (owner, kind, reason) of every organisation list GitHub refused.
         self.fallbacks: list[tuple[str, str, str]] = []
+        #: Reads an owner's three alert lists side by side: each is a chain of pages, so one
+        #: after the other they would take the sum of the chains instead of the longest.
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="insights")
 
     def owner(self, name: str) -> _Owner:
         with self._lock:
-            return self._owners.setdefault(name.lower(), _Owner(self, name))
+            found = self._owners.get(name.lower())
+            if found is None:
+                found = self._owners[name.lower()] = _Owner(self, name)
+                for kind in KINDS:  # errors are kept by each list's _Once, for its readers
+                    self._pool.submit(found.open_alerts, kind)
+        return found
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def fall_back(self, owner: str, kind: Kind, exc: GitHubError) -> None:
         with self._lock:
@@ -424,10 +436,11 @@ def run(options: InsightsOptions, progress: Progress = SILENT) -> InsightsResult
     settings = GitHubSettings.from_env()
     settings.require_token()  # before reading the catalog: every component needs it
     client = AlertClient(settings, ETagCache.default())
-    reader = _Reader(client)
+    reader = _Reader(client, options.selection.concurrency)
     try:
         result = fleet.run(options.selection, reader, progress, what="insights")
     finally:
+        reader.close()
         client.close()
     return InsightsResult(
         run=result,

@@ -211,7 +211,12 @@ class AlertClient:
                 raise gh.requester.createException(status, answer, data or {})
             return status, answer, data
 
-        status, answer, data = self.client().call(what, send)
+        try:
+            status, answer, data = self.client().call(what, send)
+        except GitHubError as exc:
+            if exc.status is not None:  # answered (a refusal is a request too), not a timeout
+                self.stats.count(exc.status, probe=probe)
+            raise
         self.stats.count(status, probe=probe)
         lowered = {str(k).lower(): str(v) for k, v in answer.items()}
         if status == 304 and cached is not None:

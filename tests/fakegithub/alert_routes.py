@@ -31,6 +31,7 @@ import base64
 import hashlib
 import json
 import urllib.parse
+from collections.abc import Callable
 from typing import Any
 
 from tests.fakegithub.routing import R, Reply, Req, Route, RouteGroup, repo_of
@@ -266,8 +267,16 @@ def _link(state: State, req: Req, **changes: str | int) -> str:
     return f"{state.api_url}{req.path}?{urllib.parse.urlencode(query)}"
 
 
-def _paged(state: State, req: Req, items: list[Any], *, cursor: bool = False) -> Reply:
-    """One page of `items` (by `page`, or by `after` cursor), with `Link`, `ETag` and 304."""
+def _paged(
+    state: State,
+    req: Req,
+    items: list[Any],
+    *,
+    cursor: bool = False,
+    render: Callable[[Any], Any] = lambda item: item,
+) -> Reply:
+    """One page of `items` (by `page`, or by `after` cursor), each `render`ed, with `Link`,
+    `ETag` and 304."""
     size = _per_page(req)
     links = []
     if cursor:
@@ -284,7 +293,7 @@ def _paged(state: State, req: Req, items: list[Any], *, cursor: bool = False) ->
         if page < last:
             links.append(f'<{_link(state, req, page=page + 1)}>; rel="next"')
             links.append(f'<{_link(state, req, page=last)}>; rel="last"')
-    body = items[start : start + size]
+    body = [render(item) for item in items[start : start + size]]
     headers = {"Link": ", ".join(links)} if links else {}
     digest = hashlib.sha256(json.dumps([body, links], sort_keys=True).encode()).hexdigest()
     etag = f'W/"{digest}"'
@@ -347,13 +356,17 @@ def _org_alerts(kind: str) -> Any:
         if req.login not in readers:
             raise ApiError(403, ORG_REFUSED)
         alerts = [
-            {**alert, "repository": simple_repository(state, repo)}
+            (repo, alert)
             for repo in _org_repos(state, org)
             if _feature_on(repo, kind)
             for alert in repo.alerts.get(kind, [])
             if _wanted(req, alert)
         ]
-        return _paged(state, req, alerts, cursor=kind == "dependabot")
+
+        def render(item: tuple[Repo, dict[str, Any]]) -> dict[str, Any]:
+            return {**item[1], "repository": simple_repository(state, item[0])}
+
+        return _paged(state, req, alerts, cursor=kind == "dependabot", render=render)
 
     return route
 
@@ -361,11 +374,13 @@ def _org_alerts(kind: str) -> Any:
 def list_org_repos(state: State, req: Req) -> Reply:
     org = _org(state, req)
     visible = [
-        _minimal_repository(state, repo, req.login)
+        repo
         for repo in _org_repos(state, org)
         if not repo.private or state.can_admin(req.login, repo)
     ]
-    return _paged(state, req, visible)
+    return _paged(
+        state, req, visible, render=lambda repo: _minimal_repository(state, repo, req.login)
+    )
 
 
 _ORG = "/orgs/(?P<org>[^/]+)"
