@@ -106,7 +106,9 @@ def _render(result: Any, out: Output) -> None:
         counts = total["open"]
         shown = ", ".join(f"{counts[level]} {level}" for level in levels)
         failed = f", {total['failed']} not read" if total["failed"] else ""
-        out.text(f"  {total['lifecycle']}: {total['components']} components{failed}: {shown}")
+        number = total["components"]
+        components = f"{number} component{'s' if number != 1 else ''}"
+        out.text(f"  {total['lifecycle']}: {components}{failed}: {shown}")
     requests = data["requests"]
     counts = data["counts"]
     out.text(
