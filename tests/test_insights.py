@@ -5,7 +5,7 @@ shape, and the cache files."""
 
 from __future__ import annotations
 
-import os
+import json
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -331,7 +331,38 @@ def test_the_cache_is_private_and_never_holds_the_token(run_cli, github, fleet, 
         path.write_text("{not json", encoding="utf-8")
     assert run_cli(["insights", "--catalog", fleet]).code == 0
     assert all(TOKEN not in p.read_text(encoding="utf-8") for p in folder.iterdir())
-    assert not any(TOKEN in os.environ.get(k, "") for k in ("SCAFFOLDER_CACHE_DIR",))
+
+
+def test_a_probe_is_kept_for_a_day_then_asked_again(run_cli, github, fleet, isolated_env):
+    first = run_cli(["insights", "--catalog", fleet, "--json"]).json()["result"]["requests"]
+    assert first["probes"] > 0
+    again = run_cli(["insights", "--catalog", fleet, "--json"]).json()["result"]["requests"]
+    assert (again["probes"], again["probes_cached"]) == (0, first["probes"])
+    folder = isolated_env / ".cache" / "scaffolder" / "github-etags"
+    for path in folder.iterdir():
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        if "answer" in entry:
+            entry["at"] -= 86400 + 60
+            path.write_text(json.dumps(entry), encoding="utf-8")
+    later = run_cli(["insights", "--catalog", fleet, "--json"]).json()["result"]["requests"]
+    assert (later["probes"], later["probes_cached"]) == (first["probes"], 0)
+
+
+def test_a_rate_limit_is_no_refusal_to_fall_back_from(run_cli, github, fleet):
+    github.fail(
+        "GET",
+        "/orgs/acme/dependabot/alerts",
+        status=403,
+        times=10,
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "9999999999"},
+        message="API rate limit exceeded for user ID 1.",
+    )
+    result = run_cli(["insights", "--catalog", fleet, "--json"])
+    assert result.code == 3, result.stderr
+    assert result.json()["result"]["fallbacks"] == []
+    rows = _rows(result)
+    assert rows["api"]["status"] == "failed" and "rate limit" in rows["api"]["reason"]
+    assert not github.calls("GET", "/repos/acme/api/dependabot/alerts")
 
 
 def test_without_a_token_it_stops_with_a_hint(run_cli, github, fleet, monkeypatch):

@@ -37,7 +37,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from scaffolder import fleet
-from scaffolder.errors import ExitCode, GitHubError, ScaffolderError, UsageError, more_serious
+from scaffolder.errors import (
+    ExitCode,
+    GitHubError,
+    GitHubRateLimitError,
+    ScaffolderError,
+    UsageError,
+    more_serious,
+)
 from scaffolder.github.alerts import (
     KINDS,
     SEVERITIES,
@@ -172,7 +179,7 @@ class _Owner:
                     f"list the open {_LABELS[kind]} alerts of {self.owner}",
                 )
             except GitHubError as exc:
-                if exc.status not in (403, 404):
+                if not _refused(exc):
                     raise
                 self.reader.fall_back(self.owner, kind, exc)
                 return None
@@ -218,7 +225,7 @@ class _Reader:
         try:
             repo = self._repository(owner, name)
         except GitHubError as exc:
-            if exc.status not in (403, 404):
+            if not _refused(exc):
                 raise
             reason = f"{component.github} cannot be read with this token: {exc.message}"
             return _unreadable(reason)
@@ -234,7 +241,7 @@ class _Reader:
             try:
                 features[kind] = self._feature(kind, owner, name, repo)
             except GitHubError as exc:
-                if exc.status not in (403, 404):
+                if not _refused(exc):
                     raise
                 features[kind] = UNREADABLE
                 problems.append(f"{_LABELS[kind]}: {exc.message}")
@@ -284,6 +291,11 @@ class _Reader:
                 return Feature(state)
             raise
         return Feature("on", count_open(kind, alerts))
+
+
+def _refused(exc: GitHubError) -> bool:
+    """A 403 or 404 that is GitHub's refusal, not a rate limit (which is a 403 too)."""
+    return exc.status in (403, 404) and not isinstance(exc, GitHubRateLimitError)
 
 
 def _unreadable(reason: str) -> fleet.Outcome:

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from scaffolder.errors import GitHubError
+from scaffolder.errors import GitHubError, GitHubRateLimitError
 from scaffolder.github.etag_cache import ETagCache, Page
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def count_open_by_repository(kind: Kind, alerts: list[Any]) -> dict[str, dict[st
 
 def off_or_unavailable(error: GitHubError) -> Literal["off", "unavailable"] | None:
     """ "off" or "unavailable" when a 403/404 is GitHub's word on the feature; else None."""
-    if error.status not in (403, 404):
+    if error.status not in (403, 404) or isinstance(error, GitHubRateLimitError):
         return None
     text = error.message.lower()
     if any(marker in text for marker in _UNAVAILABLE_MARKERS):
