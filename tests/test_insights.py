@@ -188,6 +188,7 @@ def test_unreadable_repositories_are_reported_and_the_rest_go_on(run_cli, github
         ("gone", "acme/gone", "production"),
         ("public", "other/public", "production"),
         ("private", "bob/private", "production"),
+        ("odd", "acme/x?state=dismissed", "production"),
     )
     result = run_cli(["insights", "--catalog", catalog, "--json"])
     assert result.code == 3, result.stderr
@@ -202,6 +203,8 @@ def test_unreadable_repositories_are_reported_and_the_rest_go_on(run_cli, github
     assert "bob/private cannot be read" in rows["private"]["reason"]
     assert "404" in rows["private"]["reason"]
     assert {f["state"] for f in _features(rows["public"])} == {"unreadable"}
+    assert rows["odd"]["status"] == "failed" and "is not OWNER/REPO" in rows["odd"]["reason"]
+    assert _features(rows["odd"]) == (UNREADABLE,) * 3
     assert "Resource not accessible" in rows["public"]["reason"]
 
     text = run_cli(["insights", "--catalog", catalog])

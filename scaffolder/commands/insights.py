@@ -30,6 +30,7 @@ over 1); 70 for a bug.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -58,6 +59,8 @@ from scaffolder.github.alerts import (
 from scaffolder.progress import SILENT, Progress
 
 T = TypeVar("T")
+#: What GitHub allows in an owner's or a repository's name (checked before it is in a path).
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 #: The JSON field of each kind of alert.
 FIELDS: dict[Kind, str] = {
     "code-scanning": "code_scanning",
@@ -220,7 +223,11 @@ class _Reader:
     def __call__(self, component: fleet.Component) -> fleet.Outcome:
         if not component.github:
             raise UsageError(f"{component.ref} names no repository on GitHub")
-        owner_name, name = component.github.split("/", 1)
+        owner_name, _, name = component.github.partition("/")
+        if not all(
+            _NAME.fullmatch(part) and part not in (".", "..") for part in (owner_name, name)
+        ):
+            raise UsageError(f"{component.ref}: {component.github!r} is not OWNER/REPO on GitHub")
         owner = self.owner(owner_name)
         try:
             repo = self._repository(owner, name)
