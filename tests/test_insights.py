@@ -372,5 +372,5 @@ def test_without_a_token_it_stops_with_a_hint(run_cli, github, fleet, monkeypatc
     monkeypatch.delenv("GH_TOKEN")
     monkeypatch.setenv("PATH", "/nonexistent")  # no `gh` to ask either
     result = run_cli(["insights", "--catalog", fleet])
-    assert result.code != 0 and "no GitHub token" in result.stderr
+    assert result.code == 5 and "no GitHub token" in result.stderr
     assert "Traceback" not in result.stderr
