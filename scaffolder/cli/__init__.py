@@ -30,6 +30,7 @@ COMMANDS = (
     "resume",
     "update",
     "outdated",
+    "insights",
     "templates",
     "template",
     "catalog",

@@ -6,6 +6,7 @@ own state; see `server.py` for authentication, request-schema checks and fault i
 `routing.py` for how a route sees a request, and `fixtures.py` for the pytest fixtures.
 """
 
+from tests.fakegithub.alert_routes import ALERTS
 from tests.fakegithub.catalog_routes import CATALOG
 from tests.fakegithub.core_routes import CORE
 from tests.fakegithub.identity_routes import IDENTITY
@@ -14,6 +15,7 @@ from tests.fakegithub.server import FakeGitHub, Request
 from tests.fakegithub.state import UPGRADE, State
 
 __all__ = [
+    "ALERTS",
     "CATALOG",
     "CORE",
     "IDENTITY",

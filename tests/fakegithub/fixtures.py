@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakegithub.alert_routes import ALERTS
 from tests.fakegithub.catalog_routes import CATALOG
 from tests.fakegithub.core_routes import CORE
 from tests.fakegithub.identity_routes import IDENTITY
@@ -32,14 +33,18 @@ def start_fake(
     *,
     catalog: bool = False,
     identity: bool = False,
+    alerts: bool = False,
     timeout: str = "1",
 ) -> FakeGitHub:
     """Start a fake with users alice and bob and the org acme, and point scaffolder at it.
 
     `catalog=True` serves the catalog's routes (contents, refs, pulls) besides the core ones;
-    `identity=True` the identity routes (emails, memberships, token kinds), ahead of them.
+    `identity=True` the identity routes (emails, memberships, token kinds), ahead of them;
+    `alerts=True` the security alert routes (`alert_routes.py`).
     """
     groups = ((IDENTITY,) if identity else ()) + ((CORE, CATALOG) if catalog else (CORE,))
+    if alerts:
+        groups = (*groups, ALERTS)
     fake = FakeGitHub(root, prefix=prefix, groups=groups).start()
     fake.state.add_user("alice", TOKEN, plan="pro")
     fake.state.add_user("bob", OTHER_TOKEN, plan="pro")

@@ -163,6 +163,11 @@ class FakeGitHub:
             ("GIT" if r.kind == "git" else r.method, r.path, r.write) for r in self.requests[since:]
         ]
 
+    def rate_limit_cost(self, since: int = 0) -> int:
+        """API requests from index `since` that count against GitHub's rate limit: all but
+        those answered 304 Not Modified."""
+        return sum(1 for r in self.requests[since:] if r.kind == "api" and r.status != 304)
+
     def calls(self, method: str, path: str) -> list[Request]:
         pattern = re.compile(f"^{path}$")
         return [r for r in self.requests if r.method == method and pattern.match(r.path)]

@@ -50,6 +50,9 @@ class Account:
     members: set[str] = field(default_factory=set)
     #: GitHub Code Security bought for the private repositories (an org on Team, or above).
     code_security: bool = False
+    #: Who may read the organisation's alert lists (its owners and security managers); None:
+    #: every member (the fake's members are owners). Used by `alert_routes.py`.
+    alert_readers: set[str] | None = None
     id: int = field(kw_only=True)
 
     @property
@@ -81,6 +84,11 @@ class Repo:
     default_setup: str = "not-configured"
     rulesets: list[dict[str, Any]] = field(default_factory=list)
     protection: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Code scanning has analysed the repository (default setup or an uploaded SARIF).
+    code_scanning: bool = False
+    #: Security alerts by kind ("code-scanning", "dependabot", "secret-scanning"), each as
+    #: GitHub's JSON without `repository`; see `alert_routes.py`.
+    alerts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     id: int = field(kw_only=True)
 
     @property
