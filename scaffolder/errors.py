@@ -64,8 +64,8 @@ EXIT_CODES: tuple[tuple[ExitCode, str], ...] = (
     (ExitCode.OK, "success"),
     (
         ExitCode.CHECKS_FAILED,
-        "checks or findings failed (audit, catalog validate, template lint/test, outdated; "
-        "later: an insights gate, live drift)",
+        "checks or findings failed (audit and audit --live, catalog validate, template "
+        "lint/test, outdated, insights --fail-on)",
     ),
     (
         ExitCode.USAGE,

@@ -24,8 +24,10 @@ def add_parser(subparsers: Any) -> None:
         "examples:\n"
         "  scaffolder report --html report.html\n"
         "  scaffolder report --html site/index.html --catalog github:acme/catalog/all.yaml\n\n"
+        "  scaffolder report --html report.html --live --lifecycle production\n\n"
         "exit codes: 0 the page was written, 2 bad flags, catalog or FILE (a directory or a\n"
-        "symbolic link is refused); `scaffolder --help` has the table.",
+        "symbolic link is refused), 3 with --live: written, but some repository could not be\n"
+        "read (the page says which), 5 with --live: no token; `scaffolder --help` has the table.",
     )
     parser.add_argument(
         "--html",
@@ -33,6 +35,12 @@ def add_parser(subparsers: Any) -> None:
         required=True,
         type=Path,
         help="the page to write (replaced atomically; its folder must exist)",
+    )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="also read open alerts (as `scaffolder insights`) and the live audit (as "
+        "`scaffolder audit --live`) from GitHub for the selected Components; needs a token",
     )
     add_selection_flags(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -42,7 +50,9 @@ def add_parser(subparsers: Any) -> None:
 def handle(args: argparse.Namespace, out: Output) -> int:
     from scaffolder.commands import exit_code_of, report
 
-    options = report.ReportOptions(html=args.html, selection=selection_from_args(args))
+    options = report.ReportOptions(
+        html=args.html, selection=selection_from_args(args), live=args.live
+    )
     result = report.run(options, progress=out)
     return out.success(result, lambda r: _render(r, out), exit_code_of(result))
 

@@ -6,9 +6,11 @@ it, then `os.replace`, so a reader never sees half a page and a failed run leave
 was. FILE must not be a directory or a symbolic link, and its folder must exist: nothing is
 written anywhere else.
 
-`insights` and `audit` (optional): the `to_json()` of an `insights` result and of an `audit
---live --catalog` result, merged into the rows (`rows.with_live`). Without them the alert and
-audit columns say "not gathered".
+`live` (`--live`): the same selection is also run through `insights` and `audit --live
+--catalog`, and their `to_json()` are merged into the rows (`rows.with_live`); `insights` and
+`audit` may instead be given already gathered. Without either, the alert and audit columns say
+"not gathered". With `--live`, a repository GitHub would not answer for is shown as such on the
+page and makes the exit code 3 (the page is written, but incomplete).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from scaffolder import fleet
-from scaffolder.errors import UsageError
+from scaffolder.errors import ExitCode, UsageError, more_serious
 from scaffolder.progress import SILENT, Progress
 from scaffolder.report import page
 from scaffolder.report.rows import SEVERITIES, Report, collect
@@ -36,6 +38,8 @@ class ReportOptions:
     selection: fleet.Selection = field(default_factory=fleet.Selection)
     insights: Mapping[str, Any] | None = None
     audit: Mapping[str, Any] | None = None
+    #: Gather `insights` and `audit` from GitHub for the selection (`--live`).
+    live: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class ReportResult:
     report: Report
     size: int
     warnings: tuple[str, ...] = ()
+    #: With `--live`: some repository could not be read (partial), else OK.
+    exit_code: ExitCode = ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
         rows = self.report.rows
@@ -116,12 +122,38 @@ def run(options: ReportOptions, progress: Progress = SILENT) -> ReportResult:
     selection = options.selection
     with progress.step("catalog", f"reading {selection.catalog or 'the default catalog'}"):
         report = collect(selection)
-    if options.insights is not None or options.audit is not None:
-        report = report.live(options.insights, options.audit)
+    insights_json, audit_json = options.insights, options.audit
+    code: ExitCode = ExitCode.OK
+    live_warnings: tuple[str, ...] = ()
+    if options.live:
+        insights_json, audit_json, code, live_warnings = _gather(selection, progress)
+    if insights_json is not None or audit_json is not None:
+        report = report.live(insights_json, audit_json)
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     with progress.step("page", str(path)):
         size = write_atomic(path, page.render(report, generated=generated))
-    warnings = tuple(
+    warnings = live_warnings + tuple(
         f"cannot read the catalog target {target}: {reason}" for target, reason in report.unreadable
     )
-    return ReportResult(path, report, size, warnings)
+    return ReportResult(path, report, size, warnings, code)
+
+
+def _gather(
+    selection: fleet.Selection, progress: Progress
+) -> tuple[dict[str, Any], dict[str, Any], ExitCode, tuple[str, ...]]:
+    """Run `insights` and `audit --live` over `selection`: their JSON, exit code, warnings.
+
+    Their findings (open alerts, failed checks) are what the page shows, not a failure of the
+    report; a repository that could not be read is (3), a bug in either is (70). Nothing
+    here writes."""
+    from scaffolder.commands import audit, exit_code_of, insights
+
+    found = insights.run(insights.InsightsOptions(selection=selection), progress)
+    checked = audit.run(audit.AuditOptions(live=True, selection=selection), progress)
+    warnings = (*found.warnings, *checked.warnings)
+    codes = [
+        code
+        for code in (exit_code_of(found), exit_code_of(checked))
+        if code in (ExitCode.PARTIAL, ExitCode.INTERNAL)
+    ]
+    return found.to_json(), checked.to_json(), more_serious(*codes), tuple(warnings)
