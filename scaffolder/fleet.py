@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from scaffolder.errors import ExitCode, ScaffolderError, UsageError, more_serious
 from scaffolder.progress import SILENT, Progress
@@ -117,6 +117,7 @@ class Component:
     #: `OWNER/REPO` on GitHub (from `github.com/project-slug`, the source location or the URL
     #: it was read from); None when it names no repository.
     github: str | None
+    description: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -171,6 +172,31 @@ class Entry:
         }
 
 
+class Reported(Protocol):
+    """What a fleet command reports per repository: its status, and whether a bug made it."""
+
+    @property
+    def status(self) -> Status: ...
+
+    @property
+    def bug(self) -> bool: ...
+
+
+def exit_code_of(entries: Iterable[Reported]) -> ExitCode:
+    """The one table over a fleet: 70 when a unit hit a bug, else 3 when some repository
+    failed (3 wins over 1: an incomplete result is not a clean finding), else 1 when some has
+    a finding, else 0."""
+    codes = [ExitCode.OK]
+    for entry in entries:
+        if entry.bug:
+            codes.append(ExitCode.INTERNAL)
+        elif entry.status == "failed":
+            codes.append(ExitCode.PARTIAL)
+        elif entry.status == "finding":
+            codes.append(ExitCode.CHECKS_FAILED)
+    return more_serious(*codes)
+
+
 @dataclass(frozen=True)
 class FleetRun:
     catalog: str
@@ -184,15 +210,7 @@ class FleetRun:
 
     @property
     def exit_code(self) -> ExitCode:
-        codes = [ExitCode.OK]
-        for entry in self.entries:
-            if entry.bug:
-                codes.append(ExitCode.INTERNAL)
-            elif entry.status == "failed":
-                codes.append(ExitCode.PARTIAL)
-            elif entry.status == "finding":
-                codes.append(ExitCode.CHECKS_FAILED)
-        return more_serious(*codes)
+        return exit_code_of(self.entries)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -226,6 +244,7 @@ def _component(row: Any) -> Component:
         source=row.source,
         folder=Path(row.source).parent if local else None,
         github=_github_slug(row.repository),
+        description=row.description,
     )
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from scaffolder import fleet
 from scaffolder.audit import AuditReport, audit
 from scaffolder.audit.live import LiveCheck
-from scaffolder.errors import ExitCode, UsageError, more_serious
+from scaffolder.errors import ExitCode, UsageError
 from scaffolder.progress import SILENT, Progress
 
 if TYPE_CHECKING:
@@ -105,15 +105,7 @@ class LiveAuditResult:
 
     @property
     def exit_code(self) -> ExitCode:
-        codes = [ExitCode.OK]
-        for c in self.components:
-            if c.bug:
-                codes.append(ExitCode.INTERNAL)
-            elif c.status == "failed":
-                codes.append(ExitCode.PARTIAL)
-            elif c.status == "finding":
-                codes.append(ExitCode.CHECKS_FAILED)
-        return more_serious(*codes)
+        return fleet.exit_code_of(self.components)
 
     def to_json(self) -> dict[str, Any]:
         statuses = ("ok", "finding", "failed")

@@ -49,7 +49,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,6 +63,7 @@ from scaffolder.errors import (
     RolloutError,
     UpdateRefusedError,
 )
+from scaffolder.github.pool import ClientPool
 from scaffolder.github.pulls import Pull, WritePacer, edit_pull, find_pull, open_pull
 from scaffolder.progress import SILENT, Progress
 from scaffolder.publish import push as push_mod
@@ -334,22 +334,8 @@ class Rollout:
         self.token = settings.require_token().value
         # Each repository gets its own client (PyGithub's pacing state is not shared across
         # threads); the run's writes share one pacer instead.
-        self.settings = replace(settings, write_interval=0.0)
+        self.clients = ClientPool(replace(settings, write_interval=0.0))
         self.pacer = WritePacer(settings.write_interval)
-        self._local = threading.local()
-        self._clients: list[GitHubClient] = []
-        self._lock = threading.Lock()
-
-    def client(self) -> GitHubClient:
-        from scaffolder.github import connect
-
-        found: GitHubClient | None = getattr(self._local, "client", None)
-        if found is None:
-            found = connect(self.settings)
-            self._local.client = found
-            with self._lock:
-                self._clients.append(found)
-        return found
 
     def __call__(self, component: fleet.Component) -> fleet.Outcome:
         slug = component.github
@@ -373,7 +359,7 @@ class Rollout:
             ) from exc
 
     def _rollout(self, slug: str) -> fleet.Outcome:
-        client = self.client()
+        client = self.clients.client()
         repo = client.call(f"read {slug}", lambda gh: gh.get_repo(slug))
         push_mod.check_clone_url(str(repo.clone_url), client.api_url)
         remote = _Remote(push_mod.clean_url(str(repo.clone_url)), self.token)
@@ -478,8 +464,7 @@ class Rollout:
         return True
 
     def close(self) -> None:
-        for client in self._clients:
-            client.close()
+        self.clients.close()
 
 
 def _pull_json(pull: Pull, action: str) -> dict[str, Any]:

@@ -30,11 +30,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from scaffolder.errors import GitHubError, GitHubRateLimitError
 from scaffolder.github.etag_cache import ETagCache, Page
+from scaffolder.github.pool import ClientPool
 
 if TYPE_CHECKING:
     from github import Github
 
-    from scaffolder.github import GitHubClient, GitHubSettings
+    from scaffolder.github import GitHubSettings
 
 Kind = Literal["code-scanning", "dependabot", "secret-scanning"]
 KINDS: tuple[Kind, ...] = ("code-scanning", "dependabot", "secret-scanning")
@@ -169,33 +170,13 @@ def _query(params: Mapping[str, str | int]) -> str:
     return urllib.parse.urlencode(sorted((k, str(v)) for k, v in params.items()))
 
 
-class AlertClient:
+class AlertClient(ClientPool):
     """Reads alert lists and probes on one GitHub, for any number of threads."""
 
     def __init__(self, settings: GitHubSettings, cache: ETagCache) -> None:
-        self.settings = settings
+        super().__init__(settings)
         self.cache = cache
         self.stats = RequestStats()
-        self._local = threading.local()
-        self._clients: list[GitHubClient] = []
-        self._lock = threading.Lock()
-
-    def client(self) -> GitHubClient:
-        client: GitHubClient | None = getattr(self._local, "client", None)
-        if client is None:
-            from scaffolder.github import connect
-
-            client = connect(self.settings)
-            self._local.client = client
-            with self._lock:
-                self._clients.append(client)
-        return client
-
-    def close(self) -> None:
-        with self._lock:
-            for client in self._clients:
-                client.close()
-            self._clients.clear()
 
     # -- one request ----------------------------------------------------------------------------
     def _get(self, path: str, what: str, *, probe: bool) -> tuple[int, str, Any]:

@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scaffolder.errors import GitHubError
+from scaffolder.github.pool import ClientPool
 
 if TYPE_CHECKING:
     from github import Github
 
-    from scaffolder.github import GitHubClient, GitHubSettings
+    from scaffolder.github import GitHubSettings
 
 
 def web_base(api_url: str) -> str:
@@ -148,16 +149,13 @@ class FetchStats:
                 self.downloaded += 1
 
 
-class GitHubFetcher:
+class GitHubFetcher(ClientPool):
     """Reads repository files and catalogs on one GitHub, for any number of threads."""
 
     def __init__(self, settings: GitHubSettings, cache_dir: Path) -> None:
-        self.settings = settings
+        super().__init__(settings)
         self.cache = _Cache(cache_dir)
         self.stats = FetchStats()
-        self._local = threading.local()
-        self._clients: list[GitHubClient] = []
-        self._lock = threading.Lock()
 
     @classmethod
     def from_environment(cls, *, api_url: str | None = None) -> GitHubFetcher:
@@ -168,24 +166,6 @@ class GitHubFetcher:
 
         cache = user_cache_path("scaffolder", appauthor=False) / "catalog"
         return cls(GitHubSettings.from_env(api_url=api_url), cache)
-
-    def client(self) -> GitHubClient:
-        """This thread's client (PyGithub's requester must not be shared across threads)."""
-        client: GitHubClient | None = getattr(self._local, "client", None)
-        if client is None:
-            from scaffolder.github import connect
-
-            client = connect(self.settings)
-            self._local.client = client
-            with self._lock:
-                self._clients.append(client)
-        return client
-
-    def close(self) -> None:
-        with self._lock:
-            for client in self._clients:
-                client.close()
-            self._clients.clear()
 
     # -- reading ----------------------------------------------------------------------------
     def get_file(self, address: FileAddress) -> RemoteFile | None:

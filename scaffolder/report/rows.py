@@ -258,43 +258,26 @@ def _versions(row: Row, folder: Path | None) -> Row:
 
 def collect(selection: fleet.Selection) -> Report:
     """The selected Components of the catalog, in catalog order, with their versions."""
-    from scaffolder.catalog.listing import Filters, list_catalog
-    from scaffolder.catalog.sources import parse_catalog
-
-    filters = Filters(
-        kind=("component",),
-        lifecycle=selection.lifecycle,
-        owner=selection.owner,
-        system=selection.system,
-    )
-    listing = list_catalog(parse_catalog(selection.catalog), filters)
-    shard = selection.shard
-    entities = [e for e in listing.rows if shard is None or shard.holds(e.ref)]
-    unreadable = tuple(
-        (u.target, u.reason) for u in listing.unreadable if shard is None or shard.holds(u.target)
-    )
+    selected = fleet.select(selection)
     bare = [
         Row(
-            ref=e.ref,
-            name=e.name,
-            description=e.description,
-            lifecycle=e.lifecycle,
-            owner=e.owner,
-            system=e.system,
-            repository=e.repository,
+            ref=c.ref,
+            name=c.name,
+            description=c.description,
+            lifecycle=c.lifecycle,
+            owner=c.owner,
+            system=c.system,
+            repository=c.repository,
         )
-        for e in entities
+        for c in selected.components
     ]
-    folders = [
-        None if e.source.startswith(("https://", "http://")) else Path(e.source).parent
-        for e in entities
-    ]
+    folders = [c.folder for c in selected.components]
     if selection.concurrency == 1 or len(bare) < 2:
         rows = [_versions(r, f) for r, f in zip(bare, folders, strict=True)]
     else:
         with ThreadPoolExecutor(selection.concurrency, thread_name_prefix="report") as pool:
             rows = list(pool.map(_versions, bare, folders))
-    return Report(listing.catalog, tuple(rows), unreadable, listing.total)
+    return Report(selected.catalog, tuple(rows), selected.unreadable, selected.total)
 
 
 # -- merging the live results ----------------------------------------------------------------
