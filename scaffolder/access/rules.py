@@ -37,6 +37,7 @@ __all__ = [
     "evaluate",
     "template_allowed",
     "template_listed",
+    "template_result",
 ]
 
 Command = Literal["new", "publish", "update", "wizard", "check"]
@@ -285,6 +286,12 @@ def template_allowed(templates: Templates, info: TemplateInfo) -> bool:
     return template_listed(
         templates, info.name, str(info.source), builtin=info.builtin, configured=info.configured
     )
+
+
+def template_result(templates: Templates, intent: Intent) -> RuleResult:
+    """The template rule alone (`templates.source`): for where a template is read before the
+    answers are known, and for its trust (`access/enforce.py`)."""
+    return _template(templates, intent)
 
 
 def _template(templates: Templates, intent: Intent) -> RuleResult:

@@ -18,7 +18,8 @@ from scaffolder.progress import SILENT, Progress
 from scaffolder.publish.model import PublishOptions, PublishResult
 from scaffolder.publish.run import PublishRun
 from scaffolder.publish.steps import STEPS
-from scaffolder.runner import Journal, Run
+from scaffolder.publish.steps import access as access_step
+from scaffolder.runner import Journal, Run, Step
 
 if TYPE_CHECKING:
     from scaffolder.github import GitHubClient
@@ -49,11 +50,18 @@ def run(options: PublishOptions, progress: Progress = SILENT) -> PublishResult:
         _project=project,
     )
     journal = None if options.dry_run else Journal.open(project.path)
+    steps: tuple[Step[PublishRun], ...] = STEPS
     if journal is not None:
-        journal.begin("publish", options.to_journal())
+        begin = journal.begin
+        if options.policy is None:
+            begin("publish", options.to_journal())
+        else:  # nothing is written, the journal included, before the policy allowed the run
+            state.on_allowed = lambda: begin("publish", options.to_journal())
+    if options.policy is not None:
+        steps = (STEPS[0], access_step.STEP, *STEPS[1:])  # after identity: the owner is known
     runner = Run(
         command="publish",
-        steps=STEPS,
+        steps=steps,
         state=state,
         progress=progress,
         journal=journal,
