@@ -52,7 +52,7 @@ def test_owner_only_under_the_listed_organisation(facts: Facts) -> None:
     assert status(policy, Intent("publish", owner="ACME"), facts, "where.owner")[0] == "allowed"
     state, value, fix = status(policy, Intent("publish", owner="alice"), facts, "where.owner")
     assert (state, value) == ("refused", "alice")
-    assert fix == "use an organisation-owned repository: --owner acme"
+    assert fix == "use an organisation-owned repository: --github-owner acme"
     local = status(policy, Intent("new"), facts, "where.owner")
     assert local[0] == "not-applicable"
 
@@ -238,7 +238,7 @@ def test_decision_json_shape(facts: Facts) -> None:
         "status": "refused",
         "value": "bob",
         "reason": "repositories may be created only under acme, not bob",
-        "fix": "use an organisation-owned repository: --owner acme",
+        "fix": "use an organisation-owned repository: --github-owner acme",
     }
     error = payload.refusal()
     assert error is not None
@@ -246,7 +246,7 @@ def test_decision_json_shape(facts: Facts) -> None:
         "code": "policy-refused",
         "message": "refused by the access policy (where.owner): repositories may be created "
         "only under acme, not bob",
-        "hint": "use an organisation-owned repository: --owner acme",
+        "hint": "use an organisation-owned repository: --github-owner acme",
         "rule": "where.owner",
         "value": "bob",
     }

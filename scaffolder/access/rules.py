@@ -238,9 +238,9 @@ def _owner(policy: Policy, intent: Intent) -> RuleResult:
         "refused",
         intent.owner,
         f"repositories may be created only under {listed}, not {intent.owner}",
-        f"use an organisation-owned repository: --owner {owners[0]}"
+        f"use an organisation-owned repository: --github-owner {owners[0]}"
         if len(owners) == 1
-        else f"use an organisation-owned repository under one of {listed} (--owner)",
+        else f"use an organisation-owned repository under one of {listed} (--github-owner)",
     )
 
 
