@@ -63,7 +63,7 @@ def test_visibility_never_public(facts: Facts) -> None:
     decision = evaluate(policy, intent, facts)
     error = decision.refusal()
     assert error is not None and error.rule == "where.visibility" and error.value == "public"
-    assert error.hint == "use --visibility private"
+    assert error.hint == "use --private"
     ok = Intent("publish", owner="acme", visibility="internal")
     assert status(policy, ok, facts, "where.visibility")[0] == "allowed"
 

@@ -258,7 +258,8 @@ def _visibility(policy: Policy, intent: Intent) -> RuleResult:
         "refused",
         intent.visibility,
         f"repositories may only be {listed}, not {intent.visibility}",
-        f"use --visibility {allowed[0]}",
+        # `new --publish` and `publish` take --private and --public; internal has no flag.
+        f"use --{allowed[0]}" if allowed[0] in ("private", "public") else f"make it {listed}",
     )
 
 
