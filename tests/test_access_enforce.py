@@ -184,7 +184,7 @@ def test_lifecycle_rules_read_the_resolved_answers(
     error = refusal(refused)
     assert error["rule"] == "lifecycle.production.require"
     assert error["value"] == "system, security_contact"
-    assert "--data system=..." in error["hint"]
+    assert "--set system=... --set security_contact=..." in error["hint"]
     assert_nothing_written(fake, isolated_env, dst)
 
     answered = new(

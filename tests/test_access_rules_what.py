@@ -192,7 +192,7 @@ def test_production_with_everything_it_needs_passes(facts: Facts) -> None:
     [
         ({"owner": "user:jdoe"}, "owner_kind", "user:jdoe", "group reference"),
         ({"owner": "payments"}, None, None, None),  # a bare name is a group, as in Backstage
-        ({"system": "", "security_contact": " "}, "require", "system, security_contact", "--data"),
+        ({"system": "", "security_contact": " "}, "require", "system, security_contact", "--set"),
         ({"required_approvals": 1}, "min_approvals", "1", "at least 2"),
     ],
 )
