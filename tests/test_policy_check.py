@@ -145,3 +145,15 @@ def test_no_policy_and_a_broken_one(run_cli: Run, tmp_path: Path) -> None:
     bad = run_cli(["policy", "check", "--policy", broken])
     assert bad.code == 2
     assert f"access policy {broken}:2" in bad.stderr
+
+
+def test_show_says_a_policy_without_sources_does_not_restrict_other_templates(
+    run_cli: Run, tmp_path: Path
+) -> None:
+    path = tmp_path / "p.toml"
+    path.write_text("version = 1\n[templates]\nallow_trust = false\n", encoding="utf-8")
+    shown = run_cli(["policy", "show", "--policy", path, "--json"])
+    rules = {r["rule"]: r["says"] for r in shown.json()["result"]["rules"]}
+    assert rules["templates.trust"] == (
+        "any other template source is not restricted (trusted as without a policy)"
+    )

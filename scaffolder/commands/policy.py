@@ -168,11 +168,12 @@ def describe(policy: Policy) -> tuple[Rule, ...]:
             "templates.source",
             f"these template sources are allowed (and trusted): {_list(templates.sources)}",
         )
-    add(
-        "templates.trust",
-        "any other template source "
-        + ("may be used with --trust" if templates.allow_trust else "is refused"),
-    )
+    if not templates.sources:
+        # As enforced (`access/enforce.py`): a policy that lists no source restricts no other.
+        other = "is not restricted (trusted as without a policy)"
+    else:
+        other = "may be used with --trust" if templates.allow_trust else "is refused"
+    add("templates.trust", f"any other template source {other}")
     for rule in policy.lifecycles:
         needs = []
         if rule.owner_kind:
