@@ -2,9 +2,11 @@
 
 The steps, run by the step runner (`scaffolder/runner.py`)::
 
-    [identity]  resolve  [save-answers]  render  commit  register  [repository ... catalog]
+    [identity] resolve [access] [save-answers] render commit register [repository ... catalog]
 
 `identity` and the publish steps (`scaffolder/publish/steps/`) are there with `--publish`;
+`access` with an access policy in force (`access/enforce.py`: after the answers are resolved,
+before the journal and any file; the template rule already when the template is read);
 `save-answers` when a front end (the wizard) hands answers to save. Everything is validated
 before anything is written: a bad answer, an untrusted template or a refused token exits
 without a file on disk. A failure after rendering keeps the project and says how to resume;
@@ -553,7 +555,7 @@ def _has_entry(catalog: Path, target: str) -> bool:
 RESOLVE = Step[NewRun](
     "resolve", _resolve, detail=lambda s: f"{s.info.name} answers", skip_when_done=False
 )
-ACCESS = Step[NewRun]("access", _access, detail=lambda s: "check the access policy")
+ACCESS = Step[NewRun]("access", _access, detail=lambda s: "check the access policy")  # no writes
 SAVE_ANSWERS = Step[NewRun](
     "save-answers",
     _save_answers,

@@ -1,7 +1,8 @@
 """`scaffolder publish DIR`: put a scaffolded project on GitHub with its security switched on.
 
-identity → repository → settings → push → protection → security → verify → catalog
-(`scaffolder/publish/steps/`), run by the step runner. Every step looks at GitHub before it
+identity → [access] → repository → settings → push → protection → security → verify → catalog
+(`scaffolder/publish/steps/`), run by the step runner; `access` with an access policy in force,
+and the journal begins only once it allowed the run. Every step looks at GitHub before it
 writes (except on a repository this run created, whose state the create's answer tells), and
 writes only what differs, so running publish again after a failure finishes the job without
 duplicating anything, and on a finished repository it only reads; that is also what
