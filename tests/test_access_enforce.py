@@ -8,6 +8,7 @@ that writes, no journal, no catalog entry.
 
 from __future__ import annotations
 
+import shlex
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -393,3 +394,33 @@ def test_publish_refused_writes_nothing_on_github_nor_a_journal(
     assert text.code == 6
     assert "refused by the access policy (where.visibility)" in text.stderr
     assert "hint: use --private" in text.stderr
+
+
+def test_a_resume_is_checked_again_under_the_policy_the_run_was_started_with(
+    run_cli: Run, fake: FakeGitHub, tmp_path: Path, isolated_env: Path
+) -> None:
+    rules = policy(tmp_path)
+    dst = tmp_path / "payments-api"
+    fake.fail("POST", "/repos/acme/payments-api/rulesets", status=422, times=10)
+    first = new(run_cli, dst, "--publish", "--github-owner", "acme", "--policy", rules, "--json")
+    assert first.code == 3, first.stderr
+    hint = first.json()["error"]["resume"]
+    assert hint.endswith(f" --policy {rules}")
+    fake.faults.clear()
+
+    # The platform team moves the owner: the resume (no --policy given) reads the recorded one.
+    rules.write_text(ACME.replace('owners = ["acme"]', 'owners = ["acme-new"]'), encoding="utf-8")
+    since = len(fake.writes())
+    refused = run_cli(["resume", dst, "--json"])
+    error = refusal(refused)
+    assert (error["rule"], error["value"]) == ("where.owner", "acme")
+    assert fake.writes()[since:] == []
+    assert journals(isolated_env) != []  # the earlier run's work stays resumable
+    again = run_cli([*shlex.split(hint)[1:], "--json"])
+    assert refusal(again)["rule"] == "where.owner"
+    assert fake.writes()[since:] == []
+
+    rules.write_text(ACME, encoding="utf-8")
+    finished = run_cli(["resume", dst, "--json"])
+    assert finished.code == 0, finished.stderr
+    assert len(fake.state.repos[("acme", "payments-api")].rulesets) == 1

@@ -22,6 +22,7 @@ settings stay the wall (docs/access-policy.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scaffolder.access.decision import Decision, RuleResult
@@ -78,6 +79,17 @@ def facts_for(api_url: str | None) -> Facts:
     if settings.token is None:
         return Facts(None)
     return Facts.for_client(connect(settings))
+
+
+def location(policy: Policy | None) -> str | None:
+    """Where another process (a resume, the fleet's child update) reads the same policy: a
+    remote one as given, a file as an absolute path; None without a policy."""
+    if policy is None or policy.origin is None:
+        return None
+    where = policy.origin.location
+    if where.startswith("github:") or "://" in where:
+        return where
+    return str(Path(where).expanduser().absolute())
 
 
 def close(facts: Facts | None) -> None:

@@ -155,7 +155,15 @@ class NewOptions:
             "github_owner": self.github_owner,
             "private": self.private,
             "github_api_url": self.github_api_url,
+            # A resume checks the same policy again (`--policy` recorded; else the one in force).
+            "policy": _policy_flag(self.policy),
         }
+
+
+def _policy_flag(policy: Policy | None) -> str | None:
+    from scaffolder.access.enforce import location
+
+    return location(policy) if policy and policy.origin and policy.origin.via == "flag" else None
 
 
 @dataclass(frozen=True)

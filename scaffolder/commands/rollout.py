@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scaffolder import fleet
+from scaffolder.access import enforce
 from scaffolder.commands import update
 from scaffolder.errors import (
     ExitCode,
@@ -228,8 +229,8 @@ def _update_in_child(root: Path, options: FleetUpdateOptions) -> update.UpdateRe
         args += ["--baseline-version", options.baseline_version]
     if options.dry_run:
         args.append("--dry-run")
-    if options.policy is not None and (where := _policy_location(options.policy)):
-        args += ["--policy", where]
+    if where := enforce.location(options.policy):
+        args += ["--policy", where]  # the child checks its repository's template under it
     try:
         proc = subprocess.run(
             args,
@@ -273,18 +274,6 @@ def _update_in_child(root: Path, options: FleetUpdateOptions) -> update.UpdateRe
         conflicts=tuple(done["conflicts"]),
         diff=done.get("diff") or "",
     )
-
-
-def _policy_location(policy: Policy) -> str | None:
-    """Where the child reads the same policy: a remote one as given (from the cache the parent
-    just refreshed, when the remote is down), a file as an absolute path (the child runs in the
-    clone)."""
-    if policy.origin is None:
-        return None
-    location = policy.origin.location
-    if location.startswith("github:") or "://" in location:
-        return location
-    return str(Path(location).expanduser().absolute())
 
 
 def _body(result: update.UpdateResult, default: str) -> str:
@@ -521,7 +510,6 @@ def run(options: FleetUpdateOptions, progress: Progress = SILENT) -> FleetUpdate
 def _access(policy: Policy, unit: Rollout, progress: Progress) -> tuple[str, ...]:
     """The identity and token rules, once per run, before any repository is read or written:
     `PolicyRefusedError` (exit 6) stops the whole run."""
-    from scaffolder.access import enforce
     from scaffolder.access.identity import Facts
     from scaffolder.access.rules import Intent
 

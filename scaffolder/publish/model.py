@@ -77,6 +77,7 @@ class PublishOptions:
             "private": self.private,
             "api_url": self.api_url,
             "catalog": None if self.catalog is None else str(self.catalog),
+            "policy": _policy_flag(self.policy),
         }
 
     @classmethod
@@ -104,7 +105,16 @@ class PublishOptions:
             parts += ["--catalog", str(self.catalog)]
         else:
             parts.append("--no-register")
+        if policy := _policy_flag(self.policy):
+            parts += ["--policy", policy]  # the rest of the run is checked as its start was
         return shlex.join(parts)
+
+
+def _policy_flag(policy: Policy | None) -> str | None:
+    """`--policy`, as a resume reads it again; None: the resume uses the policy then in force."""
+    from scaffolder.access.enforce import location
+
+    return location(policy) if policy and policy.origin and policy.origin.via == "flag" else None
 
 
 @dataclass(frozen=True)
