@@ -87,7 +87,7 @@ EXIT_CODES: tuple[tuple[ExitCode, str], ...] = (
         "refused before anything was written: no token, no permission, an update of a dirty "
         "or detached tree",
     ),
-    (ExitCode.POLICY, "refused by the access policy"),
+    (ExitCode.POLICY, "refused by the access policy, or the policy in force cannot be read"),
     (ExitCode.INTERNAL, "internal error: a bug in scaffolder; please report it"),
     (ExitCode.INTERRUPTED, "interrupted (Ctrl-C)"),
 )

@@ -52,7 +52,7 @@ def test_owner_only_under_the_listed_organisation(facts: Facts) -> None:
     assert status(policy, Intent("publish", owner="ACME"), facts, "where.owner")[0] == "allowed"
     state, value, fix = status(policy, Intent("publish", owner="alice"), facts, "where.owner")
     assert (state, value) == ("refused", "alice")
-    assert fix == "use an organisation-owned repository: --owner acme"
+    assert fix == "use an organisation-owned repository: --github-owner acme"
     local = status(policy, Intent("new"), facts, "where.owner")
     assert local[0] == "not-applicable"
 
@@ -63,7 +63,7 @@ def test_visibility_never_public(facts: Facts) -> None:
     decision = evaluate(policy, intent, facts)
     error = decision.refusal()
     assert error is not None and error.rule == "where.visibility" and error.value == "public"
-    assert error.hint == "use --visibility private"
+    assert error.hint == "use --private"
     ok = Intent("publish", owner="acme", visibility="internal")
     assert status(policy, ok, facts, "where.visibility")[0] == "allowed"
 
@@ -192,7 +192,7 @@ def test_production_with_everything_it_needs_passes(facts: Facts) -> None:
     [
         ({"owner": "user:jdoe"}, "owner_kind", "user:jdoe", "group reference"),
         ({"owner": "payments"}, None, None, None),  # a bare name is a group, as in Backstage
-        ({"system": "", "security_contact": " "}, "require", "system, security_contact", "--data"),
+        ({"system": "", "security_contact": " "}, "require", "system, security_contact", "--set"),
         ({"required_approvals": 1}, "min_approvals", "1", "at least 2"),
     ],
 )
@@ -238,7 +238,7 @@ def test_decision_json_shape(facts: Facts) -> None:
         "status": "refused",
         "value": "bob",
         "reason": "repositories may be created only under acme, not bob",
-        "fix": "use an organisation-owned repository: --owner acme",
+        "fix": "use an organisation-owned repository: --github-owner acme",
     }
     error = payload.refusal()
     assert error is not None
@@ -246,7 +246,7 @@ def test_decision_json_shape(facts: Facts) -> None:
         "code": "policy-refused",
         "message": "refused by the access policy (where.owner): repositories may be created "
         "only under acme, not bob",
-        "hint": "use an organisation-owned repository: --owner acme",
+        "hint": "use an organisation-owned repository: --github-owner acme",
         "rule": "where.owner",
         "value": "bob",
     }

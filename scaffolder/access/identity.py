@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from scaffolder.errors import GitHubError
 
 if TYPE_CHECKING:
-    from scaffolder.github.client import GitHubClient
+    from scaffolder.github.client import GitHubClient, Identity
 
 TokenKind = Literal["classic", "fine-grained", "app", "unknown"]
 #: Token prefixes of GitHub's scoped (OAuth) tokens: personal classic and OAuth app tokens.
@@ -121,6 +121,9 @@ class Facts:
 
     client: GitHubClient | None
     _token: TokenFacts | None = field(default=None, init=False)
+    #: `GET /user`'s answer (for `identity()`), or GitHub's refusal of it (an app token).
+    _user: dict[str, Any] = field(default_factory=dict, init=False)
+    _user_error: GitHubError | None = field(default=None, init=False)
     _emails: Emails | None = field(default=None, init=False)
     _memberships: dict[str, Membership] = field(default_factory=dict, init=False)
 
@@ -152,11 +155,13 @@ class Facts:
             headers, data = _get(client, "/user", what)
         except GitHubError as exc:
             if exc.status == 403 and INTEGRATION in exc.message.lower():
+                self._user_error = exc
                 return TokenFacts(kind="app", scopes=None, login=None)
             raise
         login = data.get("login") if isinstance(data, dict) else None
         if not isinstance(login, str) or not login:
             raise GitHubError(f"{what}: GitHub's answer has no login")
+        self._user = data
         header = _header(headers, "x-oauth-scopes")
         if header is not None:
             scopes = tuple(s.strip() for s in header.split(",") if s.strip())
@@ -164,6 +169,21 @@ class Facts:
         classic_looking = client.token.value.startswith(SCOPED_PREFIXES)
         kind: TokenKind = "unknown" if classic_looking else "fine-grained"
         return TokenFacts(kind=kind, scopes=None, login=login)
+
+    def identity(self) -> Identity:
+        """Who the token is, from the same `GET /user` (publish's identity step asks here when
+        a policy is in force, so a run sends it once). An app token: GitHub's refusal."""
+        from scaffolder.github.client import Identity
+
+        self.token()
+        if self._user_error is not None:
+            raise self._user_error
+        name, kind = self._user.get("name"), self._user.get("type")
+        return Identity(
+            login=str(self._user["login"]),
+            name=name if isinstance(name, str) else None,
+            type=kind if isinstance(kind, str) else "User",
+        )
 
     def emails(self) -> Emails:
         """`GET /user/emails` (the first 100: nobody has more)."""

@@ -56,9 +56,7 @@ def _lifecycle(
 def _owner_kind(prefix: str, kind: str, answers: Mapping[str, object]) -> RuleResult:
     rule, owner = f"{prefix}.owner_kind", answers.get("owner")
     stage = prefix.removeprefix("lifecycle.")
-    fix = (
-        f"answer owner with a {kind} reference, such as {kind}:default/payments (--data owner=...)"
-    )
+    fix = f"answer owner with a {kind} reference, such as {kind}:default/payments (--set owner=...)"
     try:
         ref = parse_owner(owner) if isinstance(owner, str) else None
     except ValueError:
@@ -78,7 +76,7 @@ def _required(prefix: str, rule: LifecycleRule, answers: Mapping[str, object]) -
     if not missing:
         return RuleResult(name, "allowed", ", ".join(rule.require), "every required answer given")
     value = ", ".join(missing)
-    data = " ".join(f"--data {key}=..." for key in missing)
+    data = " ".join(f"--set {key}=..." for key in missing)
     return RuleResult(
         name,
         "refused",
@@ -99,7 +97,7 @@ def _answered(value: object) -> bool:
 def _approvals(prefix: str, least: int, answers: Mapping[str, object]) -> RuleResult:
     rule, value = f"{prefix}.min_approvals", answers.get("required_approvals")
     stage = prefix.removeprefix("lifecycle.")
-    fix = f"set required_approvals to at least {least} (--data required_approvals={least})"
+    fix = f"set required_approvals to at least {least} (--set required_approvals={least})"
     try:
         count = int(str(value)) if value is not None and not isinstance(value, bool) else None
     except ValueError:

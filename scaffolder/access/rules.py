@@ -37,6 +37,7 @@ __all__ = [
     "evaluate",
     "template_allowed",
     "template_listed",
+    "template_result",
 ]
 
 Command = Literal["new", "publish", "update", "wizard", "check"]
@@ -237,9 +238,9 @@ def _owner(policy: Policy, intent: Intent) -> RuleResult:
         "refused",
         intent.owner,
         f"repositories may be created only under {listed}, not {intent.owner}",
-        f"use an organisation-owned repository: --owner {owners[0]}"
+        f"use an organisation-owned repository: --github-owner {owners[0]}"
         if len(owners) == 1
-        else f"use an organisation-owned repository under one of {listed} (--owner)",
+        else f"use an organisation-owned repository under one of {listed} (--github-owner)",
     )
 
 
@@ -257,7 +258,8 @@ def _visibility(policy: Policy, intent: Intent) -> RuleResult:
         "refused",
         intent.visibility,
         f"repositories may only be {listed}, not {intent.visibility}",
-        f"use --visibility {allowed[0]}",
+        # `new --publish` and `publish` take --private and --public; internal has no flag.
+        f"use --{allowed[0]}" if allowed[0] in ("private", "public") else f"make it {listed}",
     )
 
 
@@ -285,6 +287,12 @@ def template_allowed(templates: Templates, info: TemplateInfo) -> bool:
     return template_listed(
         templates, info.name, str(info.source), builtin=info.builtin, configured=info.configured
     )
+
+
+def template_result(templates: Templates, intent: Intent) -> RuleResult:
+    """The template rule alone (`templates.source`): for where a template is read before the
+    answers are known, and for its trust (`access/enforce.py`)."""
+    return _template(templates, intent)
 
 
 def _template(templates: Templates, intent: Intent) -> RuleResult:

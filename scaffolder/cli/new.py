@@ -27,8 +27,8 @@ def add_parser(subparsers: Any) -> None:
         "  scaffolder new python-service --output payments-api --set owner=group:payments\n"
         "  scaffolder new go-service --output ledger --data-file answers.yml --json\n\n"
         "exit codes: 0 ok, 2 bad input, 3 partial success (see the hint to resume),\n"
-        "4 untrusted template, 5 GitHub refused, 130 interrupted; `scaffolder --help` has the\n"
-        "table.",
+        "4 untrusted template, 5 GitHub refused, 6 refused by the access policy (--policy),\n"
+        "130 interrupted; `scaffolder --help` has the table.",
     )
     parser.add_argument(
         "template",
@@ -83,6 +83,7 @@ def add_parser(subparsers: Any) -> None:
         metavar="FILE",
         help="save the wizard's answers (never secrets) for a replay with --data-file",
     )
+    from scaffolder.cli.policy import add_policy_flag
     from scaffolder.cli.publish import add_github_flags
 
     parser.add_argument(
@@ -91,18 +92,25 @@ def add_parser(subparsers: Any) -> None:
         help="then publish to GitHub (see `scaffolder publish --help`)",
     )
     add_github_flags(parser)
+    add_policy_flag(parser)
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from scaffolder.access.source import load_policy
     from scaffolder.answers import load_data_file, merge_sources, parse_set_options
     from scaffolder.cli.options import from_args
     from scaffolder.commands import exit_code_of, new
 
+    policy = load_policy(args.policy)  # a broken policy stops here: never "allow everything"
     sets = parse_set_options(args.sets)
     data = load_data_file(args.data_file) if args.data_file else {}
     options = from_args(
-        new.NewOptions, args, given=merge_sources(data, sets), catalog=_catalog(args)
+        new.NewOptions,
+        args,
+        given=merge_sources(data, sets),
+        catalog=_catalog(args),
+        policy=policy,
     )
     wizard = None
     if _interactive(args):
@@ -176,7 +184,8 @@ def _ask(options: Any, args: argparse.Namespace, out: Output) -> tuple[Any, Any]
     skip = Discovery(None, "not published (--defaults: pass --publish)")
     result = run_wizard(wizard_options, echo=echo, discovery=skip if args.defaults else None)
     # The catalog is the command line's (a catalog on GitHub included): the wizard shows it.
-    chosen = replace(result.options, catalog=options.catalog)
+    # ... and so is the access policy: the review's choices are checked like any others.
+    chosen = replace(result.options, catalog=options.catalog, policy=options.policy)
     if options.publish and not chosen.publish:
         chosen = replace(
             chosen, publish=True, github_owner=options.github_owner, private=options.private

@@ -46,6 +46,8 @@ def add_github_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def add_parser(subparsers: Any) -> None:
+    from scaffolder.cli.policy import add_policy_flag
+
     parser = subparsers.add_parser(
         "publish",
         help="publish a project to GitHub with its security switched on",
@@ -67,7 +69,8 @@ def add_parser(subparsers: Any) -> None:
         "                              up to 4 tries, honouring Retry-After\n\n"
         "--dry-run still reads from GitHub (who the token is, what exists): it needs a token.\n\n"
         "exit codes: 0 ok, 2 bad input, 3 partial success (rerun the command in the hint;\n"
-        "also when the plan allows no branch protection), 5 GitHub refused before any write.",
+        "also when the plan allows no branch protection), 5 GitHub refused before any write,\n"
+        "6 refused by the access policy (--policy) before any write.",
     )
     parser.add_argument("project", type=Path, help="the scaffolded project folder")
     add_github_flags(parser)
@@ -84,13 +87,16 @@ def add_parser(subparsers: Any) -> None:
         help="print every API call and body that would be made; write nothing",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    add_policy_flag(parser)
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from scaffolder.access.source import load_policy
     from scaffolder.catalog.sources import LocalCatalog, parse_catalog
     from scaffolder.commands import exit_code_of, publish
 
+    policy = load_policy(args.policy)
     catalog = None if args.no_register else parse_catalog(args.catalog)
     options = publish.PublishOptions(
         project=args.project,
@@ -99,6 +105,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
         api_url=args.github_api_url,
         catalog=catalog.path if isinstance(catalog, LocalCatalog) else catalog,
         dry_run=args.dry_run,
+        policy=policy,
     )
     result = publish.run(options, progress=out)
     return out.success(result, lambda r: report(r, out), exit_code_of(result))

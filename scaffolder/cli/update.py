@@ -13,6 +13,8 @@ from scaffolder.cli.selection import SELECTION_HELP, add_selection_flags, select
 
 
 def add_parser(subparsers: Any) -> None:
+    from scaffolder.cli.policy import add_policy_flag
+
     parser = subparsers.add_parser(
         "update",
         help="update a project to the newest template and baseline, on a new branch",
@@ -30,7 +32,8 @@ def add_parser(subparsers: Any) -> None:
         f"{SELECTION_HELP}\n\n"
         "exit codes: 0 updated or up to date, 2 bad input, 3 updated with conflicts "
         "to resolve\n(fleet: some repositories conflicted or failed, each listed),\n5 refused "
-        "before writing (not a git repository, detached HEAD, uncommitted changes);\n"
+        "before writing (not a git repository, detached HEAD, uncommitted changes),\n6 refused "
+        "by the access policy (--policy; fleet: identity and token, before any repository);\n"
         "`scaffolder --help` has the table.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -58,6 +61,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     add_selection_flags(parser)
+    add_policy_flag(parser)
     parser.set_defaults(handler=handle)
 
 
@@ -70,10 +74,12 @@ def _selection_given(args: argparse.Namespace) -> bool:
 
 
 def handle(args: argparse.Namespace, out: Output) -> int:
+    from scaffolder.access.source import load_policy
     from scaffolder.cli.options import from_args
     from scaffolder.commands import exit_code_of, update
     from scaffolder.errors import UsageError
 
+    policy = load_policy(args.policy)  # broken: stops here, before anything is read
     if args.pull_request:
         if args.project is not None:
             raise UsageError(
@@ -81,7 +87,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
                 hint="scaffolder update DIR for one project; scaffolder update --catalog FILE "
                 "--pull-request for the fleet",
             )
-        return _handle_fleet(args, out)
+        return _handle_fleet(args, out, policy)
     if args.project is None:
         raise UsageError(
             "give the project folder to update, or --pull-request for the catalog's repositories",
@@ -93,7 +99,7 @@ def handle(args: argparse.Namespace, out: Output) -> int:
             "--catalog and the selection flags go with --pull-request",
             hint="add --pull-request to update the catalog's repositories on GitHub",
         )
-    result = update.run(from_args(update.UpdateOptions, args), progress=out)
+    result = update.run(from_args(update.UpdateOptions, args, policy=policy), progress=out)
     return out.success(result, lambda r: report(r, out), exit_code_of(result))
 
 
@@ -127,7 +133,7 @@ def report(result: Any, out: Output) -> None:
 
 
 # -- the fleet -------------------------------------------------------------------------------
-def _handle_fleet(args: argparse.Namespace, out: Output) -> int:
+def _handle_fleet(args: argparse.Namespace, out: Output, policy: Any) -> int:
     from scaffolder.commands import exit_code_of, rollout
 
     options = rollout.FleetUpdateOptions(
@@ -135,6 +141,7 @@ def _handle_fleet(args: argparse.Namespace, out: Output) -> int:
         vcs_ref=args.vcs_ref,
         baseline_version=args.baseline_version,
         dry_run=args.dry_run,
+        policy=policy,
     )
     result = rollout.run(options, progress=out)
     return out.success(result, lambda r: report_fleet(r, out), exit_code_of(result))

@@ -2,9 +2,11 @@
 
 The steps, run by the step runner (`scaffolder/runner.py`)::
 
-    [identity]  resolve  [save-answers]  render  commit  register  [repository ... catalog]
+    [identity] resolve [access] [save-answers] render commit register [repository ... catalog]
 
 `identity` and the publish steps (`scaffolder/publish/steps/`) are there with `--publish`;
+`access` with an access policy in force (`access/enforce.py`: after the answers are resolved,
+before the journal and any file; the template rule already when the template is read);
 `save-answers` when a front end (the wizard) hands answers to save. Everything is validated
 before anything is written: a bad answer, an untrusted template or a refused token exits
 without a file on disk. A failure after rendering keeps the project and says how to resume;
@@ -42,6 +44,9 @@ from scaffolder.runner import Journal, Run, Step, StepReport, StepStatus, Undo
 from scaffolder.vcs import git
 
 if TYPE_CHECKING:
+    from scaffolder.access.identity import Facts
+    from scaffolder.access.model import Policy
+
     # The publish modules are imported only for a run that publishes.
     from scaffolder.publish.model import PublishOptions, PublishResult
     from scaffolder.publish.run import PublishRun
@@ -83,6 +88,8 @@ class NewOptions:
     private: bool = True
     github_api_url: str | None = None
     saved_answers: SavedAnswers | None = None
+    #: The access policy in force (`access.source.load_policy`); None: no policy.
+    policy: Policy | None = None
 
     def __post_init__(self) -> None:
         if self.publish:
@@ -132,6 +139,7 @@ class NewOptions:
             private=self.private,
             api_url=self.github_api_url,
             catalog=self.catalog,
+            policy=self.policy,
         )
 
     def to_journal(self, answers: Mapping[str, Any]) -> dict[str, Any]:
@@ -147,7 +155,15 @@ class NewOptions:
             "github_owner": self.github_owner,
             "private": self.private,
             "github_api_url": self.github_api_url,
+            # A resume checks the same policy again (`--policy` recorded; else the one in force).
+            "policy": _policy_flag(self.policy),
         }
+
+
+def _policy_flag(policy: Policy | None) -> str | None:
+    from scaffolder.access.enforce import location
+
+    return location(policy) if policy and policy.origin and policy.origin.via == "flag" else None
 
 
 @dataclass(frozen=True)
@@ -216,6 +232,8 @@ class NewRun:
     #: `scaffolder resume`: the destination holds this scaffold's earlier, unfinished run.
     resuming: bool = False
     progress: Progress = SILENT
+    #: What GitHub says of the token, for the access step (publish's own, with `--publish`).
+    facts: Facts | None = None
 
     @property
     def local_catalog(self) -> Path | None:
@@ -259,7 +277,13 @@ def _resolve(state: NewRun, undo: Undo) -> StepReport:
     options = state.options
     if not state.resuming:
         _check_destination(state.dst)
-    stack = layers.build_stack(state.info, trust=allows_unsafe(state.info, trust=options.trust))
+    if options.policy is not None:
+        # The template rule before copier reads the template: a refused source is not read.
+        from scaffolder.access.enforce import check_template
+
+        check_template(options.policy, state.info, trust=options.trust)
+    trusted = allows_unsafe(state.info, trust=options.trust, policy=options.policy)
+    stack = layers.build_stack(state.info, trust=trusted)
     given = dict(options.given)
     owner = state.publish.owner if state.publish is not None else options.github_owner
     if owner and any(q.name == "github_owner" for q in stack.questions):
@@ -302,10 +326,49 @@ def _resolve(state: NewRun, undo: Undo) -> StepReport:
     state.answers = Answers.from_mapping(resolved)
     state.secret = tuple(layers.unrecorded_names(stack))
     state.warnings.extend(stack.warnings)
-    if state.journal is not None:
-        recorded = {k: v for k, v in resolved.items() if k not in state.secret}
-        state.journal.begin("new", options.to_journal(recorded))
+    if options.policy is None:
+        _begin_journal(state)  # else the access step does, once the policy allowed the run
     return StepReport("resolve", "done", f"{len(resolved)} answers")
+
+
+def _begin_journal(state: NewRun) -> None:
+    if state.journal is not None:
+        resolved = state.require_answers().all
+        recorded = {k: v for k, v in resolved.items() if k not in state.secret}
+        state.journal.begin("new", state.options.to_journal(recorded))
+
+
+def _access(state: NewRun, undo: Undo) -> StepReport:
+    """The access policy, with the answers resolved and before the first write (the journal,
+    the answers file, the destination): `PolicyRefusedError` (exit 6) on a refusal."""
+    from scaffolder.access import enforce
+    from scaffolder.access.rules import Intent
+
+    options, policy = state.options, state.options.policy
+    if policy is None:
+        raise RuntimeError("the access step runs only with a policy")
+    if state.facts is None:
+        if state.publish is not None:
+            state.facts = state.publish.access_facts()
+        else:
+            state.facts = enforce.facts_for(options.github_api_url)
+    publish = state.publish
+    intent = Intent(
+        command="new",
+        owner=publish.owner if publish is not None else None,
+        visibility=("private" if options.private else "public") if publish is not None else None,
+        template=state.info.name,
+        template_source=str(state.info.source),
+        builtin=state.info.builtin,
+        configured=state.info.configured,
+        answers=state.require_answers().all,
+        has_token=state.facts.has_token,
+        trust=options.trust,
+    )
+    checked = enforce.check(policy, intent, state.facts)
+    state.warnings.extend(checked.warnings)
+    _begin_journal(state)
+    return StepReport(enforce.STEP_NAME, "done", checked.summary)
 
 
 def _baseline_questions(stack: layers.Stack) -> set[str]:
@@ -500,6 +563,7 @@ def _has_entry(catalog: Path, target: str) -> bool:
 RESOLVE = Step[NewRun](
     "resolve", _resolve, detail=lambda s: f"{s.info.name} answers", skip_when_done=False
 )
+ACCESS = Step[NewRun]("access", _access, detail=lambda s: "check the access policy")  # no writes
 SAVE_ANSWERS = Step[NewRun](
     "save-answers",
     _save_answers,
@@ -548,6 +612,8 @@ def steps_for(options: NewOptions) -> list[Step[NewRun]]:
 
         steps.append(publish_identity.STEP.over(_publish_state))
     steps.append(RESOLVE)
+    if options.policy is not None:
+        steps.append(ACCESS)
     if options.saved_answers is not None and not options.dry_run:
         steps.append(SAVE_ANSWERS)
     steps.append(RENDER)
@@ -605,4 +671,6 @@ def run(options: NewOptions, progress: Progress = SILENT, *, resume: bool = Fals
     finally:
         if state.publish is not None:
             state.publish.close()
+        elif state.facts is not None and state.facts.client is not None:
+            state.facts.client.close()
     return state.result(reports)

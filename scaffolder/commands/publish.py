@@ -1,7 +1,8 @@
 """`scaffolder publish DIR`: put a scaffolded project on GitHub with its security switched on.
 
-identity → repository → settings → push → protection → security → verify → catalog
-(`scaffolder/publish/steps/`), run by the step runner. Every step looks at GitHub before it
+identity → [access] → repository → settings → push → protection → security → verify → catalog
+(`scaffolder/publish/steps/`), run by the step runner; `access` with an access policy in force,
+and the journal begins only once it allowed the run. Every step looks at GitHub before it
 writes (except on a repository this run created, whose state the create's answer tells), and
 writes only what differs, so running publish again after a failure finishes the job without
 duplicating anything, and on a finished repository it only reads; that is also what
@@ -18,7 +19,8 @@ from scaffolder.progress import SILENT, Progress
 from scaffolder.publish.model import PublishOptions, PublishResult
 from scaffolder.publish.run import PublishRun
 from scaffolder.publish.steps import STEPS
-from scaffolder.runner import Journal, Run
+from scaffolder.publish.steps import access as access_step
+from scaffolder.runner import Journal, Run, Step
 
 if TYPE_CHECKING:
     from scaffolder.github import GitHubClient
@@ -49,11 +51,18 @@ def run(options: PublishOptions, progress: Progress = SILENT) -> PublishResult:
         _project=project,
     )
     journal = None if options.dry_run else Journal.open(project.path)
+    steps: tuple[Step[PublishRun], ...] = STEPS
     if journal is not None:
-        journal.begin("publish", options.to_journal())
+        begin = journal.begin
+        if options.policy is None:
+            begin("publish", options.to_journal())
+        else:  # nothing is written, the journal included, before the policy allowed the run
+            state.on_allowed = lambda: begin("publish", options.to_journal())
+    if options.policy is not None:
+        steps = (STEPS[0], access_step.STEP, *STEPS[1:])  # after identity: the owner is known
     runner = Run(
         command="publish",
-        steps=STEPS,
+        steps=steps,
         state=state,
         progress=progress,
         journal=journal,

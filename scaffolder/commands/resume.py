@@ -14,8 +14,10 @@ run.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from scaffolder.answers import Answers
 from scaffolder.catalog.sources import LocalCatalog, parse_catalog
@@ -23,6 +25,9 @@ from scaffolder.commands import new, publish
 from scaffolder.progress import SILENT, Progress
 from scaffolder.publish.model import PublishOptions, PublishResult
 from scaffolder.runner import Journal, Run
+
+if TYPE_CHECKING:
+    from scaffolder.access.model import Policy
 
 
 @dataclass(frozen=True)
@@ -39,10 +44,26 @@ def run(options: ResumeOptions, progress: Progress = SILENT) -> new.NewResult | 
     journal = Journal.open(project)
     if journal.command == "publish":
         recorded = PublishOptions.from_journal(journal.options)
-        return publish.run(replace(recorded, catalog=_catalog(options, recorded.catalog)), progress)
+        return publish.run(
+            replace(
+                recorded,
+                catalog=_catalog(options, recorded.catalog),
+                policy=_policy(journal.options),
+            ),
+            progress,
+        )
     if journal.command == "new":
         return new.run(_new_options(journal, options), progress, resume=True)
     return _finish_without_journal(project, options, progress)
+
+
+def _policy(recorded: Mapping[str, Any]) -> Policy | None:
+    """The access policy the run was started under (`--policy`), else the one now in force:
+    a resume is checked again, before it writes anything more."""
+    from scaffolder.access.source import load_policy
+
+    flag = recorded.get("policy")
+    return load_policy(str(flag) if flag else None)
 
 
 def _catalog(options: ResumeOptions, recorded: object) -> Path | None:
@@ -72,6 +93,7 @@ def _new_options(journal: Journal, options: ResumeOptions) -> new.NewOptions:
         github_owner=data.get("github_owner") or None,
         private=bool(data.get("private", True)),
         github_api_url=data.get("github_api_url") or None,
+        policy=_policy(data),
     )
 
 

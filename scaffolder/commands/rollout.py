@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scaffolder import fleet
+from scaffolder.access import enforce
 from scaffolder.commands import update
 from scaffolder.errors import (
     ExitCode,
@@ -72,6 +73,7 @@ from scaffolder.vcs import git, pristine
 if TYPE_CHECKING:
     from github.Repository import Repository
 
+    from scaffolder.access.model import Policy
     from scaffolder.github import GitHubClient, GitHubSettings
 
 CONFLICT_TRAILER = "Scaffolder-Conflicts"
@@ -97,6 +99,9 @@ class FleetUpdateOptions:
     vcs_ref: str | None = None
     baseline_version: str | None = None
     dry_run: bool = False
+    #: The access policy in force: identity and token checked once, before any repository;
+    #: each repository's template source by its own update (`--policy` in the child).
+    policy: Policy | None = None
 
 
 @dataclass(frozen=True)
@@ -224,6 +229,8 @@ def _update_in_child(root: Path, options: FleetUpdateOptions) -> update.UpdateRe
         args += ["--baseline-version", options.baseline_version]
     if options.dry_run:
         args.append("--dry-run")
+    if where := enforce.location(options.policy):
+        args += ["--policy", where]  # the child checks its repository's template under it
     try:
         proc = subprocess.run(
             args,
@@ -478,7 +485,20 @@ def run(options: FleetUpdateOptions, progress: Progress = SILENT) -> FleetUpdate
     unit = Rollout(options, settings)
     what = "update (dry run)" if options.dry_run else "update --pull-request"
     try:
+        warnings = _access(options.policy, unit, progress) if options.policy else ()
         result = fleet.run(options.selection, unit, progress, what=what)
     finally:
         unit.close()
-    return FleetUpdateResult(result, dry_run=options.dry_run)
+    return FleetUpdateResult(result, dry_run=options.dry_run, warnings=warnings)
+
+
+def _access(policy: Policy, unit: Rollout, progress: Progress) -> tuple[str, ...]:
+    """The identity and token rules, once per run, before any repository is read or written:
+    `PolicyRefusedError` (exit 6) stops the whole run."""
+    from scaffolder.access.identity import Facts
+    from scaffolder.access.rules import Intent
+
+    with progress.step(enforce.STEP_NAME, "identity and token, once for the run"):
+        facts = Facts.for_client(unit.client())
+        checked = enforce.check(policy, Intent(command="update"), facts)
+    return checked.warnings

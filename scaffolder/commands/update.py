@@ -29,7 +29,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
@@ -41,6 +41,9 @@ from scaffolder.project import Project
 from scaffolder.render import layers
 from scaffolder.render.registry import TemplateInfo, baseline_layer, resolve_template
 from scaffolder.vcs import git, pristine
+
+if TYPE_CHECKING:
+    from scaffolder.access.model import Policy
 
 Status = Literal["updated", "conflict", "up-to-date", "planned"]
 BRANCH_PREFIX = "scaffolder/update-"
@@ -57,6 +60,9 @@ class UpdateOptions:
     #: The baseline version to update to; None: the one this scaffolder ships.
     baseline_version: str | None = None
     dry_run: bool = False
+    #: The access policy in force: its template sources decide whether the template may be
+    #: used and trusted (`access/enforce.py`); None: no policy.
+    policy: Policy | None = None
 
 
 @dataclass(frozen=True)
@@ -189,12 +195,14 @@ def _check_baseline_version(project: Project, wanted: str | None) -> str:
 
 
 # -- the render ------------------------------------------------------------------------------
-def _render(project: Project, info: TemplateInfo, dst: Path) -> tuple[layers.Stack, str]:
+def _render(
+    project: Project, info: TemplateInfo, dst: Path, policy: Policy | None = None
+) -> tuple[layers.Stack, str]:
     """Both layers rendered into `dst` with the recorded answers, as `new` renders them;
     returns the stack and the template version that was rendered."""
     from scaffolder.render.sources import allows_unsafe
 
-    stack = layers.build_stack(info, trust=allows_unsafe(info, trust=False))
+    stack = layers.build_stack(info, trust=allows_unsafe(info, trust=False, policy=policy))
     known = {q.name for q in stack.questions if q.when is not False}
     given = {k: v for k, v in project.answers.items() if k in known}
     resolved = layers.resolve_answers(stack, given, dst)
@@ -336,6 +344,11 @@ def run(options: UpdateOptions, progress: Progress = SILENT) -> UpdateResult:
     base_branch, head = _refuse_unless_ready(root)
     baseline_to = _check_baseline_version(project, options.baseline_version)
     info = _template_info(project, options.vcs_ref)
+    if options.policy is not None:
+        from scaffolder.access.enforce import check_template
+
+        with progress.step("access", f"template {info.name} under the access policy"):
+            check_template(options.policy, info, trust=False, command="update")
     previous = pristine.newest_pristine(root)
     if previous is None:
         raise UpdateRefusedError(f"{root} has no initial commit to update from")
@@ -343,7 +356,7 @@ def run(options: UpdateOptions, progress: Progress = SILENT) -> UpdateResult:
     with tempfile.TemporaryDirectory(prefix="scaffolder-update-") as tmp:
         render_dir = Path(tmp) / "render"
         with progress.step("render", f"{info.name} with the recorded answers"):
-            stack, version = _render(project, info, render_dir)
+            stack, version = _render(project, info, render_dir, options.policy)
         baseline = baseline_to if len(stack.layers) > 1 else None
         base = UpdateResult(
             project=root,

@@ -25,11 +25,14 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scaffolder.catalog.sources import RemoteCatalog
 from scaffolder.errors import UsageError
 from scaffolder.runner import StepReport
+
+if TYPE_CHECKING:
+    from scaffolder.access.model import Policy
 
 GITHUB_LOGIN = re.compile(r"[A-Za-z0-9](-?[A-Za-z0-9]){0,38}")
 
@@ -48,6 +51,8 @@ class PublishOptions:
     #: The local catalog file, or a catalog on GitHub (registered by pull request).
     catalog: Path | RemoteCatalog | None = None
     dry_run: bool = False
+    #: The access policy in force (`access.source.load_policy`); None: no policy.
+    policy: Policy | None = None
 
     def __post_init__(self) -> None:
         from scaffolder.github.settings import resolve_api_url
@@ -72,6 +77,7 @@ class PublishOptions:
             "private": self.private,
             "api_url": self.api_url,
             "catalog": None if self.catalog is None else str(self.catalog),
+            "policy": _policy_flag(self.policy),
         }
 
     @classmethod
@@ -99,7 +105,16 @@ class PublishOptions:
             parts += ["--catalog", str(self.catalog)]
         else:
             parts.append("--no-register")
+        if policy := _policy_flag(self.policy):
+            parts += ["--policy", policy]  # the rest of the run is checked as its start was
         return shlex.join(parts)
+
+
+def _policy_flag(policy: Policy | None) -> str | None:
+    """`--policy`, as a resume reads it again; None: the resume uses the policy then in force."""
+    from scaffolder.access.enforce import location
+
+    return location(policy) if policy and policy.origin and policy.origin.via == "flag" else None
 
 
 @dataclass(frozen=True)

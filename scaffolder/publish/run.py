@@ -20,6 +20,7 @@ from scaffolder.publish.model import Call, PublishOptions, PublishResult, Reposi
 from scaffolder.runner import StepReport, StepStatus
 
 if TYPE_CHECKING:
+    from scaffolder.access.identity import Facts
     from scaffolder.github import GitHubClient, Identity
     from scaffolder.project import Project
 
@@ -57,6 +58,10 @@ class PublishRun:
     branch_protection: dict[str, Any] | None = None
     #: A dry run's alignment (publish/align.py): relative path -> content, None if removed.
     planned_files: dict[str, bytes | None] = field(default_factory=dict)
+    #: What GitHub says of the token, for the access policy (read once, with the identity).
+    _access_facts: Facts | None = None
+    #: Called once the access step allowed the run (publish begins its journal there).
+    on_allowed: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         self.owner = self.request.owner
@@ -109,6 +114,15 @@ class PublishRun:
         if self._client is None:
             self._client = self.connect()
         return self._client
+
+    def access_facts(self) -> Facts:
+        """The token's facts through this run's client: the identity step's `GET /user` is
+        the one the access policy's rules read."""
+        if self._access_facts is None:
+            from scaffolder.access.identity import Facts
+
+            self._access_facts = Facts.for_client(self.client)
+        return self._access_facts
 
     def close(self) -> None:
         if self._client is not None:

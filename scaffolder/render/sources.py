@@ -26,6 +26,7 @@ import tempfile
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scaffolder.config import Config, SourceSpec, cache_dir, load_config
 from scaffolder.errors import (
@@ -44,6 +45,9 @@ from scaffolder.render.registry import (
     info_from_metadata,
     metadata_of,
 )
+
+if TYPE_CHECKING:
+    from scaffolder.access.model import Policy
 
 
 @dataclass(frozen=True)
@@ -238,14 +242,21 @@ def _tree(name: str, revision: git_source.Revision, spec: SourceSpec) -> Path:
 
 
 # -- trust -----------------------------------------------------------------------------------
-def allows_unsafe(info: TemplateInfo, *, trust: bool) -> bool:
+def allows_unsafe(info: TemplateInfo, *, trust: bool, policy: Policy | None = None) -> bool:
     """Whether `info`'s tasks, migrations and Jinja extensions may run.
 
     Built-in templates, and the sources the configuration file lists (by name, or given as the
     same URL or folder, or a folder inside a listed collection), are trusted; any other needs
-    `--trust`. This is the seam for an access policy (its own issue): where one is set, its
-    list of allowed sources replaces this answer.
+    `--trust`. With an access `policy` in force, its list of template sources replaces this
+    answer (`access.enforce.template_trusted`): a source the configuration trusts but the
+    policy does not list is not trusted, and `--trust` counts only where the policy permits it.
     """
+    if policy is not None:
+        from scaffolder.access.enforce import template_trusted
+
+        decided = template_trusted(policy, info, trust=trust)
+        if decided is not None:
+            return decided
     if trust or info.builtin or info.configured:
         return True
     try:

@@ -8,7 +8,10 @@ from scaffolder.runner import Step, StepReport, Undo
 
 
 def run(p: PublishRun, undo: Undo) -> StepReport:
-    p.identity = p.client.identity()
+    if p.request.policy is not None and p.access_facts().has_token:
+        p.identity = p.access_facts().identity()  # the one GET /user the policy reads too
+    else:
+        p.identity = p.client.identity()
     login = p.identity.login
     p.owner = p.owner or login
     if p.owner.lower() != login.lower():
