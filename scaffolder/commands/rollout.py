@@ -499,6 +499,6 @@ def _access(policy: Policy, unit: Rollout, progress: Progress) -> tuple[str, ...
     from scaffolder.access.rules import Intent
 
     with progress.step(enforce.STEP_NAME, "identity and token, once for the run"):
-        facts = Facts.for_client(unit.client())
+        facts = Facts.for_client(unit.clients.client())
         checked = enforce.check(policy, Intent(command="update"), facts)
     return checked.warnings
