@@ -424,3 +424,34 @@ def test_a_resume_is_checked_again_under_the_policy_the_run_was_started_with(
     finished = run_cli(["resume", dst, "--json"])
     assert finished.code == 0, finished.stderr
     assert len(fake.state.repos[("acme", "payments-api")].rulesets) == 1
+
+
+# -- GitHub cannot say who the token is -------------------------------------------------------
+def test_an_identity_that_cannot_be_verified_is_a_refusal(
+    run_cli: Run, tmp_path: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A token, but nothing answers at the API URL (a closed port on loopback): the policy asks
+    # who the user is, and "cannot tell" is not "allowed".
+    monkeypatch.setenv("GH_TOKEN", CLASSIC)
+    monkeypatch.setenv("SCAFFOLDER_GITHUB_API_URL", "http://127.0.0.1:9/")
+    monkeypatch.setenv("SCAFFOLDER_GITHUB_BACKOFF_SCALE", "0.001")
+    dst = tmp_path / "refused"
+    (isolated_env / "catalog.yaml").unlink(missing_ok=True)
+    error = refusal(new(run_cli, dst, "--policy", policy(tmp_path), "--json"))
+    assert error["rule"] == "identity.verify"
+    assert "identity cannot be verified" in error["message"]
+    assert CLASSIC not in str(error)
+    assert_nothing_written(None, isolated_env, dst)
+
+
+def test_scopes_left_unchecked_offline_are_a_warning_for_a_local_scaffold(
+    run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A policy without identity rules: only the default risky-scope warning needs GitHub.
+    monkeypatch.setenv("GH_TOKEN", CLASSIC)
+    monkeypatch.setenv("SCAFFOLDER_GITHUB_API_URL", "http://127.0.0.1:9/")
+    monkeypatch.setenv("SCAFFOLDER_GITHUB_BACKOFF_SCALE", "0.001")
+    where_only = policy(tmp_path, 'version = 1\n\n[where]\nowners = ["acme"]\n', "where.toml")
+    result = new(run_cli, tmp_path / "ok", "--policy", where_only, "--json")
+    assert result.code == 0, result.stdout + result.stderr
+    assert any("scopes were not checked" in w for w in result.json()["warnings"])

@@ -21,14 +21,14 @@ settings stay the wall (docs/access-policy.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scaffolder.access.decision import Decision, RuleResult
 from scaffolder.access.identity import Facts
 from scaffolder.access.rules import Command, Intent, evaluate, template_result
-from scaffolder.errors import PolicyRefusedError
+from scaffolder.errors import GitHubError, PolicyRefusedError
 
 if TYPE_CHECKING:
     from scaffolder.access.model import Policy
@@ -57,11 +57,35 @@ class Checked:
 
 
 def check(policy: Policy, intent: Intent, facts: Facts) -> Checked:
-    """Every rule of `policy` against `intent`: `PolicyRefusedError` for the first refused one."""
-    decision = evaluate(policy, intent, facts)
+    """Every rule of `policy` against `intent`: `PolicyRefusedError` for the first refused one.
+
+    Where GitHub cannot say who the token is (unreachable, 5xx past the retries, a rejected
+    token) and the policy asks for an identity (or refuses scopes), that is a refusal too: an
+    identity that cannot be verified is not a verified one. Where only the scopes' warnings
+    were at stake, a local scaffold goes ahead with a warning that they were not checked; any
+    other command stops with GitHub's error, which it would meet at its first write anyway.
+    """
+    unchecked: list[str] = []
+    try:
+        decision = evaluate(policy, intent, facts)
+    except GitHubError as exc:
+        if policy.identity.required or policy.tokens.refuse_scopes:
+            raise PolicyRefusedError(
+                rule="identity.verify",
+                value=exc.message,
+                reason=f"the token's identity cannot be verified: {exc.message}",
+                fix="retry when GitHub can be reached, or check the token "
+                "(`gh auth status`); the policy asks who you are before anything is written",
+            ) from exc
+        if not intent.local_only:
+            raise
+        decision = evaluate(policy, replace(intent, has_token=False), Facts(None))
+        unchecked.append(
+            f"access policy (tokens.scopes): the token's scopes were not checked: {exc.message}"
+        )
     if (refusal := decision.refusal()) is not None:
         raise refusal
-    warnings = list(decision.warnings)
+    warnings = [*unchecked, *decision.warnings]
     if not facts.has_token and policy.identity.required:
         warnings.append(
             "access policy (identity.token): no GitHub token, so the identity rules were not "
