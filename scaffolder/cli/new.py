@@ -163,6 +163,8 @@ def _ask(options: Any, args: argparse.Namespace, out: Output) -> tuple[Any, Any]
         defaults_only=bool(args.defaults),
         save_answers=args.save_answers,
         github_api_url=options.github_api_url,
+        # `--policy FILE`, once `new` has it; None: $SCAFFOLDER_POLICY or the configuration's.
+        policy=getattr(args, "policy", None),
         # `--publish` (with `--private`/`--public`) settles what the wizard would ask.
         publish_now=True if options.publish else None,
         private=options.private,
