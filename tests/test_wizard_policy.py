@@ -8,6 +8,7 @@ tests/test_wizard_policy_pty.py.
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +117,17 @@ def test_an_owner_given_outside_the_policy_is_asked_again(
     result = drive(keys, options, discovery=NO_GITHUB)
     assert result.options.given["github_owner"] == "acme"
     assert "repositories only under acme, not bob (rule where.owner)" in drive.out
+
+
+def test_a_visibility_the_flags_settled_outside_the_policy_is_refused_before_asking(
+    drive: Drive, tmp_path: Path, policy: Any
+) -> None:
+    policy('[where]\nvisibilities = ["private"]\n')
+    options = replace(python_service(tmp_path), publish_now=True, private=False)  # --public
+    with pytest.raises(PolicyRefusedError) as refused:
+        try:
+            drive([], options, discovery=NO_GITHUB)
+        except KeyboardInterrupt:  # the closed pipe: a question was asked
+            pytest.fail(f"the wizard asked {drive.prompter.asked}")
+    assert (refused.value.rule, refused.value.value) == ("where.visibility", "public")
+    assert drive.prompter.asked == []

@@ -161,6 +161,10 @@ class Guard:
                 raise _refusal(result)
 
 
+def _checks_scopes(policy: Policy) -> bool:
+    return bool(policy.tokens.warn_scopes or policy.tokens.refuse_scopes)
+
+
 def _required(result: RuleResult) -> bool:
     return result.rule.endswith(".require")
 
@@ -204,15 +208,11 @@ def load_guard(
     client = connect(settings) if settings.token is not None else None
     facts = Facts(client)
     try:
-        if client is not None and settings.token is not None:
-            echo(
-                f"Checking the access policy against the GitHub token ({settings.token.source}) ..."
-            )
-        intent = Intent(
-            command="wizard",
-            has_token=facts.has_token,
-            visibility=visibility,
-        )
+        asks = policy.identity.required or policy.where.owners or _checks_scopes(policy)
+        if asks and settings.token is not None:  # a slow GitHub is not a silent pause
+            source = settings.token.source
+            echo(f"Checking the access policy against the GitHub token ({source}) ...")
+        intent = Intent(command="wizard", has_token=facts.has_token, visibility=visibility)
         decision = evaluate(policy, intent, facts)
         if refusal := decision.refusal():
             raise refusal
