@@ -20,6 +20,8 @@ from tests.test_wizard import DOWN, ENTER, NO_GITHUB, UP, Drive, drive, options,
 
 __all__ = ["drive", "options", "sink"]  # fixtures, used here by name
 
+#: Tests that end before any prompt keep the pipe open (`close=False`): closed at once, the
+#: watchdog's close could race the pipe's own and fail in its thread.
 GIVEN = {
     "name": "payments-api",
     "description": "Takes payments",
@@ -88,7 +90,7 @@ def test_what_no_prompt_can_fix_is_refused_before_the_review(
     # The baseline computes 2 approvals for production; nothing the wizard asks gives 3.
     policy("[lifecycle.production]\nmin_approvals = 3\n")
     with pytest.raises(PolicyRefusedError) as refused:
-        drive([], python_service(tmp_path), discovery=NO_GITHUB)
+        drive([], python_service(tmp_path), discovery=NO_GITHUB, close=False)
     assert refused.value.rule == "lifecycle.production.min_approvals"
     assert refused.value.exit_code == ExitCode.POLICY
     assert "Review" not in drive.out
@@ -100,7 +102,7 @@ def test_a_template_the_policy_does_not_allow_is_refused_before_any_question(
     policy('[templates]\nsources = ["acme-worker"]\n')
     with pytest.raises(PolicyRefusedError) as refused:
         try:
-            drive([], options(), discovery=NO_GITHUB)
+            drive([], options(), discovery=NO_GITHUB, close=False)
         except KeyboardInterrupt:  # the closed pipe: a question was asked
             pytest.fail(f"the wizard asked {drive.prompter.asked}")
     assert refused.value.rule == "templates.source"
@@ -126,7 +128,7 @@ def test_a_visibility_the_flags_settled_outside_the_policy_is_refused_before_ask
     options = replace(python_service(tmp_path), publish_now=True, private=False)  # --public
     with pytest.raises(PolicyRefusedError) as refused:
         try:
-            drive([], options, discovery=NO_GITHUB)
+            drive([], options, discovery=NO_GITHUB, close=False)
         except KeyboardInterrupt:  # the closed pipe: a question was asked
             pytest.fail(f"the wizard asked {drive.prompter.asked}")
     assert (refused.value.rule, refused.value.value) == ("where.visibility", "public")
