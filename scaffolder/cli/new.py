@@ -171,6 +171,8 @@ def _ask(options: Any, args: argparse.Namespace, out: Output) -> tuple[Any, Any]
         defaults_only=bool(args.defaults),
         save_answers=args.save_answers,
         github_api_url=options.github_api_url,
+        # `--policy`; None: $SCAFFOLDER_POLICY or the configuration's `policy`.
+        policy=args.policy,
         # `--publish` (with `--private`/`--public`) settles what the wizard would ask.
         publish_now=True if options.publish else None,
         private=options.private,

@@ -3,6 +3,7 @@
     prompts.py     questionary, with Esc/Ctrl-C as one way out and inline validation
     questions.py   a template stack's questions, evaluated by copier, asked in order
     publishing.py  which GitHub accounts a token can publish to; visibility, publish now
+    policy.py      the access policy: only allowed templates, owners, visibilities, answers
     review.py      the review screen and the final summary, as lines (80 columns)
     session.py     the course: template, destination, questions, publishing, review
 

@@ -8,7 +8,7 @@ which organisations it belongs to, so that the owner is a pick, not a guess.
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from scaffolder.errors import ScaffolderError
@@ -23,10 +23,16 @@ class GitHubAccounts:
     login: str
     organizations: tuple[str, ...]
     api_url: str
+    #: The owners an access policy allows (compared case-insensitively); None: any.
+    allowed: tuple[str, ...] | None = None
 
     @property
     def owners(self) -> list[str]:
-        return [self.login, *self.organizations]
+        owners = [self.login, *self.organizations]
+        if self.allowed is None:
+            return owners
+        allowed = {owner.lower() for owner in self.allowed}
+        return [owner for owner in owners if owner.lower() in allowed]
 
     def repository_url(self, owner: str, name: str) -> str:
         """The web address GitHub gives a repository (github.com, or an Enterprise host)."""
@@ -80,16 +86,31 @@ def ask_publish(
     owner: str,
     name: str,
     current: PublishPlan | None = None,
+    private_choices: Sequence[bool] = (True, False),
+    note: Callable[[str], None] = lambda line: None,
 ) -> PublishPlan:
-    """Visibility (private by default) and whether to publish now, for the chosen owner."""
-    private = prompter.select(
-        f"Visibility of {owner}/{name} on GitHub",
-        [
-            Option("private", True, "only people you grant access can see it"),
-            Option("public", False, "anyone can see it; a free plan protects only public repos"),
-        ],
-        default=current.private if current else True,
-    )
+    """Visibility (private by default) and whether to publish now, for the chosen owner.
+
+    `private_choices` are the visibilities an access policy allows; a single one is not asked,
+    `note` hears that it is fixed.
+    """
+    options = [
+        Option("private", True, "only people you grant access can see it"),
+        Option("public", False, "anyone can see it; a free plan protects only public repos"),
+    ]
+    options = [option for option in options if option.value in private_choices]
+    if len(options) == 1:
+        private = options[0].value
+        note(
+            f"Visibility of {owner}/{name}: {options[0].title}, the only one the access policy "
+            "allows (rule where.visibility)"
+        )
+    else:
+        private = prompter.select(
+            f"Visibility of {owner}/{name} on GitHub",
+            options,
+            default=current.private if current else True,
+        )
     now = prompter.confirm(
         "Publish it now (create the repository, push, apply protection)?",
         default=current.now if current else True,

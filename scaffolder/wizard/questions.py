@@ -33,6 +33,9 @@ NOT_ON_GITHUB = "(none: not on GitHub yet)"
 #: Where an answer came from; "default" answers follow changes to the answers they depend on.
 Origin = Literal["given", "asked", "default", "computed"]
 
+#: The access policy's say on one answer: (question, value, every answer known) -> reason or "".
+PolicyCheck = Callable[[str, Any, Mapping[str, Any]], str]
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -84,6 +87,7 @@ class QuestionFlow:
         echo: Callable[[str], None],
         defaults_only: bool = False,
         owner_options: Collection[str] = (),
+        policy_check: PolicyCheck | None = None,
     ) -> None:
         self.entries = entries
         self.context = dict(context)
@@ -94,6 +98,9 @@ class QuestionFlow:
         self.defaults_only = defaults_only
         #: GitHub accounts the token can publish to: `github_owner` becomes a pick from them.
         self.owner_options = list(owner_options)
+        #: The access policy's rules on answers (`wizard/policy.py`); they see later answers
+        #: too (production's rules apply to an owner asked before the lifecycle).
+        self.policy_check = policy_check
         self.values: dict[str, Any] = {}
         self.origin: dict[str, Origin] = {}
 
@@ -143,6 +150,10 @@ class QuestionFlow:
             for name, reason in standard_problems({entry.spec.name: parsed}):
                 if name == entry.spec.name:
                     return parsed, reason
+        if self.policy_check is not None:
+            known = {**self.values, **self._earlier(index), entry.spec.name: parsed}
+            if reason := self.policy_check(entry.spec.name, parsed, known):
+                return parsed, reason
         return parsed, ""
 
     def applicable(self) -> list[Entry]:
@@ -161,7 +172,28 @@ class QuestionFlow:
 
     # -- the walk ---------------------------------------------------------------------------
     def walk(self, force: Collection[str] = ()) -> None:
-        """Go through every question in order; ask those in `force` and those still unknown."""
+        """Go through every question in order; ask those in `force` and those still unknown.
+
+        Under an access policy, an answer a later one made unacceptable (an owner asked before
+        the lifecycle that needs a group) is then asked again, with the policy's reason.
+        """
+        self._walk(force)
+        if self.policy_check is None:
+            return
+        for _ in self.entries:  # bounded: what is asked again passes every check
+            stale = {}
+            for entry in self.applicable():
+                index = self.index_of(entry.spec.name)
+                if error := self.check(index, self.values[entry.spec.name])[1]:
+                    stale[entry.spec.name] = error
+            if not stale:
+                return
+            for name, error in stale.items():
+                self.echo(f"✗ {name}: {error}; please answer again")
+                self.origin.pop(name)
+            self._walk(stale)
+
+    def _walk(self, force: Collection[str]) -> None:
         for index, entry in enumerate(self.entries):
             name = entry.spec.name
             state = self.state(index)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from scaffolder.access.model import Visibility
 from scaffolder.commands.new import NewOptions, SavedAnswers
 from scaffolder.errors import UsageError
 from scaffolder.render import layers
@@ -25,6 +26,7 @@ from scaffolder.render.registry import (
     resolve_template,
 )
 from scaffolder.render.sources import allows_unsafe, configured_templates
+from scaffolder.wizard.policy import Guard, load_guard
 from scaffolder.wizard.prompts import Option, Prompter
 from scaffolder.wizard.publishing import Discovery, GitHubAccounts, ask_publish, discover
 from scaffolder.wizard.questions import NOT_ON_GITHUB, QuestionFlow, open_entries
@@ -54,6 +56,8 @@ class WizardOptions:
     defaults_only: bool = False
     save_answers: Path | None = None
     github_api_url: str | None = None
+    #: `--policy`: the access policy in force; None: `$SCAFFOLDER_POLICY` or the configuration's.
+    policy: str | None = None
     #: Set by `--publish`: publish now, with this visibility, without asking.
     publish_now: bool | None = None
     private: bool = True
@@ -93,22 +97,33 @@ def run_wizard(
 ) -> WizardResult:
     """Ask everything that is missing, show the review, return the request to run."""
     prompter = prompter or Prompter()
+    # Before anything is asked: a broken policy or a refused identity ends the wizard here.
+    visibility: Visibility | None = None
+    if options.publish_now:
+        visibility = "private" if options.private else "public"
+    guard = load_guard(
+        options.policy, api_url=options.github_api_url, echo=echo, visibility=visibility
+    )
     if not options.defaults_only:
         echo("New service. Esc or Ctrl-C cancels; nothing is written until you confirm.")
-    info, ref = _pick_template(options, prompter)
+    info, ref = _pick_template(options, prompter, guard=guard)
+    if guard is not None and options.template:
+        guard.check_template(info, trust=options.trust, echo=echo)
     stack = layers.build_stack(info, trust=allows_unsafe(info, trust=options.trust))
     _check_given(stack, options.given)
     dst = options.output.expanduser().absolute() if options.output else _ask_destination(prompter)
     if discovery is None:
         discovery = discover(options.github_api_url, note=echo)
+    if guard is not None:
+        discovery = guard.restrict(discovery)
     course = _Course(info=stack.template, template_ref=ref, dst=dst)
     while True:
-        action = _one_pass(course, stack, options, prompter, echo, discovery)
+        action = _one_pass(course, stack, options, prompter, echo, discovery, guard)
         if action == "create":
             break
         if action == "template":
             info, ref = _pick_template(
-                replace(options, template=None), prompter, current=course.info.name
+                replace(options, template=None), prompter, current=course.info.name, guard=guard
             )
             stack = layers.build_stack(info, trust=allows_unsafe(info, trust=options.trust))
             course.info, course.template_ref = stack.template, ref
@@ -146,6 +161,7 @@ def _one_pass(
     prompter: Prompter,
     echo: Callable[[str], None],
     discovery: Discovery,
+    guard: Guard | None = None,
 ) -> str:
     """Ask the questions, then review; returns "create", "template" or "destination"."""
     accounts = discovery.accounts
@@ -158,13 +174,17 @@ def _one_pass(
             echo=echo,
             defaults_only=options.defaults_only,
             owner_options=accounts.owners if accounts else (),
+            policy_check=guard.problem if guard else None,
         )
         known = {e.spec.name for e in entries}
         flow.values = {k: v for k, v in course.values.items() if k in known}
         flow.origin = {k: v for k, v in course.origin.items() if k in known}
         flow.walk()
-        _ask_publish(course, flow, prompter, accounts, preset=options)
+        publishing = _Publishing(prompter, accounts, options, echo, guard)
+        publishing.ask(course, flow)
         while True:
+            if guard is not None:
+                guard.final(flow.values)
             course.values = flow.answers()
             course.origin = {k: flow.origin[k] for k in course.values}
             course.recorded = flow.recorded()
@@ -189,52 +209,58 @@ def _one_pass(
             if target in ("template", "destination"):
                 return target
             if target == "publish":
-                _ask_publish(course, flow, prompter, accounts, preset=options, force=True)
+                publishing.ask(course, flow, force=True)
             elif target:
                 flow.ask_one(target)
-                _ask_publish(course, flow, prompter, accounts, preset=options)
+                publishing.ask(course, flow)
 
 
-def _ask_publish(
-    course: _Course,
-    flow: QuestionFlow,
-    prompter: Prompter,
-    accounts: GitHubAccounts | None,
-    *,
-    preset: WizardOptions,
-    force: bool = False,
-) -> None:
-    """With a usable token: where to publish, its visibility, and whether now.
+@dataclass(frozen=True)
+class _Publishing:
+    """With a usable token: where to publish, its visibility, and whether now."""
 
-    The owner is the `github_owner` answer (a pick from the token's accounts); a template
-    without the baseline has no such question, so it is asked here. What was chosen is kept
-    across passes; `force` (from the review) asks again.
-    """
-    if accounts is None:
-        return
-    name = str(flow.values.get("name", ""))
-    if "github_owner" in flow.values:
-        owner = str(flow.values["github_owner"] or "")
-    elif course.publish is not None and not force:
-        owner = course.publish.owner
-    else:
-        owner = prompter.select(
-            "GitHub owner of the repository",
-            [*(Option(o, o) for o in accounts.owners), Option(NOT_ON_GITHUB, "")],
-            default=course.publish.owner if course.publish else accounts.login,
-        )
-    if not owner:
-        course.publish = None
-    elif course.publish is None and preset.publish_now is not None:
-        url = accounts.repository_url(owner, name)
-        course.publish = PublishPlan(owner, preset.private, preset.publish_now, url)
-    elif course.publish is None or force:
-        course.publish = ask_publish(
-            prompter, accounts, owner=owner, name=name, current=course.publish
-        )
-    else:
-        url = accounts.repository_url(owner, name)
-        course.publish = replace(course.publish, owner=owner, url=url)
+    prompter: Prompter
+    accounts: GitHubAccounts | None
+    preset: WizardOptions
+    echo: Callable[[str], None]
+    guard: Guard | None
+
+    def ask(self, course: _Course, flow: QuestionFlow, *, force: bool = False) -> None:
+        """The owner is the `github_owner` answer (a pick from the token's accounts); a template
+        without the baseline has no such question, so it is asked here. What was chosen is kept
+        across passes; `force` (from the review) asks again."""
+        accounts, prompter, preset = self.accounts, self.prompter, self.preset
+        if accounts is None:
+            return
+        name = str(flow.values.get("name", ""))
+        if "github_owner" in flow.values:
+            owner = str(flow.values["github_owner"] or "")
+        elif course.publish is not None and not force:
+            owner = course.publish.owner
+        else:
+            owner = prompter.select(
+                "GitHub owner of the repository",
+                [*(Option(o, o) for o in accounts.owners), Option(NOT_ON_GITHUB, "")],
+                default=course.publish.owner if course.publish else accounts.login,
+            )
+        if not owner:
+            course.publish = None
+        elif course.publish is None and preset.publish_now is not None:
+            url = accounts.repository_url(owner, name)
+            course.publish = PublishPlan(owner, preset.private, preset.publish_now, url)
+        elif course.publish is None or force:
+            course.publish = ask_publish(
+                prompter,
+                accounts,
+                owner=owner,
+                name=name,
+                current=course.publish,
+                private_choices=self.guard.private_choices if self.guard else (True, False),
+                note=self.echo,
+            )
+        else:
+            url = accounts.repository_url(owner, name)
+            course.publish = replace(course.publish, owner=owner, url=url)
 
 
 def _show_review(
@@ -291,10 +317,15 @@ def _pick_change(
 
 
 def _pick_template(
-    options: WizardOptions, prompter: Prompter, *, current: str | None = None
+    options: WizardOptions,
+    prompter: Prompter,
+    *,
+    current: str | None = None,
+    guard: Guard | None = None,
 ) -> tuple[TemplateInfo, str]:
     """The template given on the command line, else one picked from the built-in templates and
-    those the configuration file lists (an unavailable one is not offered)."""
+    those the configuration file lists (an unavailable one, or one the access policy does not
+    allow, is not offered)."""
     if options.template:
         return resolve_template(options.template, vcs_ref=options.vcs_ref), options.template
     templates = [*builtin_templates(), *(t for t in configured_templates() if t.available)]
@@ -302,8 +333,16 @@ def _pick_template(
         raise UsageError(
             "no built-in templates are installed", hint="give a template folder or git URL"
         )
+    message = "Template"
+    if guard is not None:
+        offered = [t for t in templates if guard.template_allowed(t)]
+        if not offered:
+            raise guard.no_templates(len(templates))
+        if hidden := len(templates) - len(offered):
+            message = f"Template ({hidden} hidden by the access policy)"
+        templates = offered
     picked = prompter.select(
-        "Template",
+        message,
         [
             Option(
                 f"{t.name}  {t.title} {t.version} [{', '.join(t.languages) or 'no language'}]"
