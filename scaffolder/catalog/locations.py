@@ -299,22 +299,45 @@ def _remove_document(text: str, doc: _Doc) -> str:
     return _remove_span(text, *_span(text, doc))
 
 
+class Splice(NamedTuple):
+    """One change of a text: `text[start:end]` becomes `new`."""
+
+    start: int
+    end: int
+    new: str = ""
+
+
+def _spliced(text: str, splices: Sequence[Splice]) -> str:
+    """`text` with `splices` (in order, not overlapping) made."""
+    parts: list[str] = []
+    at = 0
+    for start, end, new in splices:
+        parts += (text[at:start], new)
+        at = end
+    parts.append(text[at:])
+    return "".join(parts)
+
+
 def _remove_span(text: str, start: int, end: int) -> str:
     """`text` without the document at `text[start:end]` and one `---` next to it."""
+    return _spliced(text, _span_cuts(text, start, end))
+
+
+def _span_cuts(text: str, start: int, end: int) -> tuple[Splice, ...]:
+    """What removing the document at `text[start:end]` and one `---` next to it cuts."""
     above = _separator_above(text, start)
     if above is not None:
-        cut = _line_end(text, above)
-        return text[:above] + text[cut:start] + text[end:]
+        return Splice(above, _line_end(text, above)), Splice(start, end)
     at = end  # the first document: drop the separator below it instead
     while at < len(text):
         line_end = _line_end(text, at)
         line = text[at:line_end]
         if _is_separator(line):
-            return text[:start] + text[end:at] + text[line_end:]
+            return Splice(start, end), Splice(at, line_end)
         if line.strip() and not line.lstrip().startswith("#"):
             break
         at = line_end
-    return text[:start] + text[end:]
+    return (Splice(start, end),)
 
 
 def _is_own(doc: _Doc) -> bool:
@@ -435,18 +458,31 @@ def _with_target(
     placement: Placement = "end",
     fast: bool = False,
 ) -> str:
+    return _spliced(text, [_insertion(catalog, text, target, target_type, placement, fast)])
+
+
+def _insertion(
+    catalog: str | Path,
+    text: str,
+    target: str,
+    target_type: TargetType,
+    placement: Placement,
+    fast: bool,
+) -> Splice:
+    """Where and what `target`'s new document goes into `text`."""
     block = _document(target_type, target)
     if not text.strip():
-        return HEADER + block
+        return Splice(0, len(text), HEADER + block)
     if placement == "sorted":
         # Before the first of scaffolder's documents whose target sorts after this one.
         start = _later_start(catalog, text, target, fast)
         if start is not None:
             above = _separator_above(text, start)
             if above is not None:
-                return text[:above] + "---\n" + block + text[above:]
-            return text[:start] + block + "---\n" + text[start:]
-    return text + ("" if text.endswith("\n") else "\n") + "---\n" + block
+                return Splice(above, above, "---\n" + block)
+            return Splice(start, start, block + "---\n")
+    end = len(text)
+    return Splice(end, end, ("" if text.endswith("\n") else "\n") + "---\n" + block)
 
 
 def _without_target(catalog: str | Path, text: str, target: str) -> tuple[str, bool]:
@@ -484,19 +520,48 @@ def edit_register(
     """
     original = text
     text, style = _split(text)
-    if fastscan.verify(text, LIMITS) is not None and not any(
+    fast = _fast_register(source, text, target, target_type, replaces, placement)
+    if fast is not None:
+        return style.apply(_spliced(text, fast)) if fast else original
+    return _slow_register(source, original, text, style, target, target_type, replaces, placement)
+
+
+def _fast_register(
+    source: str | Path,
+    text: str,
+    target: str,
+    target_type: TargetType,
+    replaces: tuple[str, ...],
+    placement: Placement,
+) -> tuple[Splice, ...] | None:
+    """The change registering `target` makes to text in scaffolder's own layout (none: it is
+    listed), checked; None for any other text (or one of `replaces` listed): the full path."""
+    if fastscan.verify(text, LIMITS) is None or any(
         fastscan.find(text, old) for old in replaces if old != target
     ):
-        # scaffolder's own layout, nothing to drop: no migration, one pass, one insertion.
-        if fastscan.find(text, target, kind=target_type) is not None:
-            return original
-        new = _with_target(source, text, target, target_type, placement, fast=True)
-        if text.strip() and new.startswith(text) and text.endswith("\n"):
-            # Appended to a file just checked whole: the guard needs to read the new end only.
-            _check_result(source, new[len(text) :], target)
-        else:
-            _check_result(source, new, target)
-        return style.apply(new)
+        return None
+    # scaffolder's own layout, nothing to drop: no migration, one pass, one insertion.
+    if fastscan.find(text, target, kind=target_type) is not None:
+        return ()
+    insertion = _insertion(source, text, target, target_type, placement, fast=True)
+    if text.strip() and insertion.start == len(text) and text.endswith("\n"):
+        # Appended to a file just checked whole: the guard needs to read the new end only.
+        _check_result(source, insertion.new, target)
+    else:
+        _check_result(source, _spliced(text, [insertion]), target)
+    return (insertion,)
+
+
+def _slow_register(
+    source: str | Path,
+    original: str,
+    text: str,
+    style: _Style,
+    target: str,
+    target_type: TargetType,
+    replaces: tuple[str, ...],
+    placement: Placement,
+) -> str:
     entries = list(_entries(_parse(source, text)))
     listed = {e.target for e in entries}
     present = any(e.target == target and e.type == target_type for e in entries)
@@ -519,15 +584,44 @@ def edit_unregister(
 ) -> tuple[str, bool]:
     """The catalog text without `target`, and whether it was there. Migrates the old layout."""
     body, style = _split(text)
-    if fastscan.verify(body, LIMITS) is not None:
-        doc = fastscan.find(body, target)
-        if doc is None:
-            return text, False
-        if doc.name != location_name(doc.type, doc.target):
-            raise _hand_written(source, target, doc.line, doc.name)
-        new = _remove_span(body, doc.start, doc.end)
-        _check_result(source, new, None)
-        return style.apply(new), True
+    cuts = _fast_unregister(source, body, target)
+    if cuts is not None:
+        return (style.apply(_spliced(body, cuts)), True) if cuts else (text, False)
+    return _slow_unregister(source, text, body, style, target)
+
+
+def _fast_unregister(source: str | Path, body: str, target: str) -> tuple[Splice, ...] | None:
+    """What removing `target` cuts from text in scaffolder's own layout (nothing: it is not
+    listed), checked; None for any other text: the full path."""
+    if fastscan.verify(body, LIMITS) is None:
+        return None
+    doc = fastscan.find(body, target)
+    if doc is None:
+        return ()
+    if doc.name != location_name(doc.type, doc.target):
+        raise _hand_written(source, target, doc.line, doc.name)
+    cuts = _span_cuts(body, doc.start, doc.end)
+    _check_cut(source, body, cuts)
+    return cuts
+
+
+def _check_cut(source: str | Path, body: str, cuts: tuple[Splice, ...]) -> None:
+    """The bug guard for a document cut from text `verify` accepted: the text around the cut,
+    from the document before it to the one after it, must still be in scaffolder's layout with
+    one document fewer (the rest is as checked: a file of the layout's units joined at their
+    documents' ends is in the layout)."""
+    low = body.rfind("\napiVersion: ", 0, cuts[0].start) + 1
+    after = body.find(fastscan.TARGET_KEY, cuts[-1].end)
+    high = len(body) if after == -1 else _line_end(body, after + 1)
+    window = _spliced(body[low:high], [Splice(s - low, e - low) for s, e, _ in cuts])
+    count = fastscan.verify(window, LIMITS)
+    if count is None or count != body.count(fastscan.TARGET_KEY, low, high) - 1:  # pragma: no cover
+        raise CatalogFileError(f"refusing to write {source}: the edit broke it")
+
+
+def _slow_unregister(
+    source: str | Path, text: str, body: str, style: _Style, target: str
+) -> tuple[str, bool]:
     if target not in {e.target for e in _entries(_parse(source, body))}:
         return text, False
     new, found = _without_target(source, _migrated(source, body), target)
