@@ -9,9 +9,12 @@ on a cut must refuse a cut that breaks the layout.
 
 from __future__ import annotations
 
+import errno
+import os
+
 import pytest
 
-from scaffolder.catalog import locations
+from scaffolder.catalog import locations, storage
 from scaffolder.errors import CatalogFileError
 from tests.test_catalog_fastscan import CASES
 
@@ -58,6 +61,46 @@ def test_local_edits_write_what_the_text_edits_give(tmp_path, seed):
                 if want[0] == "ok":
                     want = ("ok", want[1][0])
                 assert got == want, (text, target)
+
+
+def test_the_layout_cases_take_the_spliced_write(tmp_path, monkeypatch):
+    """The comparison above is of the spliced write: most layout files never encode it all."""
+    whole: list[str] = []
+    real = storage.write_atomic
+    monkeypatch.setattr(
+        locations, "write_atomic", lambda c, p, text: (whole.append(text), real(c, p, text))
+    )
+    path = tmp_path / "c.yaml"
+    text = locations.HEADER + locations._document("file", LISTED)
+    for raw in (text, text.replace("\n", "\r\n"), "\ufeff" + text):
+        path.write_bytes(raw.encode())
+        assert locations.register(path, NEW, target_type="file")
+        assert locations.unregister(path, LISTED)
+        eol = "\r\n" if "\r" in raw else "\n"
+        old, new = (locations._document("file", t).replace("\n", eol) for t in (LISTED, NEW))
+        assert path.read_bytes() == raw.replace(old, new).encode()
+    assert whole == []
+
+
+def test_without_copy_file_range_the_same_file_is_written(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EXDEV, "cross-device")
+
+    path = tmp_path / "c.yaml"
+    text = "".join(
+        ("---\n" if i else locations.HEADER) + locations._document("file", f"/srv/p{i}/c.yaml")
+        for i in range(7000)
+    )
+    path.write_text(text)
+    locations.register(path, NEW, target_type="file")
+    locations.unregister(path, "/srv/p7/c.yaml")
+    want = path.read_bytes()
+    monkeypatch.setattr(os, "copy_file_range", refuse)
+    path.write_text(text)
+    locations.register(path, NEW, target_type="file")
+    locations.unregister(path, "/srv/p7/c.yaml")
+    assert path.read_bytes() == want
+    assert len(want) > 1 << 20  # more than one pread
 
 
 def test_a_cut_that_breaks_the_layout_is_refused(tmp_path, monkeypatch):

@@ -43,7 +43,14 @@ import yaml
 from scaffolder import datafiles
 from scaffolder.catalog import fastscan
 from scaffolder.catalog.storage import BOM as _BOM
-from scaffolder.catalog.storage import LIMITS, refuse_read_only, write_atomic
+from scaffolder.catalog.storage import (
+    LIMITS,
+    Piece,
+    opened,
+    refuse_read_only,
+    write_atomic,
+    write_pieces,
+)
 
 # Re-exported: callers read the catalog through `locations.read_text`, and may hold its lock.
 from scaffolder.catalog.storage import locked as locked
@@ -112,7 +119,11 @@ class _Style:
     crlf: bool
 
     def apply(self, body: str) -> str:
-        return (_BOM if self.bom else "") + (body.replace("\n", "\r\n") if self.crlf else body)
+        return (_BOM if self.bom else "") + self.apply_inside(body)
+
+    def apply_inside(self, part: str) -> str:
+        """A part of the body as it goes into the file (the BOM is at its start only)."""
+        return part.replace("\n", "\r\n") if self.crlf else part
 
 
 def _split(text: str) -> tuple[str, _Style]:
@@ -687,11 +698,16 @@ def register(
 
     Idempotent: a target already listed with the same type is left alone.
     """
-    with locked(catalog) as path:
-        original = read_text(path)
-        text = edit_register(
-            original, target, target_type=target_type, replaces=replaces, source=catalog
-        )
+    with locked(catalog) as path, opened(path) as (original, source):
+        body, style = _split(original)
+        fast = _fast_register(catalog, body, target, target_type, replaces, "end")
+        if fast is not None:
+            if not fast:
+                return False
+            refuse_read_only(catalog, path)
+            _write(catalog, path, original, source, body, style, fast)
+            return True
+        text = _slow_register(catalog, original, body, style, target, target_type, replaces, "end")
         if text == original:
             return False
         refuse_read_only(catalog, path)
@@ -701,13 +717,46 @@ def register(
 
 def unregister(catalog: Path, target: str) -> bool:
     """Remove `target` from the catalog. Returns whether it was there."""
-    with locked(catalog) as path:
-        original = read_text(path)
-        text, found = edit_unregister(original, target, source=catalog)
+    with locked(catalog) as path, opened(path) as (original, source):
+        body, style = _split(original)
+        cuts = _fast_unregister(catalog, body, target)
+        if cuts is not None:
+            if cuts:
+                refuse_read_only(catalog, path)
+                _write(catalog, path, original, source, body, style, cuts)
+            return bool(cuts)
+        text, found = _slow_unregister(catalog, original, body, style, target)
         if found:
             refuse_read_only(catalog, path)
             write_atomic(catalog, path, text)
         return found
+
+
+def _write(
+    catalog: Path,
+    path: Path,
+    original: str,
+    source: int | None,
+    body: str,
+    style: _Style,
+    splices: Sequence[Splice],
+) -> None:
+    """Write `body` with `splices` made, in `style`: the unchanged bytes copied from the file
+    read (`source`), when offsets in `body` map simply onto its bytes (ASCII text)."""
+    if source is None or not body.isascii():
+        write_atomic(catalog, path, style.apply(_spliced(body, splices)))
+        return
+
+    def offset(at: int) -> int:  # a BOM is 3 bytes; CRLF adds one per line above
+        return (3 if style.bom else 0) + at + (body.count("\n", 0, at) if style.crlf else 0)
+
+    pieces: list[Piece] = [_BOM.encode()] if style.bom else []
+    at = 0
+    for start, end, new in splices:
+        pieces += [(offset(at), offset(start)), style.apply_inside(new).encode()]
+        at = end
+    pieces.append((offset(at), offset(len(body))))
+    write_pieces(catalog, path, pieces, source)
 
 
 def _check_result(catalog: str | Path, text: str, must_hold: str | None) -> None:
