@@ -116,3 +116,9 @@ def test_a_cut_that_breaks_the_layout_is_refused(tmp_path, monkeypatch):
     with pytest.raises(CatalogFileError, match="the edit broke it"):
         locations.unregister(path, NEW)
     assert path.read_bytes() == raw
+
+
+def test_a_blank_text_is_what_strip_leaves_empty():
+    texts = ["", " ", "\n\n", "\r\n", " # c\n", "x", "\ufeff", "\u3000\n", "\x1c\x1d\x1e\x1f\x85"]
+    texts += [chr(c) for c in range(0x3100)]
+    assert [locations._blank(t) for t in texts] == [not t.strip() for t in texts]

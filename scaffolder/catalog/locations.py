@@ -310,6 +310,11 @@ def _remove_document(text: str, doc: _Doc) -> str:
     return _remove_span(text, *_span(text, doc))
 
 
+def _blank(text: str) -> bool:
+    """`not text.strip()` without a copy of the text (22 MB at 100,000 targets)."""
+    return not text or text.isspace()
+
+
 class Splice(NamedTuple):
     """One change of a text: `text[start:end]` becomes `new`."""
 
@@ -482,7 +487,7 @@ def _insertion(
 ) -> Splice:
     """Where and what `target`'s new document goes into `text`."""
     block = _document(target_type, target)
-    if not text.strip():
+    if _blank(text):
         return Splice(0, len(text), HEADER + block)
     if placement == "sorted":
         # Before the first of scaffolder's documents whose target sorts after this one.
@@ -555,7 +560,7 @@ def _fast_register(
     if fastscan.find(text, target, kind=target_type) is not None:
         return ()
     insertion = _insertion(source, text, target, target_type, placement, fast=True)
-    if text.strip() and insertion.start == len(text) and text.endswith("\n"):
+    if not _blank(text) and insertion.start == len(text) and text.endswith("\n"):
         # Appended to a file just checked whole: the guard needs to read the new end only.
         _check_result(source, insertion.new, target)
     else:
