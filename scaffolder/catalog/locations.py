@@ -42,9 +42,11 @@ import yaml
 
 from scaffolder import datafiles
 from scaffolder.catalog import fastscan
+from scaffolder.catalog.checked import LayoutCheck
 from scaffolder.catalog.storage import BOM as _BOM
 from scaffolder.catalog.storage import (
     LIMITS,
+    Original,
     Piece,
     opened,
     refuse_read_only,
@@ -552,9 +554,21 @@ def _fast_register(
 ) -> tuple[Splice, ...] | None:
     """The change registering `target` makes to text in scaffolder's own layout (none: it is
     listed), checked; None for any other text (or one of `replaces` listed): the full path."""
-    if fastscan.verify(text, LIMITS) is None or any(
-        fastscan.find(text, old) for old in replaces if old != target
-    ):
+    if fastscan.verify(text, LIMITS) is None:
+        return None
+    return _register_in_layout(source, text, target, target_type, replaces, placement)
+
+
+def _register_in_layout(
+    source: str | Path,
+    text: str,
+    target: str,
+    target_type: TargetType,
+    replaces: tuple[str, ...],
+    placement: Placement,
+) -> tuple[Splice, ...] | None:
+    """`_fast_register` of text known to be in the layout (`fastscan.verify`)."""
+    if any(fastscan.find(text, old) for old in replaces if old != target):
         return None
     # scaffolder's own layout, nothing to drop: no migration, one pass, one insertion.
     if fastscan.find(text, target, kind=target_type) is not None:
@@ -611,6 +625,11 @@ def _fast_unregister(source: str | Path, body: str, target: str) -> tuple[Splice
     listed), checked; None for any other text: the full path."""
     if fastscan.verify(body, LIMITS) is None:
         return None
+    return _unregister_in_layout(source, body, target)
+
+
+def _unregister_in_layout(source: str | Path, body: str, target: str) -> tuple[Splice, ...]:
+    """`_fast_unregister` of text known to be in the layout (`fastscan.verify`)."""
     doc = fastscan.find(body, target)
     if doc is None:
         return ()
@@ -703,34 +722,44 @@ def register(
 
     Idempotent: a target already listed with the same type is left alone.
     """
-    with locked(catalog) as path, opened(path) as (original, source):
-        body, style = _split(original)
-        fast = _fast_register(catalog, body, target, target_type, replaces, "end")
-        if fast is not None:
-            if not fast:
-                return False
-            refuse_read_only(catalog, path)
-            _write(catalog, path, original, source, body, style, fast)
-            return True
-        text = _slow_register(catalog, original, body, style, target, target_type, replaces, "end")
-        if text == original:
+    with locked(catalog) as path, opened(path) as read:
+        body, style = _split(read.text)
+        check = LayoutCheck(read.data, LIMITS.max_values)
+        count = check.count(lambda: fastscan.verify(body, LIMITS))
+        fast = None
+        if count is not None:
+            fast = _register_in_layout(catalog, body, target, target_type, replaces, "end")
+        if fast is not None and count is not None:
+            if fast:
+                refuse_read_only(catalog, path)
+                check.wrote(_write(catalog, path, read, body, style, fast), count + 1)
+            check.save()
+            return bool(fast)
+        text = _slow_register(catalog, read.text, body, style, target, target_type, replaces, "end")
+        if text == read.text:
             return False
         refuse_read_only(catalog, path)
         write_atomic(catalog, path, text)
         return True
 
 
-def unregister(catalog: Path, target: str) -> bool:
-    """Remove `target` from the catalog. Returns whether it was there."""
-    with locked(catalog) as path, opened(path) as (original, source):
-        body, style = _split(original)
-        cuts = _fast_unregister(catalog, body, target)
-        if cuts is not None:
+def unregister(catalog: Path, target: str, *, use_cache: bool = True) -> bool:
+    """Remove `target` from the catalog. Returns whether it was there.
+
+    `use_cache`: with the cache of catalog texts known to be in scaffolder's layout.
+    """
+    with locked(catalog) as path, opened(path) as read:
+        body, style = _split(read.text)
+        check = LayoutCheck(read.data, LIMITS.max_values, enabled=use_cache)
+        count = check.count(lambda: fastscan.verify(body, LIMITS))
+        if count is not None:
+            cuts = _unregister_in_layout(catalog, body, target)
             if cuts:
                 refuse_read_only(catalog, path)
-                _write(catalog, path, original, source, body, style, cuts)
+                check.wrote(_write(catalog, path, read, body, style, cuts), count - 1)
+            check.save()
             return bool(cuts)
-        text, found = _slow_unregister(catalog, original, body, style, target)
+        text, found = _slow_unregister(catalog, read.text, body, style, target)
         if found:
             refuse_read_only(catalog, path)
             write_atomic(catalog, path, text)
@@ -740,28 +769,31 @@ def unregister(catalog: Path, target: str) -> bool:
 def _write(
     catalog: Path,
     path: Path,
-    original: str,
-    source: int | None,
+    read: Original,
     body: str,
     style: _Style,
     splices: Sequence[Splice],
-) -> None:
+) -> list[Piece]:
     """Write `body` with `splices` made, in `style`: the unchanged bytes copied from the file
-    read (`source`), when offsets in `body` map simply onto its bytes (ASCII text)."""
-    if source is None or not body.isascii():
-        write_atomic(catalog, path, style.apply(_spliced(body, splices)))
-        return
+    read, when offsets in `body` map simply onto its bytes (ASCII text). Returns what was
+    written, as pieces of the file read."""
+    pieces: list[Piece]
+    if read.source is None or not body.isascii():
+        pieces = [style.apply(_spliced(body, splices)).encode("utf-8")]
+        write_pieces(catalog, path, pieces, None)
+        return pieces
 
     def offset(at: int) -> int:  # a BOM is 3 bytes; CRLF adds one per line above
         return (3 if style.bom else 0) + at + (body.count("\n", 0, at) if style.crlf else 0)
 
-    pieces: list[Piece] = [_BOM.encode()] if style.bom else []
-    at = 0
+    pieces = []
+    low = 0  # the first range starts with the BOM, if any
     for start, end, new in splices:
-        pieces += [(offset(at), offset(start)), style.apply_inside(new).encode()]
-        at = end
-    pieces.append((offset(at), offset(len(body))))
-    write_pieces(catalog, path, pieces, source)
+        pieces += [(low, offset(start)), style.apply_inside(new).encode()]
+        low = offset(end)
+    pieces.append((low, offset(len(body))))
+    write_pieces(catalog, path, pieces, read.source)
+    return pieces
 
 
 def _check_result(catalog: str | Path, text: str, must_hold: str | None) -> None:

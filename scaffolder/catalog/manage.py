@@ -284,7 +284,7 @@ def unregister(
             "unregister", str(catalog), target, target_type, entities, changed, pr, notes
         )
     with progress.step("unregister", f"{target} from {catalog}"):
-        changed = locations.unregister(catalog.path, target)
+        changed = locations.unregister(catalog.path, target, use_cache=use_cache)
     return CatalogChange(
         "unregister", str(catalog), target, target_type, entities, changed, None, notes
     )

@@ -27,8 +27,9 @@ import errno
 import os
 import secrets
 import stat
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from scaffolder import datafiles
 from scaffolder.errors import CatalogFileError
@@ -179,22 +180,33 @@ def _copy_range(source: int, target: int, start: int, end: int) -> None:
 _NO_COPY_RANGE = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EPERM}
 
 
+class Original(NamedTuple):
+    """The catalog file as an edit read it."""
+
+    #: Its text, as `read_text` gives it.
+    text: str
+    #: A descriptor open on the file it was read from, for `write_pieces` to copy from; None
+    #: when there is no file (or the path names another file by now).
+    source: int | None
+    #: Its bytes.
+    data: bytes
+
+
 @contextlib.contextmanager
-def opened(catalog: Path) -> Iterator[tuple[str, int | None]]:
-    """The catalog file's text (as `read_text`) and a descriptor open on the file it was read
-    from, for `write_pieces` to copy from (None when there is no file)."""
+def opened(catalog: Path) -> Iterator[Original]:
+    """The catalog file read for an edit (see `Original`)."""
     try:
         handle = catalog.open("rb")
     except FileNotFoundError:
-        yield "", None
+        yield Original("", None, b"")
         return
     except OSError as exc:
         raise _read_error(catalog, exc) from exc
     with handle:
         try:
-            text = _read(catalog, lambda: datafiles.read_bytes(catalog, max_bytes=LIMITS.max_bytes))
+            text, data = _read(catalog)
         except FileNotFoundError:  # removed since it was opened
-            yield "", None
+            yield Original("", None, b"")
             return
         # Read through the path: the same file as the descriptor's, or nothing is copied.
         mine = os.fstat(handle.fileno())
@@ -207,13 +219,13 @@ def opened(catalog: Path) -> Iterator[tuple[str, int | None]]:
             now.st_ino,
             now.st_size,
         )
-        yield text, handle.fileno() if same else None
+        yield Original(text, handle.fileno() if same else None, data)
 
 
 def read_text(catalog: Path) -> str:
     """The catalog file's text, as it is (BOM and line endings included); absent is empty."""
     try:
-        return _read(catalog, lambda: datafiles.read_bytes(catalog, max_bytes=LIMITS.max_bytes))
+        return _read(catalog)[0]
     except FileNotFoundError:
         return ""
 
@@ -226,9 +238,9 @@ def _read_error(catalog: Path, exc: OSError) -> CatalogFileError:
     return CatalogFileError(f"cannot read catalog file {catalog}: {exc.strerror or exc}")
 
 
-def _read(catalog: Path, read: Callable[[], bytes]) -> str:
+def _read(catalog: Path) -> tuple[str, bytes]:
     try:
-        data = read()
+        data = datafiles.read_bytes(catalog, max_bytes=LIMITS.max_bytes)
         text = datafiles.decode(data)
     except FileNotFoundError:
         raise
@@ -240,4 +252,4 @@ def _read(catalog: Path, read: Callable[[], bytes]) -> str:
             f"{catalog}{line}: {exc.reason}" + (f" ({exc.detail})" if exc.detail else ""),
             hint="fix the file by hand (it was left untouched), or point --catalog elsewhere",
         ) from exc
-    return (BOM if data.startswith(codecs.BOM_UTF8) else "") + text
+    return (BOM if data.startswith(codecs.BOM_UTF8) else "") + text, data
