@@ -186,3 +186,20 @@ def test_the_cache_keeps_the_newest_texts(cache_dir):
     for i in range(checked.KEEP + 5):
         check.wrote([f"text {i}".encode()], i)
     assert sorted(check.cache.texts.values()) == list(range(5, checked.KEEP + 5))
+
+
+def test_unregister_by_path_finds_its_target_in_a_known_text_unchecked(
+    tmp_path, cache_dir, checks, run_cli
+):
+    catalog = tmp_path / "catalog.yaml"
+    args = ["catalog", "unregister", "/srv/p3/catalog-info.yaml", "--catalog", str(catalog)]
+    want = locations.edit_unregister(layout(40), args[2])[0]
+    catalog.write_text(layout(40))
+    assert run_cli(args).code == 0
+    first = big(checks)
+    catalog.write_text(layout(40))
+    assert run_cli(args).code == 0
+    assert big(checks) == first  # neither the lookup nor the edit checked it again
+    assert catalog.read_text() == want
+    assert run_cli([*args, "--no-cache"]).code == 2  # gone: not registered
+    assert big(checks) == first + 1

@@ -686,7 +686,26 @@ def lookup(
     """The entry of the first of `targets` that catalog text lists (the last entry of it, if
     it is listed twice); None when it lists none of them."""
     body = _split(text)[0]
-    if fastscan.verify(body, LIMITS) is not None:
+    return _lookup(body, targets, source, fastscan.verify(body, LIMITS) is not None)
+
+
+def lookup_file(
+    catalog: Path, targets: Sequence[str], *, use_cache: bool = True
+) -> LocationEntry | None:
+    """`lookup` in a local catalog file; a file known to be in scaffolder's layout
+    (`checked.py`: by the digest of its bytes) is not checked again."""
+    with opened(catalog) as read:
+        body = _split(read.text)[0]
+        check = LayoutCheck(read.data, LIMITS.max_values, enabled=use_cache)
+        count = check.count(lambda: fastscan.verify(body, LIMITS))
+        check.save()
+    return _lookup(body, targets, catalog, count is not None)
+
+
+def _lookup(
+    body: str, targets: Sequence[str], source: str | Path, in_layout: bool
+) -> LocationEntry | None:
+    if in_layout:
         for target in targets:
             if (doc := fastscan.find(body, target, last=True)) is not None:
                 return LocationEntry(doc.type, doc.target, doc.line, doc.name)
