@@ -224,10 +224,15 @@ def opened(catalog: Path) -> Iterator[Original]:
 
 def read_text(catalog: Path) -> str:
     """The catalog file's text, as it is (BOM and line endings included); absent is empty."""
+    return read_both(catalog)[0]
+
+
+def read_both(catalog: Path) -> tuple[str, bytes]:
+    """The catalog file's text (as `read_text`) and its bytes; absent is empty."""
     try:
-        return _read(catalog)[0]
+        return _read(catalog)
     except FileNotFoundError:
-        return ""
+        return "", b""
 
 
 def _read_error(catalog: Path, exc: OSError) -> CatalogFileError:
@@ -238,10 +243,18 @@ def _read_error(catalog: Path, exc: OSError) -> CatalogFileError:
     return CatalogFileError(f"cannot read catalog file {catalog}: {exc.strerror or exc}")
 
 
-def _read(catalog: Path) -> tuple[str, bytes]:
+def read_data(catalog: Path) -> bytes:
+    """The catalog file's bytes, not decoded (for a digest); absent is empty."""
+    try:
+        return _read(catalog, decode=False)[1]
+    except FileNotFoundError:
+        return b""
+
+
+def _read(catalog: Path, *, decode: bool = True) -> tuple[str, bytes]:
     try:
         data = datafiles.read_bytes(catalog, max_bytes=LIMITS.max_bytes)
-        text = datafiles.decode(data)
+        text = datafiles.decode(data) if decode else ""
     except FileNotFoundError:
         raise
     except OSError as exc:
