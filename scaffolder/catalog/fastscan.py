@@ -63,7 +63,7 @@ VALUES_PER_DOC = 17
 #: The document's line holding its target, counted from its first line.
 TARGET_LINE = 7
 #: How every target line starts (no other line of an accepted text does).
-_TARGET_KEY = "\n  target: "
+TARGET_KEY = "\n  target: "
 
 
 class FastDoc(NamedTuple):
@@ -83,7 +83,7 @@ def verify(text: str, limits: datafiles.Limits) -> int | None:
     layout and within the caps; None to take the full path."""
     if _WHOLE.fullmatch(text) is None:
         return None
-    count = text.count(_TARGET_KEY)
+    count = text.count(TARGET_KEY)
     if count * VALUES_PER_DOC > limits.max_values:
         return None  # the full path refuses it, naming the line
     return count
@@ -134,7 +134,7 @@ def find(text: str, target: str, *, kind: str | None = None, last: bool = False)
     """
     if _IS_TARGET.fullmatch(target) is None:
         return None  # not a plain value: no document of an accepted text holds it
-    needle = f"{_TARGET_KEY}{target}\n"
+    needle = f"{TARGET_KEY}{target}\n"
     at = text.rfind(needle) if last else text.find(needle)
     while at != -1:
         start = text.rfind("\napiVersion: ", 0, at) + 1

@@ -201,7 +201,6 @@ def _find_target(
     catalog: Catalog, value: str, reader: Reader, *, use_cache: bool = True
 ) -> tuple[str, str, tuple[str, ...]]:
     """The registered target meant by `value`: a target, a path to one, or an entity ref."""
-    text, _ = read_catalog(catalog, reader)
     candidates = [value.strip()]
     if not is_url(value):
         path = Path(value).expanduser()
@@ -209,7 +208,12 @@ def _find_target(
         candidates += [str(absolute), str(absolute / CATALOG_INFO)]
         if path.exists():
             candidates += [str(path.resolve()), str(path.resolve() / CATALOG_INFO)]
-    entry = locations.lookup(text, candidates, source=str(catalog))
+    if isinstance(catalog, RemoteCatalog):
+        text, _ = read_catalog(catalog, reader)
+        entry = locations.lookup(text, candidates, source=str(catalog))
+        del text
+    else:
+        entry = locations.lookup_file(catalog.path, candidates, use_cache=use_cache)
     if entry is not None:
         return entry.target, entry.type, _refs_in(entry.target, reader)
     try:
@@ -217,7 +221,6 @@ def _find_target(
     except ValueError:
         ref = None
     if ref is not None:
-        del text
         key = str(ref).lower()
 
         def named(facts: Facts) -> bool:
@@ -284,7 +287,7 @@ def unregister(
             "unregister", str(catalog), target, target_type, entities, changed, pr, notes
         )
     with progress.step("unregister", f"{target} from {catalog}"):
-        changed = locations.unregister(catalog.path, target)
+        changed = locations.unregister(catalog.path, target, use_cache=use_cache)
     return CatalogChange(
         "unregister", str(catalog), target, target_type, entities, changed, None, notes
     )

@@ -6,7 +6,7 @@ When nothing changed since the last walk, none of that is needed: the snapshot h
 walk's result (every document reached, in order, with its facts and the target that reached
 it), a digest of the catalog's text and the stamps of every file the walk read.
 
-It is used only when all of them are as stored: the catalog's text (its length and BLAKE2b
+It is used only when all of them are as stored: the catalog's text (its length and SHA-256
 digest: reading and hashing 20 MB takes a few tens of milliseconds, and a text restored as it
 was is the same walk), the user's home and working folders (targets may start with `~` or be
 relative), and the stamp of every entity file (each is `stat`-ed, as the per-file cache

@@ -22,11 +22,11 @@ from typing import Any
 
 from scaffolder.backstage.documents import UnparsableError, kind_of, parse_documents
 from scaffolder.backstage.rules import EntityRef, parse_entity_ref
-from scaffolder.catalog import locations
 from scaffolder.catalog.cache import EntityCache
 from scaffolder.catalog.facts import facts_of
 from scaffolder.catalog.snapshot import Recorder
 from scaffolder.catalog.sources import Catalog, LocalCatalog, Reader
+from scaffolder.catalog.storage import read_both
 from scaffolder.catalog.walk import Found, Target, Walk, catalog_digest, from_snapshot, walk
 from scaffolder.errors import CatalogFileError, UsageError
 
@@ -252,9 +252,10 @@ def validate_catalog(
                 hint="give the catalog file to check: scaffolder catalog validate FILE",
             )
         location = str(catalog.path)
-        text = locations.read_text(catalog.path)
+        text, data = read_both(catalog.path)
         cache = EntityCache.for_catalog(location, enabled=use_cache)
-        stamp = catalog_digest(text)
+        stamp = catalog_digest(data)
+        del data
         cached = from_snapshot(cache, location, stamp, own=True)
         if cached is not None:
             return _validation(cached, location)

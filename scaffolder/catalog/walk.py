@@ -36,6 +36,7 @@ from scaffolder.catalog.sources import (
     is_url,
     resolve,
 )
+from scaffolder.catalog.storage import read_both, read_data
 from scaffolder.errors import CatalogFileError
 
 #: Locations inside targets are followed this deep (Backstage has no limit; loops are cut too).
@@ -333,11 +334,11 @@ def read_catalog(catalog: Catalog, reader: Reader) -> tuple[str, str]:
     return reader.read_catalog(catalog)
 
 
-def catalog_digest(text: str) -> str:
-    """What identifies a catalog's text for the snapshot: its length and BLAKE2b digest (the
-    text itself, not its file's stamp: the walk depends on nothing else of it)."""
-    data = text.encode("utf-8", "surrogatepass")
-    return f"{len(data)}:{hashlib.blake2b(data, digest_size=20).hexdigest()}"
+def catalog_digest(data: bytes) -> str:
+    """What identifies a catalog's text for the snapshot: the length and SHA-256 digest of its
+    bytes (the text itself, not its file's stamp: the walk depends on nothing else of it).
+    SHA-256, not BLAKE2b: with the CPU's SHA instructions, 20 ms for 22 MB instead of 55."""
+    return f"{len(data)}:{hashlib.sha256(data).hexdigest()[:40]}"
 
 
 def from_snapshot(
@@ -388,12 +389,13 @@ def load(
         if cache.snapshot is not None:
             # Not held while the snapshot is read (at 100,000 targets, 20 MB): read again if
             # it does not serve.
-            stamp = catalog_digest(locations.read_text(catalog.path))
+            stamp = catalog_digest(read_data(catalog.path))
             cached = from_snapshot(cache, location, stamp, own=own, keep=keep)
             if cached is not None:
                 return cached
-        text = locations.read_text(catalog.path)
-        stamp = catalog_digest(text) if cache.file is not None else None
+        text, data = read_both(catalog.path)
+        stamp = catalog_digest(data) if cache.file is not None else None
+        del data
     else:
         text, location = reader.read_catalog(catalog)
         cache = EntityCache.for_catalog(location, enabled=use_cache)
