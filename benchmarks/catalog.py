@@ -34,7 +34,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scaffolder.catalog import locations
+from scaffolder.catalog import locations, yamltext
 
 LIFECYCLES = ("production", "experimental", "deprecated")
 ENTITY = """\
@@ -69,7 +69,7 @@ def build(root: Path, entries: int) -> Path:
         folder.mkdir(parents=True)
         info = folder / "catalog-info.yaml"
         info.write_text(ENTITY.format(i=i, lifecycle=LIFECYCLES[i % 3], team=i % 20))
-        parts.append(("---\n" if i else "") + locations._document("file", str(info)))
+        parts.append(("---\n" if i else "") + yamltext.document("file", str(info)))
         if i and i % 20_000 == 0:
             print(f"  built {i:,} entity files", flush=True)
     catalog = root / "catalog.yaml"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scaffolder.catalog import checked, fastscan, locations
+from scaffolder.catalog import checked, fastscan, locations, yamltext
 from scaffolder.errors import CatalogFileError
 
 NEW = "/srv/projects/new/catalog-info.yaml"
@@ -18,7 +18,7 @@ NEW = "/srv/projects/new/catalog-info.yaml"
 
 def layout(n: int) -> str:
     return locations.HEADER + "---\n".join(
-        locations._document("file", f"/srv/p{i}/catalog-info.yaml") for i in range(n)
+        yamltext.document("file", f"/srv/p{i}/catalog-info.yaml") for i in range(n)
     )
 
 
@@ -68,7 +68,7 @@ def test_a_changed_text_is_checked_again_and_takes_the_full_path(tmp_path, cache
     catalog.write_text(layout(40))
     locations.register(catalog, NEW, target_type="file")
     # One byte more: a hand-written document, which only the full path may edit.
-    hand = "---\n" + locations._document("file", NEW).replace("scaffolder-new-", "platform-")
+    hand = "---\n" + yamltext.document("file", NEW).replace("scaffolder-new-", "platform-")
     text = catalog.read_text() + hand.replace(NEW, "/srv/hand/catalog-info.yaml")
     catalog.write_text(text)
     want = locations.edit_register(text, "/srv/z/catalog-info.yaml", target_type="file")
@@ -176,7 +176,7 @@ def test_a_text_over_the_caps_is_not_remembered(cache_dir):
     data = layout(3).encode()
     check = checked.LayoutCheck(data, max_values=3 * fastscan.VALUES_PER_DOC)
     assert check.count(lambda: 3) == 3
-    check.wrote([(0, len(data)), b"---\n" + locations._document("file", NEW).encode()], 4)
+    check.wrote([(0, len(data)), b"---\n" + yamltext.document("file", NEW).encode()], 4)
     check.wrote([(0, 10)], 3)
     assert list(check.cache.texts.values()) == [3, 3]
 

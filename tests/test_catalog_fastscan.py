@@ -16,7 +16,7 @@ import yaml
 
 from scaffolder import datafiles
 from scaffolder.backstage.documents import parse_documents
-from scaffolder.catalog import fastscan, locations
+from scaffolder.catalog import fastscan, locations, yamltext
 from scaffolder.errors import CatalogFileError
 
 TARGETS = [
@@ -80,7 +80,7 @@ SEPARATORS = ["---\n", "--- \n", "---\n---\n", "", "--- # c\n", "--- !!map\n"]
 
 
 def own(target: str, kind: str = "file") -> str:
-    return locations._document(kind, target)
+    return yamltext.document(kind, target)
 
 
 def generate(rng: random.Random) -> str:
@@ -235,7 +235,7 @@ def test_a_register_of_a_large_catalog_in_scaffolder_layout_is_plain_yaml(tmp_pa
 def test_a_catalog_of_100000_targets_is_within_the_caps(tmp_path):
     """100,000 targets in scaffolder's layout are some 22 MB: over the old 16 MiB cap."""
     catalog = tmp_path / "catalog.yaml"
-    doc = locations._document("file", "/srv/projects/svc-00000/catalog-info.yaml")
+    doc = yamltext.document("file", "/srv/projects/svc-00000/catalog-info.yaml")
     catalog.write_text(locations.HEADER + "---\n".join([doc] * 100_000))
     assert catalog.stat().st_size > 16 << 20
     entries = locations.read_entries(catalog)
@@ -268,7 +268,7 @@ def test_the_comment_characters_are_exactly_those_the_fast_reading_leaves_to_it(
 def test_finding_one_document_agrees_with_reading_them_all():
     """`find` (one `str.find`) and `lookup` give the document a full read gives."""
     for text in CASES:
-        body = locations._split(text)[0]
+        body = yamltext.split(text)[0]
         docs = fastscan.scan(body, locations.LIMITS)
         if docs is None:
             continue
@@ -337,7 +337,7 @@ def test_the_catalogs_own_facts_agree_with_the_full_path(seed):
             continue
         _, facts = walk.plan(text, "c.yaml", own=True)
         full = tuple(
-            walk.facts_of(d.data, d.line) for d in parse_documents(locations._split(text)[0])
+            walk.facts_of(d.data, d.line) for d in parse_documents(yamltext.split(text)[0])
         )
         assert facts == full
         checked += any(f.problems for f in full)

@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from scaffolder.catalog import locations, storage
+from scaffolder.catalog import edits, locations, storage, yamltext
 from scaffolder.errors import CatalogFileError
 from tests.test_catalog_fastscan import CASES
 
@@ -71,13 +71,13 @@ def test_the_layout_cases_take_the_spliced_write(tmp_path, monkeypatch):
         locations, "write_atomic", lambda c, p, text: (whole.append(text), real(c, p, text))
     )
     path = tmp_path / "c.yaml"
-    text = locations.HEADER + locations._document("file", LISTED)
+    text = locations.HEADER + yamltext.document("file", LISTED)
     for raw in (text, text.replace("\n", "\r\n"), "\ufeff" + text):
         path.write_bytes(raw.encode())
         assert locations.register(path, NEW, target_type="file")
         assert locations.unregister(path, LISTED)
         eol = "\r\n" if "\r" in raw else "\n"
-        old, new = (locations._document("file", t).replace("\n", eol) for t in (LISTED, NEW))
+        old, new = (yamltext.document("file", t).replace("\n", eol) for t in (LISTED, NEW))
         assert path.read_bytes() == raw.replace(old, new).encode()
     assert whole == []
 
@@ -88,7 +88,7 @@ def test_without_copy_file_range_the_same_file_is_written(tmp_path, monkeypatch)
 
     path = tmp_path / "c.yaml"
     text = "".join(
-        ("---\n" if i else locations.HEADER) + locations._document("file", f"/srv/p{i}/c.yaml")
+        ("---\n" if i else locations.HEADER) + yamltext.document("file", f"/srv/p{i}/c.yaml")
         for i in range(7000)
     )
     path.write_text(text)
@@ -105,14 +105,14 @@ def test_without_copy_file_range_the_same_file_is_written(tmp_path, monkeypatch)
 
 def test_a_cut_that_breaks_the_layout_is_refused(tmp_path, monkeypatch):
     path = tmp_path / "c.yaml"
-    a, b = locations._document("file", LISTED), locations._document("file", NEW)
+    a, b = yamltext.document("file", LISTED), yamltext.document("file", NEW)
     raw = (locations.HEADER + a + "---\n" + b).encode()
     path.write_bytes(raw)
 
     def without_separator(text, start, end):  # leaves two documents run together
         return (locations.Splice(start, end),)
 
-    monkeypatch.setattr(locations, "_span_cuts", without_separator)
+    monkeypatch.setattr(edits, "_span_cuts", without_separator)
     with pytest.raises(CatalogFileError, match="the edit broke it"):
         locations.unregister(path, NEW)
     assert path.read_bytes() == raw
@@ -121,4 +121,4 @@ def test_a_cut_that_breaks_the_layout_is_refused(tmp_path, monkeypatch):
 def test_a_blank_text_is_what_strip_leaves_empty():
     texts = ["", " ", "\n\n", "\r\n", " # c\n", "x", "\ufeff", "\u3000\n", "\x1c\x1d\x1e\x1f\x85"]
     texts += [chr(c) for c in range(0x3100)]
-    assert [locations._blank(t) for t in texts] == [not t.strip() for t in texts]
+    assert [edits._blank(t) for t in texts] == [not t.strip() for t in texts]

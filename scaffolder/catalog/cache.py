@@ -59,6 +59,8 @@ _SOURCES = (
     "catalog/snapshot.py",
     "catalog/sources.py",
     "catalog/locations.py",
+    "catalog/edits.py",
+    "catalog/yamltext.py",
     "catalog/fastscan.py",
     "backstage/documents.py",
     "backstage/entity.py",

@@ -4,7 +4,7 @@
 expression (`fastscan.verify`) before an edit that reads only one document of it: at 100,000
 targets that is some 0.14 s of a 0.4 s command. SHA-256 of the same 22 MB takes about 20 ms,
 so the texts a command checked, and the texts it wrote (checked where they changed, see
-`locations._check_cut`), are remembered here by their digest and their number of documents,
+`edits._check_cut`), are remembered here by their digest and their number of documents,
 and a later edit of the same bytes skips the check.
 
 The key is the file's content itself, so it is never trusted over the file: any other byte is

@@ -2,7 +2,7 @@
 
 At 100,000 targets the catalog file is some 20 MB of one-target Location documents; composing
 it with PyYAML takes seconds, and `register` used to do it three times. Every document
-scaffolder writes is the same eight lines (`locations._LOCATION_TEMPLATE`) with a plain name,
+scaffolder writes is the same eight lines (`yamltext._LOCATION_TEMPLATE`) with a plain name,
 type and target, so a file made only of those documents, `---` separators, comments and blank
 lines is checked here with one regular expression over the whole text (`verify`); its
 documents are then read with `findall`, or the one an edit needs is found with `str.find`.
@@ -30,7 +30,7 @@ from scaffolder import datafiles
 #: few small ranges compiles several times faster than one of a few large ones.
 _SAFE = "^\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff"
 _BLANK = rf"(?:[ ]*(?:#[{_SAFE}]*)?\n)"
-#: One document as `locations._document` writes it. The name is always text for YAML (it
+#: One document as `yamltext.document` writes it. The name is always text for YAML (it
 #: starts with `scaffolder-`); so is the target: plain characters only, with a `/` (no YAML 1.1
 #: implicit type matches text holding one), not ending in `:`.
 _TARGET = r"(?=[A-Za-z0-9_.~+@%=,:-]*/)[A-Za-z0-9_./~][A-Za-z0-9_./~+@%=,:-]*[A-Za-z0-9_./~+@%=,-]"

@@ -1,6 +1,7 @@
 """The catalog file on disk: locked, atomic, and respectful of the file it replaces.
 
-`locations.py` edits the catalog's text; this module reads and writes it:
+`locations.py` edits the catalog's text (with `edits.py` and `yamltext.py`); this module
+reads and writes it:
 
 - a symlinked catalog: the file it points to is read and replaced, the link stays;
 - the file's mode (and owner, where allowed) is kept; a new file gets 0666 minus the umask,
