@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402  # after the sys.path line above
 
 from scaffolder.cli import main as cli_main  # noqa: E402
+from tests.catalog_helpers import location_catalog  # noqa: E402
 from tests.fakegithub import ALERTS, CORE, FakeGitHub  # noqa: E402
 from tests.fakegithub.alert_routes import (  # noqa: E402
     add_alert,
@@ -119,15 +120,7 @@ def _fleet(fake: FakeGitHub, root: Path) -> Path:
         }
         entity.write_text(yaml.safe_dump(doc), encoding="utf-8")
         targets.append(str(entity))
-    catalog = root / "all.yaml"
-    location = {
-        "apiVersion": "backstage.io/v1alpha1",
-        "kind": "Location",
-        "metadata": {"name": "all"},
-        "spec": {"type": "file", "targets": targets},
-    }
-    catalog.write_text(yaml.safe_dump(location), encoding="utf-8")
-    return catalog
+    return location_catalog(root / "all.yaml", targets)
 
 
 def _figures(fake: FakeGitHub, since: int) -> dict[str, int]:

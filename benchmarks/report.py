@@ -36,6 +36,7 @@ from scaffolder.commands import report  # noqa: E402
 from scaffolder.fleet import Selection  # noqa: E402
 from scaffolder.render.registry import baseline_layer, resolve_template  # noqa: E402
 from scaffolder.report import page, rows  # noqa: E402
+from tests.catalog_helpers import location_catalog  # noqa: E402
 
 LIFECYCLES = ("production", "production", "experimental", "deprecated")
 SEVERITIES = rows.SEVERITIES
@@ -88,15 +89,7 @@ def _fleet(root: Path, count: int, *, history: bool = False) -> Path:
         if history:
             _commit(folder, template.version, baseline)
         targets.append(str(folder / "catalog-info.yaml"))
-    catalog = root / "catalog.yaml"
-    location = {
-        "apiVersion": "backstage.io/v1alpha1",
-        "kind": "Location",
-        "metadata": {"name": "all"},
-        "spec": {"type": "file", "targets": targets},
-    }
-    catalog.write_text(yaml.safe_dump(location), encoding="utf-8")
-    return catalog
+    return location_catalog(root / "catalog.yaml", targets)
 
 
 def _live(count: int, alerts: int) -> tuple[dict[str, Any], dict[str, Any]]:

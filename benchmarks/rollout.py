@@ -37,6 +37,7 @@ import yaml  # noqa: E402  # after the sys.path line above
 
 from scaffolder.cli import main as cli_main  # noqa: E402
 from scaffolder.render.registry import TEMPLATES_DIR_ENV  # noqa: E402
+from tests.catalog_helpers import location_catalog  # noqa: E402
 from tests.fakegithub import CATALOG, CORE, FakeGitHub  # noqa: E402
 from tests.test_update import newer_templates  # noqa: E402
 
@@ -75,15 +76,7 @@ def _fleet(fake: FakeGitHub, root: Path, count: int) -> Path:
         }
         entity.write_text(yaml.safe_dump(doc), encoding="utf-8")
         targets.append(str(entity))
-    catalog = root / "all.yaml"
-    location = {
-        "apiVersion": "backstage.io/v1alpha1",
-        "kind": "Location",
-        "metadata": {"name": "all"},
-        "spec": {"type": "file", "targets": targets},
-    }
-    catalog.write_text(yaml.safe_dump(location), encoding="utf-8")
-    return catalog
+    return location_catalog(root / "all.yaml", targets)
 
 
 def _report(
