@@ -59,6 +59,11 @@ def test_table_shows_every_column(run_cli, populated):
         "-",
     ]
     assert summary.startswith("3 of 6 entities in ")
+    # Aligned columns: every value starts where its heading does; no line ends in spaces.
+    starts = [header.index(h) for h in header.split()]
+    for row in rows:
+        assert row == row.rstrip()
+        assert all(i == 0 or (row[i - 2 : i] == "  " and row[i] != " ") for i in starts), row
 
 
 def test_filters_combine(run_cli, populated):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from scaffolder.backstage.rules import EntityRef, parse_entity_ref
 from scaffolder.catalog.facts import Facts
@@ -35,8 +35,10 @@ class Filters:
         return {k: list(v) for k, v in self.__dict__.items() if v}
 
 
-@dataclass(frozen=True)
-class EntityRow:
+class EntityRow(NamedTuple):
+    """One entity as `catalog list` shows it (a named tuple: 100,000 are made in a walk, and a
+    frozen dataclass's `__init__` costs several times a tuple's)."""
+
     ref: str
     name: str
     namespace: str
@@ -52,7 +54,7 @@ class EntityRow:
     target: str
 
     def to_json(self) -> dict[str, str]:
-        return dict(self.__dict__)
+        return self._asdict()
 
 
 @dataclass(frozen=True)
@@ -103,19 +105,20 @@ def _repository(facts: Facts, found: Found) -> str:
 def row_of(found: Found) -> EntityRow:
     facts = found.facts
     name, namespace, kind, type_, description, lifecycle, owner, system = facts.row[:8]
+    # Positional, in the fields' order: this runs once per entity shown.
     return EntityRow(
-        ref=found.ref,
-        name=name,
-        namespace=namespace or "default",
-        kind=kind,
-        type=type_,
-        description=description,
-        lifecycle=lifecycle,
-        owner=owner,
-        system=system,
-        repository=_repository(facts, found),
-        source=found.origin,
-        target=found.target.target,
+        found.ref,
+        name,
+        namespace or "default",
+        kind,
+        type_,
+        description,
+        lifecycle,
+        owner,
+        system,
+        _repository(facts, found),
+        found.origin,
+        found.target.target,
     )
 
 

@@ -204,23 +204,24 @@ def _render_list(listing: Any, out: Output) -> None:
     from scaffolder.catalog.listing import COLUMNS
 
     filters = listing.filters
-    plain = operator.attrgetter(*(c for c in COLUMNS if c != "repository"))
-    rows = [
-        [
-            *(value or "-" for value in plain(r)),
-            _short(r.repository),
+    if listing.rows:
+        # Column by column (`map` does the looping): at 100,000 rows a Python step per cell
+        # is most of the table's cost.
+        columns = [
+            list(map(_short, map(operator.attrgetter(c), listing.rows)))
+            if c == "repository"
+            else [value or "-" for value in map(operator.attrgetter(c), listing.rows)]
+            for c in COLUMNS
         ]
-        for r in listing.rows
-    ]
-    if COLUMNS[-1] != "repository":  # pragma: no cover -- the rows above put it last
-        raise AssertionError("the repository column is the last")
-    if rows:
-        columns = zip(*rows, strict=True)
         widths = [max(len(c), *map(len, col)) for c, col in zip(COLUMNS, columns, strict=True)]
         header = (c.upper().ljust(w) for c, w in zip(COLUMNS, widths, strict=True))
+        padded = [
+            list(map(str.ljust, col, [w] * len(col)))
+            for col, w in zip(columns, widths, strict=True)
+        ]
         # One write of the whole table: 100,000 rows are as many lines.
         lines = ["  ".join(header).rstrip()]
-        lines += ["  ".join(map(str.ljust, r, widths)).rstrip() for r in rows]
+        lines += map(str.rstrip, map("  ".join, zip(*padded, strict=True)))
         out.text("\n".join(lines))
     shown = f"{len(listing.rows)} of {listing.total}" if filters.to_json() else str(listing.total)
     noun = "entity" if listing.total == 1 and not filters.to_json() else "entities"
