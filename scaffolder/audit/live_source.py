@@ -17,7 +17,6 @@ what publish learned of the plan (`code_security`, `review_mode`: `publish/align
 
 from __future__ import annotations
 
-import json
 import re
 import urllib.parse
 from collections.abc import Mapping
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scaffolder.errors import GitHubError, UsageError
-from scaffolder.publish.protection import RULESET_FIELDS, RULESETS_DIR, load_rulesets
+from scaffolder.publish.protection import RULESETS_DIR, load_rulesets, ruleset_body
 from scaffolder.render.layers import BASELINE_ANSWERS_FILE
 
 if TYPE_CHECKING:
@@ -178,7 +177,7 @@ def remote(fetcher: GitHubFetcher, slug: str) -> Declared:
     for rel in (p for p in paths if p.endswith(".json")):
         found = fetcher.get_file(FileAddress(owner, name, rel, None))
         if found is not None:
-            rulesets.append(_ruleset(found.text, f"{slug}:{rel}"))
+            rulesets.append(ruleset_body(found.text, f"{slug}:{rel}"))
     baseline = fetcher.get_file(FileAddress(owner, name, BASELINE_ANSWERS_FILE, None))
     answers = _answers(baseline.text, f"{slug}:{BASELINE_ANSWERS_FILE}") if baseline else {}
     return Declared(
@@ -187,20 +186,3 @@ def remote(fetcher: GitHubFetcher, slug: str) -> Declared:
         answers=answers,
         fix=f"clone {slug} and run `scaffolder publish DIR` on the clone (it re-applies them)",
     )
-
-
-def _ruleset(text: str, where: str) -> dict[str, Any]:
-    """One ruleset file read from GitHub, checked as `load_rulesets` checks one on disk."""
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise UsageError(
-            f"cannot read ruleset {where}: {exc}",
-            hint="fix the JSON (GitHub's ruleset export format)",
-        ) from exc
-    if not isinstance(data, dict) or not data.get("name") or not data.get("enforcement"):
-        raise UsageError(
-            f"{where} is not a ruleset: it needs `name` and `enforcement`",
-            hint="use GitHub's ruleset export format",
-        )
-    return {k: data[k] for k in RULESET_FIELDS if k in data}

@@ -51,19 +51,30 @@ def load_rulesets(
             continue
         try:
             text = planned.get(rel) or path.read_bytes()
-            data = json.loads(text.decode("utf-8"))
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
             raise UsageError(
                 f"cannot read ruleset {path}: {exc}",
                 hint="fix the JSON (GitHub's ruleset export format)",
             ) from exc
-        if not isinstance(data, dict) or not data.get("name") or not data.get("enforcement"):
-            raise UsageError(
-                f"{path} is not a ruleset: it needs `name` and `enforcement`",
-                hint="use GitHub's ruleset export format",
-            )
-        bodies.append({k: data[k] for k in RULESET_FIELDS if k in data})
+        bodies.append(ruleset_body(text, str(path)))
     return bodies
+
+
+def ruleset_body(text: str | bytes, where: str) -> dict[str, Any]:
+    """The request body of one ruleset file (GitHub's export format), read from `where`."""
+    try:
+        data = json.loads(text)
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise UsageError(
+            f"cannot read ruleset {where}: {exc}",
+            hint="fix the JSON (GitHub's ruleset export format)",
+        ) from exc
+    if not isinstance(data, dict) or not data.get("name") or not data.get("enforcement"):
+        raise UsageError(
+            f"{where} is not a ruleset: it needs `name` and `enforcement`",
+            hint="use GitHub's ruleset export format",
+        )
+    return {k: data[k] for k in RULESET_FIELDS if k in data}
 
 
 def _rules(ruleset: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
