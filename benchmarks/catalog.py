@@ -7,7 +7,8 @@ Goals at 100,000 entries, warm (the entity cache filled by an earlier command):
 For each size, builds in a temporary folder N project folders each holding a
 catalog-info.yaml (a Component with one of three lifecycles and one of twenty owners) and a
 catalog file in the layout `scaffolder catalog register` writes (one Location per target).
-Then runs each command in a fresh `python -m scaffolder` process and prints the median, min
+Then runs each command in a fresh `python -m scaffolder` process (no PYTHON* variables, the
+modules compiled first, as in a user's install: `installed.py`) and prints the median, min
 and max wall time of several runs, and the peak memory (max RSS, from `os.wait4`) of each:
 
 - cold: the entity cache emptied just before the run (the first command on a machine);
@@ -33,6 +34,8 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from installed import compile_modules, without_python_variables
 
 from scaffolder.catalog import locations, yamltext
 
@@ -130,7 +133,7 @@ def bench_size(entries: int, runs: int, cold_runs: int) -> dict[str, dict[str, F
         )
         cache = root / "cache"
         env = {
-            **os.environ,
+            **without_python_variables(),
             "SCAFFOLDER_CATALOG": str(catalog),
             "SCAFFOLDER_CACHE_DIR": str(cache),
             "NO_COLOR": "1",
@@ -193,6 +196,9 @@ def main() -> None:
     parser.add_argument("--cold-runs", type=int, default=2, help="cold runs of each")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    print("compiling scaffolder's and site-packages' modules, as a user's install has them")
+    for note in compile_modules(without_python_variables()):
+        print(note)
     table = {n: bench_size(n, args.runs, args.cold_runs) for n in sizes}
 
     print("\n== scaling (median seconds: warm / cold / no-cache) ==")

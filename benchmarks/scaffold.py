@@ -37,7 +37,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -45,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from installed import CompileError, compile_modules
 from peers import cookiecutter_template
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,24 +163,6 @@ def executables() -> dict[str, str]:
             "install the benchmark's peers with pip install -e '.[bench]'"
         )
     return {name: str(path) for name, path in found.items()}
-
-
-def compile_modules(env: dict[str, str]) -> list[str]:
-    """Write the .pyc files a user's install has (this machine may forbid writing them).
-
-    scaffolder's modules must compile; a third-party file that does not (test data, another
-    Python's syntax) is not ours to fix, so that only comes back as a line to print.
-    """
-    notes = []
-    for folder, strict in ((ROOT / "scaffolder", True), (sysconfig.get_paths()["purelib"], False)):
-        argv = [sys.executable, "-m", "compileall", "-q", "-j", "0", str(folder)]
-        proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
-        if proc.returncode == 0:
-            continue
-        if strict:
-            raise BenchError(f"`{' '.join(argv)}` exited {proc.returncode}:\n{proc.stdout}")
-        notes.append(f"note: some files in {folder} do not compile (compileall exit 1)")
-    return notes
 
 
 def reference(runner: Runner, bins: dict[str, str]) -> tuple[Path, dict[str, Any]]:
@@ -377,7 +359,7 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="scaffold-bench-") as tmp:
             return bench(Path(tmp), args.runs)
-    except BenchError as exc:
+    except (BenchError, CompileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

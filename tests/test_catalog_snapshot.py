@@ -146,6 +146,49 @@ def test_the_snapshot_is_what_a_warm_walk_reads(run_cli, varied, cache_dir):
     assert outputs(run_cli, "--no-cache") == expected
 
 
+@pytest.mark.parametrize(
+    "flags",
+    [
+        [],
+        ["--kind", "API"],
+        ["--kind", "component", "--lifecycle", "PRODUCTION"],
+        ["--type", "openapi"],
+        ["--owner", "payments"],
+        ["--owner", "group:default/payments"],
+        ["--owner", "x", "--owner", "user:nobody"],
+        ["--system", "shop"],
+        ["--system", "system:default/SHOP", "--lifecycle", "production"],
+        ["--lifecycle", "experimental", "--owner", "group:payments"],
+        ["--kind", "location"],
+        ["--type", "nothing"],
+    ],
+)
+def test_a_filtered_listing_from_the_snapshot_is_the_listing_without_cache(
+    run_cli, varied, cache_dir, flags
+):
+    """The snapshot decides which rows to make from its columns (`Keep.mask`), before any
+    facts are made: that must be what the filters say of each entity walked."""
+
+    def listing(*more: str) -> dict:
+        result = run_cli(["catalog", "list", "--json", *flags, *more])
+        assert result.code == 0, result.stderr
+        return result.json()["result"]
+
+    expected = listing("--no-cache")
+    assert listing() == expected  # fills the cache
+    assert header(cache_dir)["walk"] is not None
+    assert listing() == expected  # from the snapshot
+
+    def tamper(meta: dict, body: bytes) -> tuple[dict, bytes]:
+        return meta, body.replace(b"\tbilling\t", b"\tbilling-from-the-snapshot\t")
+
+    rewrite_snapshot(cache_dir, tamper)
+    names = [row["name"] for row in listing()["entities"]]
+    assert ("billing-from-the-snapshot" in names) == any(
+        row["name"] == "billing" for row in expected["entities"]
+    )
+
+
 def _same_size_new_mtime(paths: dict[str, Path]) -> None:
     info = paths["billing"]
     info.write_text(info.read_text().replace("production", "deprecated"))

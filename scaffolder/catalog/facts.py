@@ -8,7 +8,7 @@ check resolves. They are a pure function of the document, so the entity cache
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from scaffolder.backstage.documents import entity_problems, kind_of
@@ -73,6 +73,27 @@ class Facts(NamedTuple):
         if self.nested is not None:
             out.append(self.nested[0])
             out += self.nested[1]
+
+
+class Keep:
+    """Which documents a walk keeps, by their facts: `catalog list` keeps the rows it shows,
+    `unregister ENTITY_REF` the documents of one name. At 100,000 entities, holding the
+    others would only cost memory and time.
+
+    `mask` is the same decision for a block of documents given as columns (the snapshot's),
+    so that facts are made for the documents kept only.
+    """
+
+    def __call__(self, facts: Facts) -> bool:
+        raise NotImplementedError
+
+    def mask(
+        self, mapping: Sequence[bool], kinds: Sequence[str], row: Sequence[Sequence[str]]
+    ) -> list[bool]:
+        """For each document: `mapping` (`Facts.is_mapping`), `kinds` (`Facts.kind`), and
+        `row`, one sequence per field of `Facts.row` (`ROW_FIELDS` order), whether it is kept:
+        what `self(facts)` says of the same document."""
+        raise NotImplementedError
 
 
 def _kind_ref(row: tuple[str, ...]) -> tuple[str, str]:

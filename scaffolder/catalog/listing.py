@@ -9,12 +9,13 @@ filter, as they are the same owner in Backstage.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from scaffolder.backstage.rules import EntityRef, parse_entity_ref
-from scaffolder.catalog.facts import Facts
+from scaffolder.catalog.facts import Facts, Keep
 from scaffolder.catalog.sources import Catalog, Reader
 from scaffolder.catalog.walk import Found, Walk, load
 from scaffolder.errors import UsageError
@@ -140,24 +141,65 @@ def _ref_or_none(value: str, default_kind: str) -> EntityRef | None:
 
 
 class _Matcher:
+    """Whether an entity matches every filter given."""
+
     def __init__(self, filters: Filters) -> None:
-        self.kinds = {v.lower() for v in filters.kind}
-        self.types = {v.lower() for v in filters.type}
-        self.lifecycles = {v.lower() for v in filters.lifecycle}
-        self.owners = _refs(filters.owner, "group", "--owner")
-        self.systems = _refs(filters.system, "system", "--system")
+        owners = _refs(filters.owner, "group", "--owner")
+        systems = _refs(filters.system, "system", "--system")
+        #: For each filter given: the index of its field in `Facts.row`, and what the filter
+        #: says of that field's value.
+        self.checks = [
+            (index, match)
+            for index, match in (
+                (2, _among(filters.kind)),
+                (3, _among(filters.type)),
+                (5, _among(filters.lifecycle)),
+                (6, _referring(owners, "group")),
+                (7, _referring(systems, "system")),
+            )
+            if match is not None
+        ]
 
     def __call__(self, facts: Facts) -> bool:
-        _, _, kind, type_, _, lifecycle, owner, system = facts.row[:8]
-        if self.kinds and kind.lower() not in self.kinds:
-            return False
-        if self.types and type_.lower() not in self.types:
-            return False
-        if self.lifecycles and lifecycle.lower() not in self.lifecycles:
-            return False
-        if self.owners and _ref_or_none(owner, "group") not in self.owners:
-            return False
-        return not self.systems or _ref_or_none(system, "system") in self.systems
+        row = facts.row
+        return all(match(row[index]) for index, match in self.checks)
+
+
+def _among(values: Sequence[str]) -> Callable[[str], bool] | None:
+    """What a filter of case-insensitive values says of one value; None: no filter."""
+    lowered = {v.lower() for v in values}
+    return (lambda value: value.lower() in lowered) if lowered else None
+
+
+def _referring(refs: set[EntityRef], default_kind: str) -> Callable[[str], bool] | None:
+    """What a filter of entity references says of one reference; None: no filter."""
+    return (lambda value: _ref_or_none(value, default_kind) in refs) if refs else None
+
+
+class _Shown(Keep):
+    """What the listing shows: matching entities, and documents that are not entities (the
+    listing reports them as unreadable)."""
+
+    def __init__(self, matches: _Matcher) -> None:
+        self.matches = matches
+
+    def __call__(self, facts: Facts) -> bool:
+        return not facts.is_mapping or (facts.kind != "location" and self.matches(facts))
+
+    def mask(
+        self, mapping: Sequence[bool], kinds: Sequence[str], row: Sequence[Sequence[str]]
+    ) -> list[bool]:
+        # Each filter decided once per distinct value of its field (a catalog has a few kinds,
+        # types, lifecycles, owners and systems), then looked up for every document, and the
+        # filters' masks combined: `map` does the looping.
+        entity = {kind: kind != "location" for kind in set(kinds)}
+        shown = list(map(entity.__getitem__, kinds))
+        for index, match in self.matches.checks:
+            column = row[index]
+            decided = {value: match(value) for value in set(column)}
+            shown = list(map(operator.and_, shown, map(decided.__getitem__, column)))
+        # Documents that are not mappings are shown (as unreadable), whatever the filters.
+        return list(map(operator.or_, shown, map(operator.not_, mapping)))
 
 
 def list_walk(walk: Walk, filters: Filters, *, filtered: bool = False) -> Listing:
@@ -200,12 +242,7 @@ def list_catalog(
     use_cache: bool = True,
 ) -> Listing:
     """Read every entity the catalog reaches and keep those matching `filters`."""
-    matches = _Matcher(filters)  # bad filter values are refused before anything is read
-
-    def keep(facts: Facts) -> bool:
-        """What the listing shows: matching entities, and documents that are not entities."""
-        return not facts.is_mapping or (facts.kind != "location" and matches(facts))
-
+    keep = _Shown(_Matcher(filters))  # bad filter values are refused before anything is read
     if reader is not None:
         walked = load(catalog, reader, use_cache=use_cache, keep=keep)
     else:

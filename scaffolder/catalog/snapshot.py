@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from itertools import accumulate, compress
 from typing import Any, TypeVar
 
-from scaffolder.catalog.facts import Facts, decode
+from scaffolder.catalog.facts import Facts, Keep, decode
 
 T = TypeVar("T", bound=tuple[Any, ...])
 F = TypeVar("F", bound=tuple[Any, ...])
@@ -252,17 +252,32 @@ class Snapshot:
             for kind in set(c[9]):
                 lowered.setdefault(kind, kind.lower())
             lines = list(map(int, c[6]))
+            mapping = list(map((0).__lt__, lines))  # negative: not a mapping (its row is empty)
+            kinds = list(map(lowered.__getitem__, c[9]))
+            row = c[7:17]
+            rest = [c[2], c[3], c[4], c[5], c[17], c[18], c[19]]
+            mask = keep.mask(mapping, kinds, row) if isinstance(keep, Keep) else None
+            if mask is not None:  # facts made for the documents kept only
+                if len(mask) != len(lines):
+                    raise ValueError("a mask of another length")
+                lines = list(compress(lines, mask))
+                mapping = list(compress(mapping, mask))
+                kinds = list(compress(kinds, mask))
+                origins = list(compress(origins, mask))
+                row = [list(compress(column, mask)) for column in row]
+                rest = [list(compress(column, mask)) for column in rest]
+            types, given, listed_in, target_lines, problem_ids, ref_ids, nested_ids = rest
             facts = list(
                 map(
                     new_facts,
                     zip(
                         map(abs, lines),
-                        map((0).__lt__, lines),  # negative: not a mapping (its row is empty)
-                        map(lowered.__getitem__, c[9]),
-                        zip(*c[7:17], strict=True),
-                        map(problems.__getitem__, map(int, c[17])),
-                        map(refs.__getitem__, map(int, c[18])),
-                        map(nested.__getitem__, map(int, c[19])),
+                        mapping,
+                        kinds,
+                        zip(*row, strict=True),
+                        map(problems.__getitem__, map(int, problem_ids)),
+                        map(refs.__getitem__, map(int, ref_ids)),
+                        map(nested.__getitem__, map(int, nested_ids)),
                         strict=True,
                     ),
                 )
@@ -270,17 +285,17 @@ class Snapshot:
             if len(facts) != len(origins):
                 raise ValueError("columns of different lengths")
             targets: Iterable[tuple[str, str, str, int]] = zip(
-                c[2],
-                [t or o for t, o in zip(c[3], origins, strict=True)],
-                [listed or catalog for listed in c[4]],
-                map(int, c[5]),
+                types,
+                [t or o for t, o in zip(given, origins, strict=True)],
+                [listed or catalog for listed in listed_in],
+                map(int, target_lines),
                 strict=True,
             )
-            if keep is not None:  # rows made for the documents kept only
-                mask = list(map(keep, facts))
-                facts = list(compress(facts, mask))
-                origins = list(compress(origins, mask))
-                targets = compress(targets, mask)
+            if keep is not None and mask is None:  # rows made for the documents kept only
+                kept_each = list(map(keep, facts))
+                facts = list(compress(facts, kept_each))
+                origins = list(compress(origins, kept_each))
+                targets = compress(targets, kept_each)
             kept += map(new_found, zip(facts, origins, map(new_target, targets), strict=True))
         return kept
 
