@@ -102,6 +102,28 @@ def _kind_ref(row: tuple[str, ...]) -> tuple[str, str]:
     return kind, (f"{kind or '?'}:{namespace or DEFAULT_NAMESPACE}/{name}" if name else "")
 
 
+def refs_of(documents: Sequence[Facts]) -> list[str]:
+    """`Facts.ref` of each document, worked out column by column (`map` does the looping):
+    `validate` needs the reference of all 100,000 entities, `list` of every row it shows."""
+    if not documents:
+        return []
+    names, namespaces, kinds = list(zip(*(facts.row[:3] for facts in documents), strict=True))
+    refs = list(
+        map(
+            "{}:{}/{}".format,
+            [kind.lower() or "?" for kind in kinds],
+            [namespace or DEFAULT_NAMESPACE for namespace in namespaces],
+            names,
+        )
+    )
+    if "" in names or not all(facts.is_mapping for facts in documents):
+        refs = [
+            ref if name and facts.is_mapping else ""
+            for ref, name, facts in zip(refs, names, documents, strict=True)
+        ]
+    return refs
+
+
 def decode(fields: list[str], at: int, memo: dict[Any, Any]) -> tuple[Facts, int]:
     """The document `encode` wrote at `fields[at]` (its values as text), and where the next
     one starts.

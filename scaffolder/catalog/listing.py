@@ -9,13 +9,14 @@ filter, as they are the same owner in Backstage.
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from scaffolder.backstage.rules import EntityRef, parse_entity_ref
-from scaffolder.catalog.facts import Facts, Keep
+from scaffolder.catalog.facts import Facts, Keep, refs_of
 from scaffolder.catalog.sources import Catalog, Reader
 from scaffolder.catalog.walk import Found, Walk, load
 from scaffolder.errors import UsageError
@@ -103,24 +104,24 @@ def _repository(facts: Facts, found: Found) -> str:
     return ""
 
 
-def row_of(found: Found) -> EntityRow:
-    facts = found.facts
-    name, namespace, kind, type_, description, lifecycle, owner, system = facts.row[:8]
-    # Positional, in the fields' order: this runs once per entity shown.
-    return EntityRow(
-        found.ref,
-        name,
-        namespace or "default",
-        kind,
-        type_,
-        description,
-        lifecycle,
-        owner,
-        system,
-        _repository(facts, found),
-        found.origin,
-        found.target.target,
-    )
+def rows_of(found: Sequence[Found]) -> list[EntityRow]:
+    """The rows of these entities, in order: this runs for every entity shown."""
+    new_row = functools.partial(tuple.__new__, EntityRow)  # not a Python call per row
+    return [
+        new_row(
+            (
+                ref,
+                row[0],
+                row[1] or "default",
+                *row[2:8],
+                _repository(f.facts, f),
+                f.origin,
+                f.target.target,
+            )
+        )
+        for f, ref in zip(found, refs_of([f.facts for f in found]), strict=True)
+        for row in (f.facts.row,)
+    ]
 
 
 def _refs(values: Sequence[str], default_kind: str, flag: str) -> set[EntityRef]:
@@ -207,10 +208,10 @@ def list_walk(walk: Walk, filters: Filters, *, filtered: bool = False) -> Listin
     documents that are not entities), so they are not matched again."""
     # Rows are made for the entities shown only: at 100,000 entities, most are filtered out.
     if filtered:
-        rows = [row_of(f) for f in walk.found if f.is_entity]
+        rows = rows_of([f for f in walk.found if f.is_entity])
     else:
         matches = _Matcher(filters)
-        rows = [row_of(f) for f in walk.entities if matches(f.facts)]
+        rows = rows_of([f for f in walk.entities if matches(f.facts)])
     unreadable = [
         UnreadableRow(u.target.target, u.target.type, u.reason, u.target.where)
         for u in walk.unreadable

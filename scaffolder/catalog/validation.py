@@ -15,20 +15,28 @@ Checked, each problem reported with its file, line and entity:
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any
 
 from scaffolder.backstage.documents import UnparsableError, kind_of, parse_documents
-from scaffolder.backstage.rules import EntityRef, parse_entity_ref
+from scaffolder.backstage.rules import parse_entity_ref
 from scaffolder.catalog.cache import EntityCache
-from scaffolder.catalog.facts import facts_of
+from scaffolder.catalog.facts import facts_of, refs_of
 from scaffolder.catalog.snapshot import Recorder
 from scaffolder.catalog.sources import Catalog, LocalCatalog, Reader
 from scaffolder.catalog.storage import read_both
 from scaffolder.catalog.walk import Found, Target, Walk, catalog_digest, from_snapshot, walk
 from scaffolder.errors import CatalogFileError, UsageError
+
+_FACTS = operator.attrgetter("facts")
+_KIND = operator.attrgetter("facts.kind")
+_REFS = operator.attrgetter("refs")
+_PROBLEMS = operator.attrgetter("problems")
+_ORIGIN = operator.attrgetter("origin")
 
 
 @dataclass(frozen=True)
@@ -77,44 +85,45 @@ def _kind_label(kind: str) -> str:
     return KIND_NAMES.get(kind, kind.capitalize())
 
 
-def check_relations(entities: list[Found]) -> tuple[list[Problem], list[str]]:
-    """Unresolved references, and notes on the kinds that could not be checked."""
+def check_relations(entities: list[Found], refs: list[str]) -> tuple[list[Problem], list[str]]:
+    """Unresolved references, and notes on the kinds that could not be checked; `refs`: each
+    entity's reference (`refs_of`)."""
     from scaffolder.backstage.entity import KIND_SPECS
 
-    present = {f.ref.lower() for f in entities if f.ref}
-    kinds = {f.kind for f in entities}
+    present = set(map(str.lower, filter(None, refs)))
+    kinds = set(map(_KIND, entities))
     problems: list[Problem] = []
     unchecked: dict[str, set[str]] = {}
     by_name = {kind: {f.name: f for f in fields} for kind, fields in KIND_SPECS.items()}
-    #: Each reference parsed once (most entities name one of a few owners): the reference and
-    #: its text, lowercased; None when it does not parse.
-    parsed: dict[tuple[str, str | None], tuple[EntityRef, str] | None] = {}
-    for found in entities:
-        for name, value in found.facts.refs:
-            field = by_name[found.kind][name]
-            key = (value, field.default_kind)
-            if key not in parsed:
-                try:
-                    one = parse_entity_ref(value, default_kind=field.default_kind)
-                    parsed[key] = (one, str(one).lower())
-                except ValueError:
-                    parsed[key] = None
-            known = parsed[key]
-            if known is None:
+    #: What the references of one kind of entity say, decided once: most entities name one
+    #: of a few owners and systems, and a walk shares their equal tuples.
+    decided: dict[tuple[str, tuple[tuple[str, str], ...]], list[str]] = {}
+
+    def messages(kind: str, named: tuple[tuple[str, str], ...]) -> list[str]:
+        out = []
+        for name, value in named:
+            field = by_name[kind][name]
+            try:
+                ref = parse_entity_ref(value, default_kind=field.default_kind)
+            except ValueError:
                 continue  # a malformed reference is already an entity problem
-            ref, text = known
             if ref.kind not in kinds:
                 unchecked.setdefault(ref.kind, set()).add(f"spec.{field.name}")
-            elif text not in present:
-                problems.append(
-                    Problem(
-                        found.origin,
-                        found.line,
-                        found.ref,
-                        f"spec.{field.name} {value!r} does not resolve: no "
-                        f"{_kind_label(ref.kind)} {ref.namespace}/{ref.name} in the catalog",
-                    )
+            elif str(ref).lower() not in present:
+                out.append(
+                    f"spec.{field.name} {value!r} does not resolve: no "
+                    f"{_kind_label(ref.kind)} {ref.namespace}/{ref.name} in the catalog"
                 )
+        return out
+
+    # Column by column: the kind and references of each entity, each distinct pair decided
+    # once, and problems made for the entities whose pair has something to say.
+    keys = list(zip(map(_KIND, entities), map(_REFS, map(_FACTS, entities)), strict=True))
+    decided = {key: messages(*key) for key in set(keys) if key[1]}
+    said = [decided.get(key, ()) for key in keys]
+    for index in compress(range(len(said)), said):
+        found = entities[index]
+        problems += [Problem(found.origin, found.line, refs[index], m) for m in said[index]]
     notes = [
         f"{', '.join(sorted(fields))} references to {_kind_label(kind)} entities were not "
         f"checked: the catalog holds no {_kind_label(kind)}"
@@ -142,9 +151,10 @@ def _as_entity_file(text: str, location: str) -> Validation | None:
         return None
     target = Target("file", location, location, 0)
     found = [Found(facts_of(d.data, d.line), location, target) for d in documents]
-    problems = [Problem(location, f.line, f.ref, p) for f in found for p in f.facts.problems]
-    problems += _duplicates(found)
-    relation_problems, notes = check_relations(found)
+    refs = refs_of([f.facts for f in found])
+    problems = _entity_problems(found, refs)
+    problems += _duplicates(found, refs)
+    relation_problems, notes = _relations(found, refs)
     return Validation(
         catalog=location,
         problems=tuple(problems + relation_problems),
@@ -154,11 +164,14 @@ def _as_entity_file(text: str, location: str) -> Validation | None:
     )
 
 
-def _duplicates(found: list[Found]) -> list[Problem]:
+def _duplicates(found: Sequence[Found], refs: list[str]) -> list[Problem]:
+    lowered = [ref.lower() for ref in refs]
+    named = [key for key in lowered if key]
+    if len(set(named)) == len(named):
+        return []  # the usual case: no two alike, nothing to report
     first: dict[str, Found] = {}
     problems = []
-    for item in found:
-        key = item.ref.lower()
+    for item, ref, key in zip(found, refs, lowered, strict=True):
         if not key:
             continue
         if key in first:
@@ -167,13 +180,30 @@ def _duplicates(found: list[Found]) -> list[Problem]:
                 Problem(
                     item.origin,
                     item.line,
-                    item.ref,
+                    ref,
                     f"defined twice; Backstage keeps only one (also at {seen.origin}:{seen.line})",
                 )
             )
         else:
             first[key] = item
     return problems
+
+
+def _entity_problems(found: Sequence[Found], refs: list[str]) -> list[Problem]:
+    """What each document's own facts say is wrong with it (`entity_problems`)."""
+    said = list(map(_PROBLEMS, map(_FACTS, found)))
+    return [
+        Problem(found[i].origin, found[i].line, refs[i], p)
+        for i in compress(range(len(said)), said)
+        for p in said[i]
+    ]
+
+
+def _relations(found: Sequence[Found], refs: list[str]) -> tuple[list[Problem], list[str]]:
+    """`check_relations` of the documents that are mappings with a kind (a document that is
+    not a mapping has none)."""
+    kinds = list(map(_KIND, found))
+    return check_relations(list(compress(found, kinds)), list(compress(refs, kinds)))
 
 
 def validate_text(
@@ -218,21 +248,20 @@ def _validation(result: Walk, location: str) -> Validation:
         problems.append(
             Problem(dup.listed_in, dup.line, "", f"target {dup.target} is listed more than once")
         )
-    for found in result.found:
-        problems += [Problem(found.origin, found.line, found.ref, p) for p in found.facts.problems]
-    problems += _duplicates(list(result.found))
-    mappings = [f for f in result.found if f.facts.is_mapping and f.kind]
-    relation_problems, notes = check_relations(mappings)
+    refs = refs_of([f.facts for f in result.found])  # each worked out once, column by column
+    problems += _entity_problems(result.found, refs)
+    problems += _duplicates(result.found, refs)
+    relation_problems, notes = _relations(result.found, refs)
     problems += relation_problems
-    targets = len({f.origin for f in result.found}) + len(result.unreadable)
-    order = {location: 0}
-    for found in result.found:
-        order.setdefault(found.origin, len(order))
-    problems.sort(key=lambda p: (order.get(p.file, len(order)), p.line or 0))
+    origins = dict.fromkeys(map(_ORIGIN, result.found))  # in walk order
+    targets = len(origins) + len(result.unreadable)
+    if problems:
+        order = {location: 0} | {origin: i for i, origin in enumerate(origins, 1)}
+        problems.sort(key=lambda p: (order.get(p.file, len(order)), p.line or 0))
     return Validation(
         catalog=location,
         problems=tuple(problems),
-        entities=len(result.entities),
+        entities=result.entity_count,
         targets=targets,
         notes=tuple(notes),
     )
