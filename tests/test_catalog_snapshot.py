@@ -252,13 +252,33 @@ def _modified_just_now(paths: dict[str, Path]) -> None:
         _modified_just_now,
     ],
 )
-def test_nothing_changed_is_served_from_the_snapshot(run_cli, varied, cache_dir, change):
+@pytest.mark.parametrize("helpers", [False, True], ids=["here", "helpers"])
+def test_nothing_changed_is_served_from_the_snapshot(
+    run_cli, varied, cache_dir, change, helpers, monkeypatch
+):
+    """Also with every file's stamp checked by helper processes (`stamps.py`), as a catalog of
+    tens of thousands of files is on a machine of several cores."""
+    if helpers:
+        from scaffolder.catalog import stamps
+
+        monkeypatch.setattr(stamps, "PARALLEL_FROM", 2)
+        monkeypatch.setattr(stamps, "_cores", lambda: 3)
+        started = []
+        real_start = stamps._start
+
+        def counted(share: list[str]):
+            started.append(len(share))
+            return real_start(share)
+
+        monkeypatch.setattr(stamps, "_start", counted)
     outputs(run_cli)
     assert header(cache_dir)["walk"] is not None
     change(varied)
     expected = outputs(run_cli, "--no-cache")
     assert outputs(run_cli) == expected
     assert outputs(run_cli) == expected
+    if helpers:
+        assert started  # the stamps were shared out
 
 
 def _flipped_byte(meta: dict, body: bytes) -> tuple[dict, bytes]:
@@ -331,7 +351,7 @@ def test_stamps_out_of_place_are_not_served(run_cli, varied, cache_dir, damage):
 
 
 def test_a_stamp_is_every_field_of_the_stat(tmp_path):
-    from scaffolder.catalog.snapshot import stamp_text
+    from scaffolder.catalog.stamps import stamp_text
 
     file = tmp_path / "f"
     file.write_text("x")

@@ -107,7 +107,15 @@ def refs_of(documents: Sequence[Facts]) -> list[str]:
     `validate` needs the reference of all 100,000 entities, `list` of every row it shows."""
     if not documents:
         return []
-    names, namespaces, kinds = list(zip(*(facts.row[:3] for facts in documents), strict=True))
+    names, namespaces, kinds = zip(*(facts.row[:3] for facts in documents), strict=True)
+    return ref_column(names, namespaces, kinds, [facts.is_mapping for facts in documents])
+
+
+def ref_column(
+    names: Sequence[str], namespaces: Sequence[str], kinds: Sequence[str], mapping: Sequence[bool]
+) -> list[str]:
+    """`Facts.ref` of each document given as columns: the name, namespace and kind of its row
+    (as written), and whether it is a mapping."""
     refs = list(
         map(
             "{}:{}/{}".format,
@@ -116,10 +124,10 @@ def refs_of(documents: Sequence[Facts]) -> list[str]:
             names,
         )
     )
-    if "" in names or not all(facts.is_mapping for facts in documents):
+    if "" in names or not all(mapping):
         refs = [
-            ref if name and facts.is_mapping else ""
-            for ref, name, facts in zip(refs, names, documents, strict=True)
+            ref if name and is_mapping else ""
+            for ref, name, is_mapping in zip(refs, names, mapping, strict=True)
         ]
     return refs
 

@@ -9,7 +9,7 @@ comments kept); a catalog on GitHub gets a pull request (`remote.py`).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -18,7 +18,7 @@ from scaffolder.backstage.documents import UnparsableError, entity_problems, par
 from scaffolder.backstage.rules import parse_entity_ref
 from scaffolder.catalog import locations
 from scaffolder.catalog.cache import Unparsed
-from scaffolder.catalog.facts import Facts
+from scaffolder.catalog.facts import Facts, Keep, ref_column
 from scaffolder.catalog.sources import (
     Catalog,
     Reader,
@@ -174,6 +174,22 @@ def register(
     )
 
 
+class _Named(Keep):
+    """The documents whose reference is `key` (lowercased)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __call__(self, facts: Facts) -> bool:
+        return facts.is_mapping and facts.ref.lower() == self.key
+
+    def mask(
+        self, mapping: Sequence[bool], kinds: Sequence[str], row: Sequence[Sequence[str]]
+    ) -> list[bool]:
+        key = self.key
+        return [ref.lower() == key for ref in ref_column(row[0], row[1], row[2], mapping)]
+
+
 def _refs_in(target: str, reader: Reader) -> tuple[str, ...]:
     """The entities a target holds, for the report; none when it cannot be read any more."""
     if not is_url(target) and not Path(target).is_absolute():
@@ -221,13 +237,8 @@ def _find_target(
     except ValueError:
         ref = None
     if ref is not None:
-        key = str(ref).lower()
-
-        def named(facts: Facts) -> bool:
-            return facts.is_mapping and facts.ref.lower() == key
-
         # Only the documents of that name are kept: at 100,000 entities, not a row per other.
-        walked = load(catalog, reader, use_cache=use_cache, keep=named)
+        walked = load(catalog, reader, use_cache=use_cache, keep=_Named(str(ref).lower()))
         # The catalog's own targets that reach it (not a Location's inside another file).
         holders = {f.target.target: f for f in walked.found if f.target.listed_in == walked.catalog}
         if len(holders) > 1:

@@ -24,15 +24,15 @@ nested targets, which repeat, are numbers into tables kept in the header.
 from __future__ import annotations
 
 import functools
-import operator
 import os
 import re
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from itertools import accumulate, compress
 from typing import Any, TypeVar
 
 from scaffolder.catalog.facts import Facts, Keep, decode
+from scaffolder.catalog.stamps import unchanged
 
 T = TypeVar("T", bound=tuple[Any, ...])
 F = TypeVar("F", bound=tuple[Any, ...])
@@ -49,17 +49,6 @@ def escape(value: str) -> str:
     if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
         return "".join(_ESCAPES.get(c, c) for c in value)
     return value
-
-
-_STAMP = "%x:%x:%x:%x:%x"
-_STAMP_FIELDS = operator.attrgetter("st_size", "st_mtime_ns", "st_ctime_ns", "st_ino", "st_dev")
-
-
-def stamp_text(info: os.stat_result) -> str:
-    """A file's stamp as the snapshot holds it: size, mtime, ctime (ns), inode, device, in
-    hexadecimal (a warm walk formats 100,000 of them: `%x` of a 19-digit number takes a
-    fraction of what `%d` does)."""
-    return _STAMP % _STAMP_FIELDS(info)
 
 
 def _pick(before: str, at: str) -> str:
@@ -200,26 +189,26 @@ class Snapshot:
         except (OSError, ValueError, LookupError, TypeError):
             return None  # a file changed, is gone, or the snapshot is damaged
 
-    def _blocks(self) -> Iterator[tuple[int, list[list[str]]]]:
+    def _raw_columns(self) -> list[bytes]:
+        """The body as one line per column (`COLUMNS` per block), not yet decoded."""
         lines = self.body.split(b"\n")
         self.body = b""  # used once: not held beside its lines
         if lines.pop() != b"":
             raise ValueError("not whole lines")
-        blocks = self.meta["blocks"]
-        if len(lines) != COLUMNS * len(blocks):
+        if len(lines) != COLUMNS * len(self.meta["blocks"]):
             raise ValueError("not its blocks")
-        for n, size in enumerate(blocks):
-            columns = []
-            for raw in lines[n * COLUMNS : (n + 1) * COLUMNS]:
-                line = raw.decode("utf-8", "surrogatepass")
-                cells = line.split("\t")
-                if cells[0] != "" or len(cells) != size + 1:
-                    raise ValueError("not a column")
-                del cells[0]
-                if "\\" in line:
-                    cells = [unescape(c) for c in cells]
-                columns.append(cells)
-            yield size, columns
+        return lines
+
+    @staticmethod
+    def _column(raw: bytes, size: int) -> list[str]:
+        line = raw.decode("utf-8", "surrogatepass")
+        cells = line.split("\t")
+        if cells[0] != "" or len(cells) != size + 1:
+            raise ValueError("not a column")
+        del cells[0]
+        if "\\" in line:
+            cells = [unescape(c) for c in cells]
+        return cells
 
     def _rows(
         self, target: type[T], found: type[F], keep: Callable[[Facts], bool] | None
@@ -233,21 +222,31 @@ class Snapshot:
         refs = [tuple((f, v) for f, v in r) for r in meta["refs"]]
         nested = [None if n is None else (n[0], tuple(n[1])) for n in meta["nested"]]
         catalog = self.catalog
+        columns = self._raw_columns()
+        blocks: list[int] = meta["blocks"]
+        # Every file as it was, before anything else: each is `stat`-ed (its first document
+        # carries its stamp), all of them at once (`stamps.unchanged` shares a batch out).
+        origins_of: list[list[str]] = []
+        checked: list[str] = []
+        stored: list[str] = []
+        for n, size in enumerate(blocks):
+            origins = _origins(self._column(columns[n * COLUMNS], size))
+            stamped = self._column(columns[n * COLUMNS + 1], size)
+            origins_of.append(origins)
+            checked += compress(origins, stamped)
+            stored += filter(None, stamped)
+        if "" in checked:
+            raise ValueError("a stamp without its file")
+        if not unchanged(checked, stored):
+            raise ValueError("changed")
+        del checked, stored
         kept: list[Any] = []
         lowered: dict[str, str] = {}
-        stat = os.stat
-        for _size, c in self._blocks():
-            # Every file as it was: each is `stat`-ed (its first document carries its stamp).
-            origins = _origins(c[0])
-            if len(origins) != len(c[1]):
-                raise ValueError("columns of different lengths")
-            checked = list(compress(origins, c[1]))
-            if "" in checked:
-                raise ValueError("a stamp without its file")
-            # `map` does the looping, `stat` and the formatting (`stamp_text`) in C.
-            now = list(map(_STAMP.__mod__, map(_STAMP_FIELDS, map(stat, checked))))
-            if now != list(filter(None, c[1])):
-                raise ValueError("changed")
+        for n, size in enumerate(blocks):
+            # The origin and stamp columns were read above.
+            rest_raw = columns[n * COLUMNS + 2 : (n + 1) * COLUMNS]
+            c: list[list[str]] = [[], [], *(self._column(raw, size) for raw in rest_raw)]
+            origins, origins_of[n] = origins_of[n], []
             # Then the rows, column by column (`map` and `zip` do the looping).
             for kind in set(c[9]):
                 lowered.setdefault(kind, kind.lower())

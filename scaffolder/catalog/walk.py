@@ -27,7 +27,7 @@ from scaffolder.backstage.rules import is_valid_object_name
 from scaffolder.catalog import fastscan, locations
 from scaffolder.catalog.cache import RACY_NS, EntityCache, Parsed, Unparsed, stamp_of
 from scaffolder.catalog.facts import Facts, facts_of
-from scaffolder.catalog.snapshot import Recorder, stamp_text
+from scaffolder.catalog.snapshot import Recorder
 from scaffolder.catalog.sources import (
     Catalog,
     LocalCatalog,
@@ -36,6 +36,7 @@ from scaffolder.catalog.sources import (
     is_url,
     resolve,
 )
+from scaffolder.catalog.stamps import stamp_text
 from scaffolder.catalog.storage import read_both, read_data
 from scaffolder.errors import CatalogFileError
 
