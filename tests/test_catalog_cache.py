@@ -271,6 +271,21 @@ def test_the_cache_is_what_a_warm_list_reads(run_cli, services, cache_dir):
     assert lifecycles(run_cli, "--no-cache") == EXPECTED
 
 
+def test_one_cache_file_serves_a_catalog_however_its_path_is_written(
+    run_cli, services, cache_dir, catalog_file, monkeypatch
+):
+    """`--catalog catalog.yaml` from its folder is the same catalog as its absolute path: one
+    cache file, whose per-file lines serve both (its snapshot matches one spelling only)."""
+    monkeypatch.chdir(catalog_file.parent)
+    assert lifecycles(run_cli, "--catalog", catalog_file.name) == EXPECTED
+    file, data = _valid_cache(cache_dir)
+    write_cache(file, _tampered(data))  # without the snapshot's lines: the files' lines only
+    assert set(lifecycles(run_cli, "--catalog", str(catalog_file)).values()) == {"tampered"}
+    assert set(lifecycles(run_cli, "--catalog", f"./{catalog_file.name}").values()) == {"tampered"}
+    assert cache_files(cache_dir) == [file]
+    assert lifecycles(run_cli, "--no-cache", "--catalog", catalog_file.name) == EXPECTED
+
+
 def test_an_unusable_cache_folder_still_lists(run_cli, services, tmp_path, monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

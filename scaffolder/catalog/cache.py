@@ -44,6 +44,7 @@ from scaffolder import config
 from scaffolder.catalog.facts import Facts, decode
 from scaffolder.catalog.snapshot import Snapshot, unescape
 from scaffolder.catalog.snapshot import escape as _escape
+from scaffolder.catalog.sources import is_url
 
 _FORMAT = "scaffolder-entity-cache/3"
 #: A cache file larger than this is not read (100,000 entities take about 27 MB).
@@ -172,7 +173,13 @@ class EntityCache:
         root = config.cache_dir()  # None with $SCAFFOLDER_NO_CACHE
         if not enabled or root is None:
             return cls(None)
-        name = hashlib.sha256(catalog_location.encode()).hexdigest()[:24]
+        # One file per catalog however its path is written (`catalog.yaml` from its folder
+        # is its absolute path): the per-file lines serve both; the snapshot matches only
+        # the spelling it was walked with (targets may be relative to it).
+        key = catalog_location
+        if not is_url(key):
+            key = os.path.abspath(key)  # noqa: PTH100 -- a string, as the walk uses
+        name = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:24]
         cache = cls(root / "catalog-entities" / f"{name}.json")
         try:
             cache._version = _version()
