@@ -154,7 +154,7 @@ class Facts:
         try:
             headers, data = _get(client, "/user", what)
         except GitHubError as exc:
-            if exc.status == 403 and INTEGRATION in exc.message.lower():
+            if is_installation_refusal(exc):
                 self._user_error = exc
                 return TokenFacts(kind="app", scopes=None, login=None)
             raise
@@ -264,6 +264,12 @@ class Facts:
             "emails": self._emails.to_json() if self._emails else None,
             "memberships": [m.to_json() for m in self._memberships.values()],
         }
+
+
+def is_installation_refusal(exc: GitHubError) -> bool:
+    """GitHub's answer to `GET /user` with a GitHub App installation token: it belongs to no
+    user."""
+    return exc.status == 403 and INTEGRATION in exc.message.lower()
 
 
 def _get(client: GitHubClient, path: str, what: str) -> tuple[dict[str, Any], Any]:

@@ -72,9 +72,13 @@ def _set_repo(p: PublishRun, data: Any) -> None:
 
 def _check_ours(p: PublishRun, data: dict[str, Any]) -> None:
     full = p.full_name
-    login = p.identity.login if p.identity else "?"
-    if not (data.get("permissions") or {}).get("admin"):
-        raise RepositoryConflictError(full_name=full, reason=f"{login} cannot administer it")
+    permissions = data.get("permissions")
+    # An app installation's token may be answered without the caller's `permissions`: then
+    # GitHub itself refuses, at the first write, what the app's permissions do not cover.
+    known = permissions is not None or p.identity is not None
+    if known and not (permissions or {}).get("admin"):
+        who = p.identity.login if p.identity else "the GitHub App installation"
+        raise RepositoryConflictError(full_name=full, reason=f"{who} cannot administer it")
     branches = p.get(f"/repos/{full}/branches") or []
     p.branches = {}
     for branch in branches:
