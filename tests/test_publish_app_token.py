@@ -134,3 +134,29 @@ def test_the_access_policy_decides_whether_an_app_token_may_publish(
         assert result.code == 6, result.stdout + result.stderr
         assert result.json()["error"]["rule"] == "identity.token"
         assert fake.writes() == []
+
+
+def test_new_publish_with_an_installation_token(
+    run_cli: Run, fake: FakeGitHub, tmp_path: Path
+) -> None:
+    """A CI job scaffolding and publishing in one command."""
+    dst = tmp_path / "orders-api"
+    result = run_cli(
+        [
+            "new",
+            "python-service",
+            "--output",
+            dst,
+            *STANDARD_ANSWERS,
+            "--set",
+            "name=orders-api",
+            "--no-input",
+            "--no-register",
+            "--publish",
+            "--github-owner",
+            "acme",
+            "--json",
+        ]
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    assert ("acme", "orders-api") in fake.state.repos
