@@ -432,3 +432,31 @@ def test_the_guide_names_every_check() -> None:
     documented = re.findall(r"^\| `([a-z-]+)` \|", guide, flags=re.M)
     assert documented == [NAMES[0], "branch-protection", *NAMES[1:]]
     assert tuple(CHECKS) == NAMES
+
+
+def test_an_organisations_own_rulesets_are_not_taken_for_the_repositorys(
+    fake_github: FakeGitHub, new_service: Callable[..., Path], run_cli: Callable[..., CliResult]
+) -> None:
+    """GitHub lists an organisation's rulesets with each of its repositories', 30 to a page:
+    with 35 of the organisation's own, the repository's must still be found, by publish run
+    again (reads only) and by the audit, and never created twice."""
+    state = fake_github.state
+    state.accounts["acme"].rulesets += [
+        {
+            "id": state.next_id(),
+            "name": f"org-rule-{i}",
+            "target": "branch",
+            "enforcement": "active",
+        }
+        for i in range(35)
+    ]
+    project = new_service()
+    publish(run_cli, project, "--github-owner", "acme", "--public")
+    declared = len(repo_of(fake_github).rulesets)
+    assert declared >= 1
+    before = len(fake_github.writes())
+    publish(run_cli, project, "--github-owner", "acme", "--public")
+    assert fake_github.writes()[before:] == []
+    assert len(repo_of(fake_github).rulesets) == declared
+    result = run_cli(["audit", "--live", project, "--json"])
+    assert statuses(result)["rulesets"] == "passed", checks_of(result)["rulesets"]

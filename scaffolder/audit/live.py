@@ -283,7 +283,7 @@ def _rulesets(get: Get, declared: Declared, repo: Mapping[str, Any]) -> LiveChec
             f"add the baseline's {protection.RULESETS_DIR}/default-branch.json, then: {fix}",
         )
     try:
-        existing = get(f"/repos/{slug}/rulesets")
+        existing = get(protection.rulesets_path(slug))
     except GitHubError as exc:
         if not protection.rulesets_unavailable(exc):
             raise

@@ -173,6 +173,14 @@ def same_ruleset(wanted: Mapping[str, Any], current: Mapping[str, Any]) -> bool:
     )
 
 
+def rulesets_path(full_name: str) -> str:
+    """The list of a repository's own rulesets, as one page. GitHub lists the organisation's
+    rulesets with them unless asked not to (`includes_parents=false`), 30 to a page by
+    default: an organisation with many would push the repository's own off the first page,
+    and publish would create them again. No repository has 100 of its own."""
+    return f"/repos/{full_name}/rulesets?includes_parents=false&per_page=100"
+
+
 def rulesets_unavailable(exc: GitHubError) -> bool:
     """The rulesets API is missing (older GHES: 404) or not on this plan (403, "Upgrade")."""
     return exc.status == 404 or (isinstance(exc, GitHubPermissionError) and exc.plan_limited)

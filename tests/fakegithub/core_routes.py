@@ -7,6 +7,7 @@ branch protection on a private Free-plan repository answer 403 with `UPGRADE`).
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 from tests.fakegithub.routing import R, Reply, Req, Route, RouteGroup, repo_of
@@ -126,8 +127,29 @@ def _ruleset_json(repo: Repo, ruleset: dict[str, Any], *, full: bool) -> dict[st
 
 
 def list_rulesets(state: State, req: Req) -> Reply:
+    """The repository's rulesets after its organisation's (`includes_parents`, true unless
+    "false"), a page at a time (`per_page`, 30 unless given, at most 100; `page`), with
+    GitHub's `Link` header to the next page."""
     repo = _ruleset_repo(state, req)
-    return Reply(200, [_ruleset_json(repo, r, full=False) for r in repo.rulesets])
+    found = [_ruleset_json(repo, r, full=False) for r in repo.rulesets]
+    if req.query.get("includes_parents", "true") != "false":
+        org = repo.owner
+        parents = [
+            {k: r[k] for k in ("id", "name", "target", "enforcement")}
+            | {"source_type": "Organization", "source": org.login}
+            for r in org.rulesets
+        ]
+        found = parents + found
+    per_page = min(int(req.query.get("per_page", "30")), 100)
+    page = int(req.query.get("page", "1"))
+    items = found[(page - 1) * per_page : page * per_page]
+    headers = {}
+    if page * per_page < len(found):
+        path = f"/repos/{repo.full_name}/rulesets"
+        query = {**req.query, "page": str(page + 1), "per_page": str(per_page)}
+        next_url = f"{state.api_url}{path}?{urllib.parse.urlencode(query)}"
+        headers["Link"] = f'<{next_url}>; rel="next"'
+    return Reply(200, items, headers)
 
 
 def create_ruleset(state: State, req: Req) -> Reply:

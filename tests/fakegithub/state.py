@@ -53,6 +53,9 @@ class Account:
     #: Who may read the organisation's alert lists (its owners and security managers); None:
     #: every member (the fake's members are owners). Used by `alert_routes.py`.
     alert_readers: set[str] | None = None
+    #: An organisation's own rulesets: GitHub lists them with each of its repositories'
+    #: (unless asked `includes_parents=false`).
+    rulesets: list[dict[str, Any]] = field(default_factory=list)
     id: int = field(kw_only=True)
 
     @property

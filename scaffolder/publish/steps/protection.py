@@ -23,7 +23,7 @@ def run(p: PublishRun, undo: Undo) -> StepReport:
     try:
         # A repository this run created has no rulesets: its first POST finds out whether
         # GitHub offers them at all (a 403/404 answer, as the list would have given).
-        existing = [] if p.repo is None or p.created else p.get(f"/repos/{full}/rulesets")
+        existing = [] if p.repo is None or p.created else p.get(protection.rulesets_path(full))
         for body in p.rulesets:
             names.append(body["name"])
             _apply_ruleset(p, full, body, existing)
@@ -57,7 +57,7 @@ def _apply_ruleset(p: PublishRun, full: str, body: dict[str, Any], existing: lis
         except GitHubError as exc:
             if exc.status != 422:  # 422: a create that timed out but landed
                 raise
-            existing = p.get(f"/repos/{full}/rulesets")
+            existing = p.get(protection.rulesets_path(full))
             match = next((r for r in existing if r.get("name") == name), None)
             if match is None:
                 raise

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from scaffolder.errors import GitHubError
-from scaffolder.publish import push, security
+from scaffolder.publish import protection, push, security
 from scaffolder.publish.run import PublishRun
 from scaffolder.runner import Step, StepReport, Undo
 
@@ -24,7 +24,7 @@ def run(p: PublishRun, undo: Undo) -> StepReport:
     p.applied = {key: p.facts[key] for key in security.APPLIED_KEYS}
     if p.protection == "ruleset":
         if any(body["name"] not in p.ruleset_state for body in p.rulesets):
-            for found in p.get(f"/repos/{full}/rulesets"):
+            for found in p.get(protection.rulesets_path(full)):
                 p.ruleset_state[found["name"]] = found["enforcement"]
         p.applied["rulesets"] = [
             {"name": body["name"], "enforcement": p.ruleset_state[body["name"]]}
