@@ -9,6 +9,7 @@ files are in today's format (no `_commit`, no standard answers in the baseline's
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -418,3 +419,51 @@ def test_answers_publish_recorded_later_merge_without_a_conflict(
     assert baseline["_scaffolder_baseline_version"] == NEXT_VERSION
     assert not (project / ".github/workflows/codeql.yml").exists()
     assert NEW_PIN in (project / CI).read_text()
+
+
+SHIM = """\
+#!/bin/sh
+# git, except that the update's merge gets a Ctrl-C: before git runs, or once it has merged.
+if [ "$1" = merge ] && [ "$2" = --no-ff ]; then
+    if [ "$WHEN" = after ]; then "$REAL_GIT" "$@"; fi
+    kill -INT "$PPID"
+    sleep 5
+    exit 130
+fi
+exec "$REAL_GIT" "$@"
+"""
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_ctrl_c_during_the_merge_leaves_the_project_as_it_was(
+    run_cli, run_subprocess, tmp_path: Path, next_release: Path, when: str
+) -> None:
+    """A real SIGINT to `scaffolder update` while git merges (a `git` first on PATH sends it):
+    the merge is aborted, the branch the user was on checked out again, the update branch
+    deleted. "after": git has already merged, with a conflict, when the signal comes."""
+    project = make_project(run_cli, tmp_path / "svc")
+    ci = project / CI
+    ci.write_text(ci.read_text().replace(OLD_PIN, OLD_PIN + " (our own pin)"))
+    commit_all(project, "ci: our own pin")
+    before = snapshot(project)[:3]
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "git").write_text(SHIM)
+    (shim / "git").chmod(0o755)
+    real_git = shutil.which("git")
+    assert real_git is not None
+    env = {
+        "PATH": f"{shim}:{os.environ['PATH']}",
+        "REAL_GIT": real_git,
+        "WHEN": when,
+        TEMPLATES_DIR_ENV: str(next_release),
+    }
+    result = run_subprocess(["update", project, "--json"], env=env)
+    assert result.code == 130, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    error = result.json()["error"]
+    assert error["code"] == "interrupted"
+    assert "nothing was written" in error["message"]
+    assert snapshot(project)[:3] == before  # refs, status, HEAD: as they were
+    assert git(project, "symbolic-ref", "--short", "HEAD").strip() == "main"
+    assert not (project / ".git" / "MERGE_HEAD").exists()

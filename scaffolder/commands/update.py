@@ -35,7 +35,7 @@ import yaml
 
 from scaffolder import project as project_mod
 from scaffolder.answers import STANDARD_QUESTIONS
-from scaffolder.errors import ExitCode, UpdateRefusedError, UsageError
+from scaffolder.errors import ExitCode, Interrupted, UpdateRefusedError, UsageError
 from scaffolder.progress import SILENT, Progress
 from scaffolder.project import Project
 from scaffolder.render import layers
@@ -339,6 +339,19 @@ def _messages(template: str, version: str, baseline: str | None) -> tuple[str, s
 
 # -- the command -------------------------------------------------------------------------------
 def run(options: UpdateOptions, progress: Progress = SILENT) -> UpdateResult:
+    """Update one project. Interrupted (Ctrl-C) before its update branch is made, or while
+    it merges (the merge undoes itself: `pristine.merge_on_branch`), the project is left as
+    it was: its branches, index and files."""
+    made: list[str] = []  # the update branch, once made and merged into
+    try:
+        return _run(options, progress, made)
+    except KeyboardInterrupt:
+        if made:
+            raise  # later than that: the branch stays, as `git status` shows
+        raise Interrupted(undone=True) from None
+
+
+def _run(options: UpdateOptions, progress: Progress, made: list[str]) -> UpdateResult:
     root = options.project.expanduser().absolute()
     project = Project.load(root)
     base_branch, head = _refuse_unless_ready(root)
@@ -405,6 +418,7 @@ def run(options: UpdateOptions, progress: Progress = SILENT) -> UpdateResult:
             conflicts = pristine.merge_on_branch(
                 root, branch, commit, merge_message, theirs=answer_files
             )
+            made.append(branch)
     merged = None if conflicts else git.head_commit(root)
     changed = pristine.changed_files(root, head, merged or "HEAD") if merged else conflicts
     return replace(

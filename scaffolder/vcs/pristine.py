@@ -160,10 +160,22 @@ def merge_on_branch(
     """Create `branch` at HEAD, check it out and merge `commit` into it (no fast-forward,
     no hooks). A conflict in one of the files `theirs` names is resolved with `commit`'s
     version. Returns the other conflicted files (left with inline markers, merge not
-    committed); empty when the merge was committed. A merge git refuses outright is undone:
-    the previous branch is checked out again and `branch` deleted."""
+    committed); empty when the merge was committed. A merge git refuses outright, or one
+    interrupted (Ctrl-C), is undone: the previous branch is checked out again and `branch`
+    deleted, as if the update had not begun."""
     previous = current_branch(repo)
     _git(repo, ["switch", "--quiet", "-c", branch])
+    try:
+        return _merge(repo, commit, message, theirs)
+    except GitError:
+        _undo(repo, previous, branch)
+        raise
+    except KeyboardInterrupt:
+        _undo(repo, previous, branch)
+        raise
+
+
+def _merge(repo: Path, commit: str, message: str, theirs: Sequence[str]) -> list[str]:
     proc = _with_identity(
         repo, ["merge", "--no-ff", "--no-verify", "--no-edit", "-m", message, commit]
     )
@@ -182,12 +194,15 @@ def merge_on_branch(
             return []
     if files:
         return files
-    reason = git.failure_reason(proc)
+    raise GitError(f"git merge failed: {git.failure_reason(proc)}")
+
+
+def _undo(repo: Path, previous: str | None, branch: str) -> None:
+    """Back to `previous` as it was (a merge in progress aborted), and `branch` deleted."""
     _git(repo, ["merge", "--abort"], check=False)
     if previous:
-        _git(repo, ["switch", "--quiet", previous], check=False)
+        _git(repo, ["switch", "--quiet", "--discard-changes", previous], check=False)
         _git(repo, ["branch", "-D", branch], check=False)
-    raise GitError(f"git merge failed: {reason}")
 
 
 def read_blobs(repo: Path, commit: str, paths: Sequence[str]) -> dict[str, bytes]:
