@@ -28,6 +28,8 @@ from scaffolder.vcs import git
 #: copier's shortcuts (`copier._vcs.REPLACEMENTS`): `gh:owner/repo` is GitHub over https.
 _ALIASES = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
 _HEX = re.compile(r"[0-9a-f]{7,64}")
+#: How long a fetch waits for another one into the same cached repository.
+FETCH_LOCK_SECONDS = 300
 
 
 def fetch_url(url: str) -> str:
@@ -193,11 +195,26 @@ class Repository:
     def _fetch(self, commit: str, refname: str | None = None) -> None:
         if self._has(commit):
             return
+        from filelock import FileLock, Timeout
+
+        # One fetch at a time into a store: two at once (two `new` runs of one template) race
+        # for its `shallow.lock`, and the second fails. The one that waited may find the
+        # commit fetched already.
+        lock = FileLock(f"{self.store}.lock", timeout=FETCH_LOCK_SECONDS, mode=0o600)
         # By name when there is one (every server serves a ref), else by hash.
         want = refname or commit
-        self._git(
-            ["fetch", "--quiet", "--depth=1", "--no-tags", "--", self.remote, want], self.store
-        )
+        try:
+            with lock:
+                if self._has(commit):
+                    return
+                args = ["fetch", "--quiet", "--depth=1", "--no-tags", "--", self.remote, want]
+                self._git(args, self.store)
+        except Timeout:
+            raise GitError(
+                f"another scaffolder has been fetching {public(self.url)} into {self.store} "
+                f"for over {FETCH_LOCK_SECONDS} s",
+                hint="wait for it to finish, then run this again",
+            ) from None
         if not self._has(commit):
             raise TemplateError(f"{public(self.url)}: fetching {want} did not bring {commit}")
 
