@@ -95,11 +95,9 @@ def check_relations(entities: list[Found], refs: list[str]) -> tuple[list[Proble
     problems: list[Problem] = []
     unchecked: dict[str, set[str]] = {}
     by_name = {kind: {f.name: f for f in fields} for kind, fields in KIND_SPECS.items()}
-    #: What the references of one kind of entity say, decided once: most entities name one
-    #: of a few owners and systems, and a walk shares their equal tuples.
-    decided: dict[tuple[str, tuple[tuple[str, str], ...]], list[str]] = {}
 
     def messages(kind: str, named: tuple[tuple[str, str], ...]) -> list[str]:
+        """What the references `named` of an entity of `kind` say is unresolved."""
         out = []
         for name, value in named:
             field = by_name[kind][name]
@@ -117,7 +115,8 @@ def check_relations(entities: list[Found], refs: list[str]) -> tuple[list[Proble
         return out
 
     # Column by column: the kind and references of each entity, each distinct pair decided
-    # once, and problems made for the entities whose pair has something to say.
+    # once (most entities name one of a few owners and systems, and a walk shares their equal
+    # tuples), and problems made for the entities whose pair has something to say.
     keys = list(zip(map(_KIND, entities), map(_REFS, map(_FACTS, entities)), strict=True))
     decided = {key: messages(*key) for key in set(keys) if key[1]}
     said = [decided.get(key, ()) for key in keys]
