@@ -157,3 +157,26 @@ def test_show_says_a_policy_without_sources_does_not_restrict_other_templates(
     assert rules["templates.trust"] == (
         "any other template source is not restricted (trusted as without a policy)"
     )
+
+
+def test_an_organisation_whose_membership_cannot_be_read_is_named_not_dropped(
+    run_cli: Run, fake: FakeGitHub, tmp_path: Path
+) -> None:
+    """A token GitHub will not tell the memberships of (a classic one without read:org, a
+    fine-grained one without "Members"): the owner is left out, and the output says why."""
+    path = tmp_path / "owners.toml"
+    path.write_text('version = 1\n\n[where]\nowners = ["acme", "alice"]\n', encoding="utf-8")
+    message = "Resource not accessible by personal access token"
+    fake.fail("GET", "/user/memberships/orgs/acme", status=403, message=message)
+    result = check(run_cli, path, "--json")
+    assert result.code == 0, result.stderr
+    may = result.json()["result"]["may"]
+    assert (may["owners"], may["unverified_owners"]) == (["alice"], ["acme"])
+    fake.fail("GET", "/user/memberships/orgs/acme", status=403, message=message)
+    text = check(run_cli, path)
+    assert "you may create repositories under: alice\n" in text.stdout
+    assert (
+        "note: acme is not offered as an owner: your membership of it could not be read "
+        "(GitHub answered 403 to GET /user/memberships/orgs/acme); let the token read your "
+        "organisation memberships (classic: the read:org scope"
+    ) in text.stdout

@@ -252,3 +252,22 @@ def test_a_broken_policy_stops_the_wizard_before_any_question(
     assert code == 2, output
     assert f"access policy {path}:3" in output
     assert "'secret' is not one of" in output
+
+
+def test_an_owner_whose_membership_cannot_be_read_is_named_before_the_questions(
+    spawn: Spawn, tmp_path: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """beta is allowed and alice is in it, but GitHub will not say so to this token: the
+    wizard does not offer it, and says why, rather than letting it vanish from the list."""
+    policy(tmp_path, monkeypatch, '[where]\nowners = ["acme", "beta"]\n')
+    message = "Resource not accessible by personal access token"
+    fake.fail("GET", "/user/memberships/orgs/beta", status=403, message=message, times=5)
+    child = spawn("python-service", "--output", tmp_path / "ledger")
+    child.expect("Checking the access policy")
+    child.expect(re.escape("warning: beta is not offered as an owner: your membership of it"))
+    child.expect("read:org scope")
+    child.expect("Component name")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130

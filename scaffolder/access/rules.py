@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from scaffolder.access.decision import Decision, RuleResult, Status, na
-from scaffolder.access.identity import MEMBERS_FIX, Facts, TokenFacts
+from scaffolder.access.identity import MEMBERS_FIX, Facts, Membership, TokenFacts
 from scaffolder.access.lifecycle import lifecycle_results
 from scaffolder.access.model import VISIBILITIES, Policy, Templates, Visibility
 from scaffolder.render.sources import matches_source
@@ -391,14 +391,26 @@ class Choices:
     owners: tuple[str, ...] | None
     visibilities: tuple[Visibility, ...]
     templates: Templates
+    #: The policy's organisations left out of `owners` because the token could not read the
+    #: user's membership of them (a token without `read:org`): said, not silently dropped.
+    unverified: tuple[Membership, ...] = ()
 
     def template_allowed(self, info: TemplateInfo) -> bool:
         return template_allowed(self.templates, info)
+
+    def unverified_notes(self) -> list[str]:
+        """One line for each organisation left out for want of a membership to read."""
+        return [
+            f"{m.org} is not offered as an owner: your membership of it could not be read "
+            f"({m.problem}); {MEMBERS_FIX}"
+            for m in self.unverified
+        ]
 
     def to_json(self) -> dict[str, object]:
         return {
             "owners": None if self.owners is None else list(self.owners),
             "visibilities": list(self.visibilities),
+            "unverified_owners": [m.org for m in self.unverified],
         }
 
 
@@ -409,14 +421,21 @@ def allowed_choices(policy: Policy, facts: Facts) -> Choices:
     under: their own login and the organisations they are an active member of.
     """
     owners: tuple[str, ...] | None = policy.where.owners or None
+    unverified: list[Membership] = []
     if owners is not None and facts.has_token:
         token = facts.token()
         if token.login is not None:
             login = token.login.lower()
-            owners = tuple(
-                owner
-                for owner in owners
-                if owner.lower() == login or facts.membership(owner).state == "active"
-            )
+            kept = []
+            for owner in owners:
+                if owner.lower() == login:
+                    kept.append(owner)
+                    continue
+                membership = facts.membership(owner)
+                if membership.state == "active":
+                    kept.append(owner)
+                elif membership.state == "unreadable":
+                    unverified.append(membership)
+            owners = tuple(kept)
     visibilities = policy.where.visibilities or VISIBILITIES
-    return Choices(owners, tuple(visibilities), policy.templates)
+    return Choices(owners, tuple(visibilities), policy.templates, tuple(unverified))

@@ -114,6 +114,8 @@ def _check(result: Any, out: Output) -> None:
         owners = "any" if choices.owners is None else ", ".join(choices.owners) or "none"
         out.text(f"you may create repositories under: {owners}")
         out.text(f"with the visibility: {', '.join(choices.visibilities)}")
+        for note in choices.unverified_notes():
+            out.text(f"  note: {note}")
     for rule in result.described:
         if not rule.name.startswith("where."):
             out.text(f"  {rule.name}: {rule.says}")

@@ -219,6 +219,8 @@ def load_guard(
         for warning in decision.warnings:
             echo(f"warning: {warning}")
         choices = allowed_choices(policy, facts)
+        for note in choices.unverified_notes():
+            echo(f"warning: {note}")
     finally:
         if client is not None:
             client.close()
