@@ -167,10 +167,7 @@ def merge_on_branch(
     _git(repo, ["switch", "--quiet", "-c", branch])
     try:
         return _merge(repo, commit, message, theirs)
-    except GitError:
-        _undo(repo, previous, branch)
-        raise
-    except KeyboardInterrupt:
+    except (GitError, KeyboardInterrupt):
         _undo(repo, previous, branch)
         raise
 

@@ -3,7 +3,7 @@
 A GitHub App installation token (what a CI job usually has) belongs to no user: GitHub answers
 its `GET /user` with 403 "Resource not accessible by integration". It publishes to the
 organisation the app is installed on, named with `--github-owner`; the writes that follow are
-the app's, as far as its permissions go (GitHub refuses the others, and says which).
+the app's, as far as its permissions go (GitHub refuses the others).
 """
 
 from __future__ import annotations
