@@ -261,6 +261,22 @@ def load_yaml(text: str, limits: Limits = DEFAULT_LIMITS, *, reason: str = "not 
         loader.dispose()
 
 
+def load_answers(text: str, where: str) -> dict[str, Any]:
+    """A copier answers file's text (`where`: its path or address, for the message) as its
+    answers; `UsageError` for one that does not parse or is not a mapping."""
+    from scaffolder.errors import UsageError
+
+    try:
+        data = load_yaml(text)
+    except Refused as exc:
+        raise UsageError(f"{where}: {exc.describe()}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UsageError(f"{where} does not hold answers (a mapping)")
+    return {str(k): v for k, v in data.items()}
+
+
 #: A JSON string (unrolled, so long strings do not backtrack), optionally a key's colon, or a
 #: bracket.
 _JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"(\s*:)?|[\[\]{}]', re.DOTALL)

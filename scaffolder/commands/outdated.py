@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.version import InvalidVersion, Version
 
 from scaffolder import fleet
+from scaffolder.datafiles import load_answers
 from scaffolder.errors import ExitCode, ScaffolderError, UsageError
 from scaffolder.progress import SILENT, Progress
 from scaffolder.project import (
@@ -120,20 +121,6 @@ def _pep440(value: object) -> str | None:
 
 
 # -- what made it ------------------------------------------------------------------------------
-def _answers(text: str, where: str) -> dict[str, Any]:
-    from scaffolder.datafiles import Refused, load_yaml
-
-    try:
-        data = load_yaml(text)
-    except Refused as exc:
-        raise UsageError(f"{where}: {exc.describe()}") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise UsageError(f"{where} does not hold answers (a mapping)")
-    return {str(k): v for k, v in data.items()}
-
-
 @dataclass(frozen=True)
 class Recorded:
     """What a repository's files say made it."""
@@ -177,9 +164,9 @@ def read_local(folder: Path) -> Recorded:
     baseline = None
     if baseline_file.is_file():
         text = baseline_file.read_text(encoding="utf-8", errors="replace")
-        baseline = _answers(text, str(baseline_file))
+        baseline = load_answers(text, str(baseline_file))
     return Recorded(
-        template_answers=_answers(template_text, str(project.path / TEMPLATE_ANSWERS)),
+        template_answers=load_answers(template_text, str(project.path / TEMPLATE_ANSWERS)),
         baseline_answers=baseline,
         where=str(project.path),
         template_fallback=lambda: project.template_version or None,
@@ -215,7 +202,7 @@ def read_github(fetcher: GitHubFetcher, slug: str) -> Recorded:
         )
     baseline_text = read(BASELINE_ANSWERS)
     baseline = (
-        None if baseline_text is None else _answers(baseline_text, f"{slug}:{BASELINE_ANSWERS}")
+        None if baseline_text is None else load_answers(baseline_text, f"{slug}:{BASELINE_ANSWERS}")
     )
 
     def label() -> str | None:
@@ -223,7 +210,7 @@ def read_github(fetcher: GitHubFetcher, slug: str) -> Recorded:
         return _label(text) if text else None
 
     return Recorded(
-        template_answers=_answers(template_text, f"{slug}:{TEMPLATE_ANSWERS}"),
+        template_answers=load_answers(template_text, f"{slug}:{TEMPLATE_ANSWERS}"),
         baseline_answers=baseline,
         where=slug,
         template_fallback=label,

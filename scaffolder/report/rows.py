@@ -172,19 +172,13 @@ class Report:
 
 
 def _answers(path: Path) -> dict[str, Any]:
-    from scaffolder.datafiles import Refused, load_yaml
+    from scaffolder.datafiles import load_answers
 
     try:
-        data = load_yaml(path.read_text(encoding="utf-8", errors="replace"))
-    except Refused as exc:
-        raise UsageError(f"{path}: {exc.describe()}") from exc
+        text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise UsageError(f"{path} does not hold answers (a mapping)")
-    return {str(k): v for k, v in data.items()}
+    return load_answers(text, str(path))
 
 
 def _history(folder: Path) -> tuple[str | None, str | None]:
